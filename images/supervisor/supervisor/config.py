@@ -1,0 +1,146 @@
+"""Configuration from the environment, validated once at startup.
+
+Every variable the supervisor reads is declared here with its default, so an invalid value stops
+the process before it touches the queue or the network, with a message that names the variable,
+what was got and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+RUNTIME_NAMES = ("cli", "openai", "stub")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An environment variable is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Config:
+    runtime: str = "openai"
+    host: str = "0.0.0.0"
+    port: int = 8000
+    db_path: Path = Path("/logs/supervisor/queue.sqlite3")
+    log_dir: Path = Path("/logs/supervisor")
+    log_level: str = "INFO"
+    workers: int = 1
+    max_attempts: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    backoff_seed: int | None = None
+    api_token: str = ""
+    model_url: str = "http://model-server:8080/v1"
+    model_name: str = "local"
+    model_api_key: str = ""
+    model_timeout: float = 300.0
+    system_prompt: str = ""
+    cli_command: str = ""
+    cli_timeout: float = 600.0
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, conv: Callable[[str], T], rule: str) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return conv(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is invalid: expected {rule}") from None
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def conv(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return conv
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise ValueError(text)
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(text)
+    return value
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{name}={value!r} is not a known value; allowed values: {', '.join(allowed)}"
+        )
+    return value
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the configuration; raise ConfigError naming the first bad variable."""
+    env = os.environ if env is None else env
+    d = Config()
+    runtime = _choice("SUPERVISOR_RUNTIME", _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
+                      RUNTIME_NAMES)
+    level = _choice("SUPERVISOR_LOG_LEVEL", _get(env, "SUPERVISOR_LOG_LEVEL", d.log_level).upper(),
+                    LOG_LEVELS)
+    log_dir = Path(_get(env, "SUPERVISOR_LOG_DIR", str(d.log_dir)))
+    model_url = _get(env, "MODEL_URL", d.model_url).rstrip("/")
+    if not model_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"MODEL_URL={model_url!r} is invalid: expected an http:// or https:// URL"
+        )
+    cli_command = _get(env, "SUPERVISOR_CLI_COMMAND", d.cli_command)
+    if runtime == "cli" and not cli_command:
+        raise ConfigError("SUPERVISOR_CLI_COMMAND is required when SUPERVISOR_RUNTIME=cli")
+    base = _parse(env, "SUPERVISOR_BACKOFF_BASE", d.backoff_base, _non_negative_float,
+                  "seconds as a number >= 0")
+    cap = _parse(env, "SUPERVISOR_BACKOFF_CAP", d.backoff_cap, _non_negative_float,
+                 "seconds as a number >= 0")
+    if cap < base:
+        raise ConfigError(
+            f"SUPERVISOR_BACKOFF_CAP={cap} is below SUPERVISOR_BACKOFF_BASE={base}: "
+            "the cap must be >= the base"
+        )
+    return Config(
+        runtime=runtime,
+        host=_get(env, "SUPERVISOR_HOST", d.host),
+        port=_parse(env, "SUPERVISOR_PORT", d.port, _int_in(0, 65535), "an integer 0..65535"),
+        db_path=Path(_get(env, "SUPERVISOR_DB", str(log_dir / "queue.sqlite3"))),
+        log_dir=log_dir,
+        log_level=level,
+        workers=_parse(env, "SUPERVISOR_WORKERS", d.workers, _int_in(1, 64),
+                       "an integer 1..64"),
+        max_attempts=_parse(env, "SUPERVISOR_MAX_ATTEMPTS", d.max_attempts, _int_in(1, 1000),
+                            "an integer 1..1000"),
+        backoff_base=base,
+        backoff_cap=cap,
+        backoff_seed=_parse(env, "SUPERVISOR_BACKOFF_SEED", d.backoff_seed, int, "an integer"),
+        api_token=_get(env, "SUPERVISOR_API_TOKEN", d.api_token),
+        model_url=model_url,
+        model_name=_get(env, "MODEL_NAME", d.model_name),
+        model_api_key=_get(env, "MODEL_API_KEY", d.model_api_key),
+        model_timeout=_parse(env, "SUPERVISOR_MODEL_TIMEOUT", d.model_timeout, _positive_float,
+                             "seconds as a number > 0"),
+        system_prompt=env.get("SUPERVISOR_SYSTEM_PROMPT", d.system_prompt),
+        cli_command=cli_command,
+        cli_timeout=_parse(env, "SUPERVISOR_CLI_TIMEOUT", d.cli_timeout, _positive_float,
+                           "seconds as a number > 0"),
+    )
