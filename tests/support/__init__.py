@@ -1,0 +1,65 @@
+"""Helpers shared by the test suites (no test collection here).
+
+`ensure_model_server_image` builds images/model-server with the Docker SDK when the tag is
+missing, so docker-marked tests never depend on someone having run `docker build` first.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import docker
+import docker.errors
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MODEL_SERVER_IMAGE = "sandbox-fleet/model-server:latest"
+MODEL_SERVER_CONTEXT = REPO_ROOT / "images" / "model-server"
+BASE_IMAGE = "debian:bookworm-slim"
+# Debian's place for locally added CAs (update-ca-certificates). Behind a TLS-inspecting
+# egress proxy the image build must trust the same CAs the host does to reach PyPI.
+LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+# A cold build compiles llama.cpp: about 10 minutes on 2 cores.
+BUILD_TIMEOUT_S = 3600
+
+
+def local_extra_ca_certs(ca_dir: Path = LOCAL_CA_DIR) -> str:
+    """PEM text of the host's locally added CAs, sorted for a stable build-cache key."""
+    if not ca_dir.is_dir():
+        return ""
+    pems = [p.read_text().strip() for p in sorted(ca_dir.rglob("*.crt")) if p.is_file()]
+    return "\n".join(pems)
+
+
+def ensure_base_image(client: docker.DockerClient) -> None:
+    """Create the local debian:bookworm-slim with scripts/make-base-image if it is missing."""
+    try:
+        client.images.get(BASE_IMAGE)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    script = REPO_ROOT / "scripts" / "make-base-image"
+    if not script.is_file():
+        raise RuntimeError(f"{BASE_IMAGE} is missing and {script} does not exist to create it")
+    subprocess.run([str(script)], check=True)
+
+
+def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERVER_IMAGE) -> str:
+    """Return the image id of `tag`, building images/model-server first if it is absent."""
+    try:
+        return str(client.images.get(tag).id)
+    except docker.errors.ImageNotFound:
+        pass
+    ensure_base_image(client)
+    buildargs = {}
+    if certs := local_extra_ca_certs():
+        buildargs["EXTRA_CA_CERTS"] = certs
+    image, _logs = client.images.build(
+        path=str(MODEL_SERVER_CONTEXT),
+        tag=tag,
+        buildargs=buildargs,
+        rm=True,
+        forcerm=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    return str(image.id)
