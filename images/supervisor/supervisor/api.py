@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 import re
+import sys
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +90,12 @@ class ApiServer(ThreadingHTTPServer):
         self.runtime_name = runtime_name
         self.api_token = api_token
         super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Instead of socketserver's multi-line traceback on stderr: one JSON line.
+        exc = sys.exc_info()[1]
+        log.warning(f"connection error: {exc!r}",
+                    extra={"fields": {"event": "http_error", "client": str(client_address)}})
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -43,6 +43,8 @@ class Supervisor:
         self.server = ApiServer((config.host, config.port), self.queue, self.pool,
                                 self.runtime.name, config.api_token)
         self._serving: threading.Thread | None = None
+        self._stopped = False
+        self._poll_interval = poll_interval
 
     @property
     def port(self) -> int:
@@ -51,7 +53,7 @@ class Supervisor:
     def start(self) -> None:
         self.pool.start()
         self._serving = threading.Thread(target=self.server.serve_forever, name="http",
-                                         daemon=True)
+                                         args=(min(self._poll_interval, 0.5),), daemon=True)
         self._serving.start()
         log.info("supervisor started", extra={"fields": {
             "event": "started", "version": __version__, "runtime": self.runtime.name,
@@ -63,7 +65,11 @@ class Supervisor:
             self._serving.join()
 
     def stop(self, timeout: float = SHUTDOWN_WAIT_SECONDS) -> None:
-        self.server.shutdown()
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._serving is not None:
+            self.server.shutdown()
         self.server.server_close()
         self.pool.stop(timeout)
         self.runtime.terminate()

@@ -85,10 +85,10 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+def _choice(name: str, value: str, allowed: tuple[str, ...], noun: str) -> str:
     if value not in allowed:
         raise ConfigError(
-            f"{name}={value!r} is not a known value; allowed values: {', '.join(allowed)}"
+            f"{name}={value!r} is not a known {noun}; allowed values: {', '.join(allowed)}"
         )
     return value
 
@@ -98,9 +98,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     d = Config()
     runtime = _choice("SUPERVISOR_RUNTIME", _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
-                      RUNTIME_NAMES)
+                      RUNTIME_NAMES, "runtime")
     level = _choice("SUPERVISOR_LOG_LEVEL", _get(env, "SUPERVISOR_LOG_LEVEL", d.log_level).upper(),
-                    LOG_LEVELS)
+                    LOG_LEVELS, "log level")
     log_dir = Path(_get(env, "SUPERVISOR_LOG_DIR", str(d.log_dir)))
     model_url = _get(env, "MODEL_URL", d.model_url).rstrip("/")
     if not model_url.startswith(("http://", "https://")):
