@@ -19,13 +19,12 @@ import docker
 import gguf
 import pytest
 
-from tests.support import MODEL_SERVER_CONTEXT, ensure_model_server_image
-from tests.support.tiny_gguf import (
+from tests.support import (
     LLAMA_CPP_PYTHON_VERSION,
-    TINY_SHAPE,
-    vocab_gguf_path,
-    write_tiny_llama_gguf,
+    MODEL_SERVER_CONTEXT,
+    ensure_model_server_image,
 )
+from tests.support.tiny_gguf import TINY_SHAPE, vocab_gguf_path, write_tiny_llama_gguf
 
 # The container command shared with ghcr.io/ggml-org/llama.cpp:server.
 SERVER_ARGS = [

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import docker
-import docker.errors
+if TYPE_CHECKING:
+    import docker
+
+# Kept light: importing any tests.support module runs this file, so the Docker SDK is only
+# imported by the functions that use it.
+
+# The llama.cpp source pin, shared by the image build and the tiny GGUF's tokenizer. Keep in
+# step with `ARG LLAMA_CPP_PYTHON_VERSION` in images/model-server/Dockerfile (a test checks).
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_SERVER_IMAGE = "sandbox-fleet/model-server:latest"
 MODEL_SERVER_CONTEXT = REPO_ROOT / "images" / "model-server"
+VERSION_LABEL = "io.sandbox-fleet.llama-cpp-python.version"
 BASE_IMAGE = "debian:bookworm-slim"
 # Debian's place for locally added CAs (update-ca-certificates). Behind a TLS-inspecting
 # egress proxy the image build must trust the same CAs the host does to reach PyPI.
@@ -33,6 +42,8 @@ def local_extra_ca_certs(ca_dir: Path = LOCAL_CA_DIR) -> str:
 
 def ensure_base_image(client: docker.DockerClient) -> None:
     """Create the local debian:bookworm-slim with scripts/make-base-image if it is missing."""
+    import docker.errors
+
     try:
         client.images.get(BASE_IMAGE)
         return
@@ -45,9 +56,17 @@ def ensure_base_image(client: docker.DockerClient) -> None:
 
 
 def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERVER_IMAGE) -> str:
-    """Return the image id of `tag`, building images/model-server first if it is absent."""
+    """Return the image id of `tag`, building images/model-server if absent or of another pin.
+
+    An image whose llama-cpp-python label differs from the pin is stale: rebuild it (the
+    builder cache makes that cheap when only the final stage changed).
+    """
+    import docker.errors
+
     try:
-        return str(client.images.get(tag).id)
+        image = client.images.get(tag)
+        if image.labels.get(VERSION_LABEL) == LLAMA_CPP_PYTHON_VERSION:
+            return str(image.id)
     except docker.errors.ImageNotFound:
         pass
     ensure_base_image(client)

@@ -23,9 +23,8 @@ from typing import Any
 import gguf
 import numpy as np
 
-# Keep in step with `ARG LLAMA_CPP_PYTHON_VERSION` in images/model-server/Dockerfile
-# (tests/model_server/test_tiny_gguf.py checks that they agree).
-LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+from tests.support import LLAMA_CPP_PYTHON_VERSION
+
 VOCAB_MEMBER = "vendor/llama.cpp/models/ggml-vocab-llama-spm.gguf"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "sandbox-fleet"
 
