@@ -1,0 +1,183 @@
+"""Value types of the spec (names, git refs, sizes, URLs); each error says got and allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+
+RESERVED_NAMES = frozenset(
+    {
+        "model-server",
+        "supervisor",
+        "ai-net",
+        "model-data",
+        "workspace",
+        "logs",
+        "fleet",
+        "host",
+        "daytona",
+        "tailscale",
+        "localhost",
+        "default",
+        "docker",
+        "podman",
+    }
+)
+NAME_MAX = 40
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def _sandbox_name(value: str) -> str:
+    if len(value) > NAME_MAX:
+        raise ValueError(f"name '{value}' is {len(value)} characters; at most {NAME_MAX} allowed")
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"name '{value}' is not a DNS label (lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit)"
+        )
+    if value in RESERVED_NAMES:
+        raise ValueError(f"name '{value}' is reserved by the fleet itself; pick another")
+    return value
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(f"'{value}' is not a DNS label (lowercase letters, digits and '-')")
+    return value
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def _git_ref(value: str) -> str:
+    """git check-ref-format rules for a branch name, so `git checkout -b` never refuses it."""
+    bad = (
+        not value
+        or len(value) > 200
+        or _REF_FORBIDDEN.search(value)
+        or value.startswith(("/", "-"))
+        or value.endswith(("/", ".", ".lock"))
+        or ".." in value
+        or "//" in value
+        or "@{" in value
+        or value == "@"
+        or any(part.startswith(".") or part.endswith(".lock") for part in value.split("/"))
+    )
+    if bad:
+        raise ValueError(
+            f"'{value}' is not a valid git branch name (no '..', spaces, ~^:?*[\\, "
+            "leading '/' '-' or '.', trailing '/' '.' or '.lock')"
+        )
+    return value
+
+
+_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|K|M|G|T)$")
+_SIZE_FACTORS = {
+    "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4,
+    "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4,
+}  # fmt: skip
+
+
+def parse_size(value: Any) -> int:
+    """'512Mi' -> bytes. Plain numbers are refused: is 4096 bytes or MiB? Nobody can tell."""
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a size (use e.g. 512Mi or 4Gi)")
+    return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2)])
+
+
+def format_size(size: int) -> str:
+    for unit in ("Ti", "Gi", "Mi", "Ki"):
+        if size % _SIZE_FACTORS[unit] == 0:
+            return f"{size // _SIZE_FACTORS[unit]}{unit}"
+    return f"{size // 1024}Ki"
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real date (use YYYY-MM-DD)") from None
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"'{value}' has a time of day; give a date only (YYYY-MM-DD)")
+    return value
+
+
+_REPO = re.compile(r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$")
+_URL_USERINFO = re.compile(r"^(?:https?|git)://([^/@]+)@")
+
+
+def _repo_url(value: str) -> str:
+    if not _REPO.match(value):
+        raise ValueError(
+            f"'{value}' is not a git URL (https://, ssh://, git://, file:// or user@host:path)"
+        )
+    if _URL_USERINFO.match(value):
+        raise ValueError(
+            "repo URL carries credentials; keep the URL plain and give the token through "
+            "`secrets:` (pulumi config set --secret NAME)"
+        )
+    return value
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"'{value}' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+    return value
+
+
+def _secret_name(value: str) -> str:
+    if not _SECRET_NAME.match(value):
+        raise ValueError(
+            f"'{value}' is not a Pulumi config key name (letters, digits, '_'); list the "
+            "name of a secret here, never its value"
+        )
+    return value
+
+
+def _plain_value(value: Any) -> str:
+    """Env values are plain scalars; stored as the text the container will see."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    kind = (
+        "a list"
+        if isinstance(value, list)
+        else "a mapping"
+        if isinstance(value, dict)
+        else ("nothing (null)" if value is None else type(value).__name__)
+    )
+    raise ValueError(f"env values must be plain text, numbers or true/false; got {kind}")
+
+
+EnvValue = Annotated[
+    str, BeforeValidator(_plain_value),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]  # fmt: skip
+SandboxName = Annotated[
+    str, AfterValidator(_sandbox_name),
+    WithJsonSchema({"type": "string", "pattern": _DNS_LABEL.pattern, "maxLength": NAME_MAX}),
+]  # fmt: skip
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+GitRef = Annotated[str, AfterValidator(_git_ref)]
+RepoUrl = Annotated[str, AfterValidator(_repo_url)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+SecretName = Annotated[str, AfterValidator(_secret_name)]
+Size = Annotated[
+    int, BeforeValidator(parse_size),
+    WithJsonSchema({"type": "string", "pattern": _SIZE.pattern, "examples": ["512Mi", "4Gi"]}),
+]  # fmt: skip
+Date = Annotated[
+    dt.date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+Port = Annotated[int, Field(ge=1, le=65535)]
+HostPort = Annotated[int, Field(ge=1024, le=65000)]

@@ -1,0 +1,323 @@
+"""sandboxes.yaml -> FleetSpec: parse, validate, apply defaults, route, assign host ports.
+
+Any problem raises SpecError listing all of them with file:line:col, so a broken file can
+never be mistaken for an empty fleet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import ports
+from .fields import format_size
+from .models import (
+    TASK_MODE,
+    DataPolicy,
+    Mode,
+    Resources,
+    Runtime,
+    SandboxEntry,
+    SpecFile,
+    Task,
+)  # fmt: skip
+from .problems import Problem, SpecError
+from .source import INVALID, Path_, Source, dotted, parse_source, read_source
+
+_T = typing.TypeVar("_T")
+
+BUILTIN_RESOURCES = Resources(cpus=1.0, memory="1Gi", pids=512)  # type: ignore[arg-type]
+BUILTIN_BASE = "main"
+
+
+@dataclass(frozen=True)
+class HostPorts:
+    """Host side of every port a sandbox publishes (all on the stack's bind address)."""
+
+    ssh: int
+    novnc: int | None
+    apps: tuple[tuple[int, int], ...]  # (container port, host port)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """One sandbox with defaults applied: everything a plane needs, nothing optional left."""
+
+    name: str
+    task: Task
+    mode: Mode
+    runtime: Runtime
+    repo: str | None
+    branch: str
+    base: str
+    cpus: float
+    memory_bytes: int
+    pids: int
+    ports: tuple[int, ...]
+    ssh_port_pinned: bool
+    host_ports: HostPorts
+    expires: dt.date | None
+    env: tuple[tuple[str, str], ...]  # sorted by name: order never causes a diff
+    secrets: tuple[str, ...]
+    data: DataPolicy
+    host: str | None
+    line: int = field(compare=False)  # where the entry is written, for later error messages
+
+    @property
+    def memory(self) -> str:
+        return format_size(self.memory_bytes)
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    file: str
+    sandboxes: tuple[Sandbox, ...]  # sorted by name
+    expired: tuple[str, ...] = ()
+
+    def by_name(self) -> dict[str, Sandbox]:
+        return {s.name: s for s in self.sandboxes}
+
+
+def load_spec(
+    path: Path, *, today: dt.date | None = None, display_name: str | None = None
+) -> FleetSpec:
+    """Load and validate `path`. Raises SpecError; never returns a half-read fleet."""
+    return _build(read_source(path, display_name), today)
+
+
+def load_spec_text(
+    text: str | bytes, *, file: str = "sandboxes.yaml", today: dt.date | None = None
+) -> FleetSpec:
+    raw = text.encode() if isinstance(text, str) else text
+    return _build(parse_source(raw, file), today)
+
+
+def _build(source: Source, today: dt.date | None) -> FleetSpec:
+    if not isinstance(source.data, dict):
+        got = _kind(source.data)
+        raise SpecError(
+            [
+                *source.problems,
+                Problem(
+                    1,
+                    1,
+                    "",
+                    f"the file must be a mapping with `version` and `sandboxes`; got {got}",
+                    source.file,
+                ),
+            ]
+        )
+    try:
+        document = SpecFile.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError([*source.problems, *_problems(exc, source)]) from None
+    if source.problems:
+        raise SpecError(source.problems)
+    today = today or dt.datetime.now(dt.UTC).date()
+    live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
+    sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
+    sandboxes = _assign_host_ports(sandboxes, document, source)
+    expired = tuple(sorted(set(document.sandboxes) - set(live)))
+    return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
+
+
+def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> Sandbox:
+    d = doc.defaults
+    res = entry.resources
+    env = {**d.env, **entry.env}
+    return Sandbox(
+        name=name,
+        task=entry.task,
+        mode=entry.mode or TASK_MODE[entry.task],
+        runtime=entry.runtime or d.runtime or Runtime.DOCKER,
+        repo=entry.repo or d.repo,
+        branch=entry.branch or name,
+        base=entry.base or d.base or BUILTIN_BASE,
+        cpus=_first(res.cpus, d.resources.cpus, BUILTIN_RESOURCES.cpus),
+        memory_bytes=_first(res.memory, d.resources.memory, BUILTIN_RESOURCES.memory),
+        pids=_first(res.pids, d.resources.pids, BUILTIN_RESOURCES.pids),
+        ports=tuple(entry.ports),
+        ssh_port_pinned=entry.ssh_port is not None,
+        host_ports=HostPorts(ssh=0, novnc=None, apps=()),  # assigned once all entries are known
+        expires=entry.expires,
+        env=tuple(sorted(env.items())),
+        secrets=tuple(sorted(entry.secrets)),
+        data=entry.data or d.data or DataPolicy.KEEP,
+        host=entry.host or d.host,
+        line=source.position(("sandboxes", name), of_key=True)[0],
+    )
+
+
+def _first(*values: _T | None) -> _T:
+    return next(v for v in values if v is not None)
+
+
+def _assign_host_ports(sandboxes: list[Sandbox], doc: SpecFile, source: Source) -> list[Sandbox]:
+    blocks = {}
+    for s in sandboxes:
+        size = ports.block_size(len(s.ports))
+        pinned = doc.sandboxes[s.name].ssh_port
+        start = pinned if pinned is not None else ports.derived_start(s.name, size)
+        blocks[s.name] = ports.PortBlock(s.name, start, size)
+    problems = []
+    for first, second in ports.overlaps(blocks.values()):
+        # Blame the entry that is not pinned (pinning it is the fix), else the later one.
+        blamed, other = (
+            (first, second) if not doc.sandboxes[first.name].ssh_port else (second, first)
+        )
+        others = {n: b for n, b in blocks.items() if n != blamed.name}
+        suggestion = ports.free_start(blamed.size, others, blamed.start)
+        line, col = source.position(("sandboxes", blamed.name), of_key=True)
+        problems.append(
+            Problem(
+                line,
+                col,
+                f"sandboxes.{blamed.name}",
+                f"host ports {blamed.start}-{blamed.end} overlap sandboxes.{other.name} "
+                f"({other.start}-{other.end}); pin this entry with `ssh_port: {suggestion}`",
+                source.file,
+            )
+        )
+    if problems:
+        raise SpecError(problems)
+    out = []
+    for s in sandboxes:
+        b = blocks[s.name]
+        hp = HostPorts(
+            ssh=b.start,
+            novnc=b.start + 1 if s.mode is Mode.VISUAL else None,
+            apps=tuple((p, b.start + ports.BLOCK_OVERHEAD + i) for i, p in enumerate(s.ports)),
+        )
+        out.append(dataclasses.replace(s, host_ports=hp))
+    return out
+
+
+# --- pydantic errors -> positioned, human messages ------------------------------------------
+
+
+def _problems(exc: ValidationError, source: Source) -> list[Problem]:
+    problems = []
+    reported = {p.path for p in source.problems}
+    for err in exc.errors(include_url=False):
+        loc: Path_ = tuple(err["loc"])
+        is_key = bool(loc) and loc[-1] == "[key]"
+        if is_key:
+            loc = loc[:-1]
+        if err.get("input") is INVALID or dotted(loc) in reported:
+            continue  # already said, more precisely, while reading the YAML
+        path = dotted(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            line, col = source.position(loc, of_key=True)
+            message = _unknown_key(loc)
+        elif kind == "missing":
+            line, col = source.position(loc[:-1], of_key=True)
+            message = f"missing required key '{loc[-1]}'"
+            if loc == ("sandboxes",):
+                message += " (an empty fleet is written `sandboxes: {}`)"
+        else:
+            line, col = source.position(loc, of_key=is_key)
+            message = _message(kind, err, loc)
+        problems.append(Problem(line, col, path, message, source.file))
+    return problems
+
+
+_TYPE_WORDS = {
+    "int_type": "a whole number", "int_from_float": "a whole number", "float_type": "a number",
+    "string_type": "text", "bool_type": "true or false", "list_type": "a list",
+    "dict_type": "a mapping (key: value)", "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)", "date_type": "a date (YYYY-MM-DD)",
+}  # fmt: skip
+_BOUNDS = {
+    "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
+    "too_long": "has {actual_length} items; at most {max_length} allowed",
+}  # fmt: skip
+
+
+def _message(kind: str, err: Any, loc: Path_) -> str:
+    given = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind in _TYPE_WORDS:
+        if loc == ("sandboxes",) and given is None:
+            return "no sandboxes given; an empty fleet is written `sandboxes: {}`"
+        return f"expected {_TYPE_WORDS[kind]}, got {_kind(given)}"
+    if kind in _BOUNDS:
+        return f"{given!r} " + _BOUNDS[kind].format(**ctx)
+    if kind == "enum":
+        allowed = [a.strip(" '") for a in ctx["expected"].replace(" or ", ", ").split(",")]
+        return f"{given!r} is not one of: {', '.join(allowed)}" + _did_you_mean(given, allowed)
+    if kind == "literal_error" and loc == ("version",):
+        return f"unsupported version {given!r}; this release reads version 1"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return f"{err['msg']} (got {given!r})"
+
+
+def _unknown_key(loc: Path_) -> str:
+    key = str(loc[-1])
+    allowed = sorted(_fields_at(loc[:-1]))
+    return (
+        f"unknown key '{key}'"
+        + _did_you_mean(key, allowed)
+        + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+    )
+
+
+def _did_you_mean(given: Any, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(str(given), allowed, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _fields_at(loc: Path_) -> set[str]:
+    """The keys the model allows at `loc`, found by walking the model's annotations."""
+    annotation: Any = SpecFile
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field_info = annotation.model_fields.get(str(part))
+            if field_info is None:
+                return set()
+            annotation = field_info.annotation
+        elif typing.get_origin(annotation) in (dict, list):
+            annotation = typing.get_args(annotation)[-1]
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return set(annotation.model_fields)
+    return set()
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dt.date):
+        return f"the date {value}"
+    return f"'{value}'"

@@ -1,0 +1,173 @@
+"""The `sandboxes.yaml` document as pydantic models: the file's contract and its JSON schema."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+
+from .fields import (
+    Date,
+    DnsLabel,
+    EnvName,
+    EnvValue,
+    GitRef,
+    HostPort,
+    Port,
+    RepoUrl,
+    SandboxName,
+    SecretName,
+    Size,
+)  # fmt: skip
+
+
+class Task(StrEnum):
+    AUDIT = "audit"
+    REFACTOR = "refactor"
+    TEST = "test"
+    DATA_PROCESSING = "data-processing"
+    FRONTEND_DEV = "frontend-dev"
+    VISUAL_DEBUG = "visual-debug"
+    SHOPPING = "shopping"
+    BROWSER_AUTOMATION = "browser-automation"
+
+
+class Mode(StrEnum):
+    HEADLESS = "headless"
+    VISUAL = "visual"
+
+
+class Runtime(StrEnum):
+    DOCKER = "docker"
+    DAYTONA = "daytona"
+    MODAL = "modal"
+
+
+class DataPolicy(StrEnum):
+    KEEP = "keep"
+    DISCARD = "discard"
+
+
+# Routing table: batch work gets a small headless box, anything with a UI gets a desktop.
+TASK_MODE: dict[Task, Mode] = {
+    Task.AUDIT: Mode.HEADLESS,
+    Task.REFACTOR: Mode.HEADLESS,
+    Task.TEST: Mode.HEADLESS,
+    Task.DATA_PROCESSING: Mode.HEADLESS,
+    Task.FRONTEND_DEV: Mode.VISUAL,
+    Task.VISUAL_DEBUG: Mode.VISUAL,
+    Task.SHOPPING: Mode.VISUAL,
+    Task.BROWSER_AUTOMATION: Mode.VISUAL,
+}
+
+# Container ports the sandbox images use themselves; an app cannot publish them again.
+SSH_CONTAINER_PORT = 2222
+NOVNC_CONTAINER_PORT = 6080
+RESERVED_CONTAINER_PORTS = {SSH_CONTAINER_PORT: "SSH", NOVNC_CONTAINER_PORT: "noVNC", 5900: "VNC"}
+MAX_APP_PORTS = 16
+
+# The document is strict (no "2" for 2, no 1 for true), but enums are written as their values.
+TaskName = Annotated[Task, Strict(False)]
+ModeName = Annotated[Mode, Strict(False)]
+RuntimeName = Annotated[Runtime, Strict(False)]
+DataPolicyName = Annotated[DataPolicy, Strict(False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Resources(_Strict):
+    """Limits for one sandbox; each key falls back to `defaults.resources`, then built-ins."""
+
+    cpus: Annotated[float, Field(gt=0, le=256)] | None = Field(
+        None, description="CPU cores (fractions allowed, e.g. 0.5)"
+    )
+    memory: Size | None = Field(None, description="Memory limit, e.g. 512Mi or 4Gi")
+    pids: Annotated[int, Field(ge=32, le=65536)] | None = Field(
+        None, description="Maximum number of processes"
+    )
+
+    @model_validator(mode="after")
+    def _memory_in_range(self) -> Self:
+        if self.memory is not None and not 64 * 1024**2 <= self.memory <= 1024**4:
+            raise ValueError("memory must be between 64Mi and 1Ti")
+        return self
+
+
+class Defaults(_Strict):
+    """Settings applied to every entry unless the entry sets its own."""
+
+    repo: RepoUrl | None = Field(None, description="Git repository to clone")
+    base: GitRef | None = Field(None, description="Branch new sandbox branches start from")
+    resources: Resources = Resources()
+    runtime: RuntimeName | None = None
+    data: DataPolicyName | None = None
+    host: DnsLabel | None = None
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+
+
+class SandboxEntry(_Strict):
+    """One sandbox. Only `task` is required."""
+
+    task: TaskName = Field(description="What the sandbox is for; picks headless or visual")
+    mode: ModeName | None = Field(None, description="Override the routing of `task`")
+    branch: GitRef | None = Field(None, description="Default: the sandbox name")
+    repo: RepoUrl | None = None
+    base: GitRef | None = None
+    resources: Resources = Resources()
+    ports: Annotated[list[Port], Field(max_length=MAX_APP_PORTS)] = Field(
+        default_factory=list, description="Extra container ports to publish"
+    )
+    ssh_port: HostPort | None = Field(
+        None, description="Pin the host port block (SSH, then noVNC, then app ports)"
+    )
+    expires: Date | None = Field(None, description="After this date the entry is left out")
+    runtime: RuntimeName | None = None
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Plain values only")
+    secrets: list[SecretName] = Field(
+        default_factory=list, description="Names of Pulumi secret config keys"
+    )
+    data: DataPolicyName | None = Field(None, description="keep (default) or discard the workspace")
+    host: DnsLabel | None = Field(None, description="Placement when the fleet spans hosts")
+
+    @field_validator("ports")
+    @classmethod
+    def _ports_are_distinct_and_free(cls, ports: list[int]) -> list[int]:
+        for i, port in enumerate(ports):
+            if port in ports[:i]:
+                raise ValueError(f"port {port} is listed twice")
+            if port in RESERVED_CONTAINER_PORTS:
+                raise ValueError(
+                    f"port {port} is the sandbox's own {RESERVED_CONTAINER_PORTS[port]} port; "
+                    "it is published already"
+                )
+        return ports
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets_are_distinct(cls, secrets: list[str]) -> list[str]:
+        twice = sorted({s for s in secrets if secrets.count(s) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is listed twice")
+        return secrets
+
+    @model_validator(mode="after")
+    def _secrets_are_not_env(self) -> Self:
+        clash = sorted(set(self.secrets) & set(self.env))
+        if clash:
+            raise ValueError(f"{', '.join(clash)} is set in both `env` and `secrets`; keep one")
+        return self
+
+
+class SpecFile(_Strict):
+    """sandboxes.yaml: the whole fleet, one entry per sandbox, keyed by sandbox name."""
+
+    model_config = ConfigDict(title="sandbox-fleet sandboxes.yaml")
+
+    version: Literal[1] = Field(description="Format version; only 1 exists")
+    defaults: Defaults = Defaults()
+    sandboxes: dict[SandboxName, SandboxEntry] = Field(
+        description="Sandboxes by name; `{}` is an empty fleet"
+    )

@@ -1,0 +1,255 @@
+"""Read a spec file into plain Python data plus the line:col of every key and value.
+
+PyYAML alone is not safe enough for a file that drives deletions: it keeps the last of two
+duplicate keys, expands alias bombs and accepts binary junk. Here the file is composed into
+nodes (no construction of arbitrary tags), checked, and converted by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import Problem, SpecError
+
+MAX_BYTES = 1024 * 1024
+Path_ = tuple[str | int, ...]  # a path into the document: keys and list indexes
+
+
+@dataclass
+class Source:
+    """Parsed document with positions. `values[path]` is where a value starts, `keys[path]`
+    where its key is written (both 1-based line, col)."""
+
+    file: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # found while reading; more may follow
+
+    def add(self, path: Path_, line: int, col: int, message: str) -> None:
+        self.problems.append(Problem(line, col, dotted(path), message, self.file))
+
+    def path_at(self, line: int, col: int) -> Path_:
+        """The innermost value written at or before (line, col) on that line."""
+        here = [(c, p) for p, (ln, c) in self.values.items() if ln == line and c <= col]
+        return max(here, key=lambda item: (item[0], len(item[1])))[1] if here else ()
+
+    def position(self, path: Path_, *, of_key: bool = False) -> tuple[int, int]:
+        """Where `path` is written, falling back to its nearest written parent."""
+        for depth in range(len(path), -1, -1):
+            sub = path[:depth]
+            first, second = (self.keys, self.values) if of_key else (self.values, self.keys)
+            if sub in first:
+                return first[sub]
+            if sub in second:
+                return second[sub]
+        return (1, 1)
+
+
+# Shapes of credentials people paste by mistake. A match is always an error: the value would be
+# committed to git and copied into container env, where any process can read it.
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "a GitHub token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
+    ),
+    ("a Tailscale key", re.compile(r"\btskey-[A-Za-z0-9-]{10,}")),
+    ("an OpenAI key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}")),
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+)
+
+
+def read_source(path: Path, display_name: str | None = None) -> Source:
+    """Load `path`; raise SpecError (never a bare YAML or OS error) when it cannot be used."""
+    name = display_name or str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError([Problem(1, 1, "", "file not found", name)]) from None
+    except OSError as exc:
+        raise SpecError(
+            [Problem(1, 1, "", f"cannot read the file: {exc.strerror}", name)]
+        ) from None
+    return parse_source(raw, name)
+
+
+def parse_source(raw: bytes, name: str) -> Source:
+    def fail(line: int, col: int, message: str) -> SpecError:
+        return SpecError([Problem(line, col, "", message, name)])
+
+    if len(raw) > MAX_BYTES:
+        raise fail(1, 1, f"file is larger than {MAX_BYTES // 1024} KiB; a fleet spec never is")
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise fail(line, 1, "file contains NUL bytes: it is binary, not YAML text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise fail(line, 1, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise fail(
+            1, 1, "file is empty; an empty fleet is written `version: 1` and `sandboxes: {}`"
+        )
+
+    tabs = [
+        Problem(number, line.index("\t") + 1, "", "tab character; indent with spaces", name)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if "\t" in line
+    ]
+    if tabs:  # YAML's own error for a tab is cryptic, and comes one at a time
+        raise SpecError(tabs + _secrets_in(text, Source(name, None)))
+    source = Source(file=name, data=None)
+    source.data = _to_python(_compose(text, name), (), source)
+    source.problems.extend(_secrets_in(text, source))
+    return source
+
+
+def _secrets_in(text: str, source: Source) -> list[Problem]:
+    """Secret-looking text anywhere, comments included: a comment is committed to git too."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for what, pattern in SECRET_PATTERNS:
+            match = pattern.search(line)
+            if match:
+                col = match.start() + 1
+                found.append(
+                    Problem(
+                        number,
+                        col,
+                        dotted(source.path_at(number, col)),
+                        f"this looks like {what}; secret values never belong in this file. Store "
+                        "it with `pulumi config set --secret NAME` and list NAME under `secrets:`",
+                        source.file,
+                    )
+                )
+    return found
+
+
+class _NoAliasComposer(yaml.SafeLoader):
+    """Anchors and aliases are refused outright: they are the alias-bomb vector, and
+    `defaults:` covers the sharing people use them for."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            mark = event.start_mark
+            raise _Refused(
+                mark.line + 1,
+                mark.column + 1,
+                "YAML anchors and aliases are not "
+                "supported here; put shared settings under `defaults:`",
+            )
+        return super().compose_node(parent, index)
+
+
+class _Invalid:
+    """Stands in for a value already reported, so validation goes on to find the rest."""
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+INVALID = _Invalid()
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.col, self.message = line, col, message
+
+
+def _compose(text: str, name: str) -> yaml.Node:
+    loader = _NoAliasComposer(text)
+    try:
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise SpecError([Problem(exc.line, exc.col, "", exc.message, name)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "not valid YAML"
+        raise SpecError([Problem(line, col, "", f"YAML syntax error: {what}", name)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(1, 1, "", f"YAML syntax error: {exc}", name)]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise SpecError([Problem(1, 1, "", "file has no YAML document", name)])
+    return node
+
+
+_SCALAR_BUILDERS: dict[str, Callable[[yaml.SafeLoader, yaml.Node], Any]] = {
+    tag: builder
+    for tag, builder in yaml.SafeLoader.yaml_constructors.items()
+    if tag is not None
+    and tag.startswith("tag:yaml.org,2002:")
+    and tag.rsplit(":", 1)[1] in {"null", "bool", "int", "float", "str", "timestamp"}
+}
+
+
+def _to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
+    source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
+            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                source.add(path, *where, "keys must be plain text")
+                continue
+            key = str(key)
+            if key in result:
+                first = source.keys[(*path, key)]
+                source.add(
+                    (*path, key),
+                    *where,
+                    f"duplicate key '{key}' (first written at "
+                    f"line {first[0]}); YAML would silently keep only the last",
+                )
+                continue
+            source.keys[(*path, key)] = where
+            result[key] = _to_python(value_node, (*path, key), source)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), source) for i, item in enumerate(node.value)]
+    return _scalar(node, path, source)
+
+
+def _scalar(node: yaml.Node, path: Path_, source: Source) -> Any:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    builder = _SCALAR_BUILDERS.get(node.tag)
+    if builder is None:
+        source.add(path, line, col, f"YAML tag {node.tag} is not allowed here; write plain values")
+        return INVALID
+    try:
+        return builder(yaml.SafeLoader(""), node)
+    except (ValueError, OverflowError, yaml.YAMLError):
+        if node.tag.endswith(":timestamp"):
+            message = f"'{node.value}' is not a real date (use YYYY-MM-DD)"
+        else:
+            message = f"'{node.value}' cannot be read as {node.tag.rsplit(':', 1)[1]}"
+        source.add(path, line, col, message)
+        return INVALID
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+dotted = _dotted
