@@ -1,0 +1,311 @@
+"""Tailscale access for the fleet: bind address, tailnet policy, auth keys, device tags.
+
+`TailnetSettings` is the stack config `sandbox-fleet:tailnet`; absent means no tailnet, and then
+`TailnetAccess` creates nothing and binds every published port to 127.0.0.1. Credentials are not
+settings here: the default tailscale provider reads `tailscale:apiKey` (or `tailscale:oauthClientId`
+and `tailscale:oauthClientSecret`) and `tailscale:tailnet`, set with `pulumi config set --secret`.
+See docs/tailnet.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+import pulumi_tailscale as tailscale
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.preflight import host_command
+from components.tailnet_policy import FleetAccess, build_policy, check_owner, check_tag
+
+LOOPBACK = "127.0.0.1"
+TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
+MAX_KEY_EXPIRY = 90 * 24 * 3600  # Tailscale's limit for auth keys
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class TailnetSettings(BaseModel):
+    """Stack config `sandbox-fleet:tailnet` (camelCase keys)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+    owner: str
+    """The user (alice@example.com) or group (group:fleet) granted the fleet's ports."""
+    host_tag: str = "tag:sandbox-host"
+    """Tag of the host device; grants target it, host auth keys carry it."""
+    sandbox_tag: str = "tag:sandbox"
+    """Tag of sandboxes that join the tailnet themselves."""
+    address: str | None = None
+    """The host's tailnet IPv4: the bind address of every published port."""
+    discover_address: bool = False
+    """Read the address on the host with `tailscale ip -4` instead (pulumi-command)."""
+    host_device: str | None = None
+    """Tailnet hostname or MagicDNS name of the host, to keep its tags (DeviceTags)."""
+    manage_acl: bool = False
+    """Own the whole tailnet policy (tailscale.Acl): base policy file plus generated grants."""
+    base_policy_file: str = "policy/base.hujson"
+    """HuJSON base policy, relative to the project directory."""
+    overwrite_existing_policy: bool = False
+    """Let the first `up` replace a policy that was not imported (overwrite_existing_content)."""
+    key_expiry_seconds: int = Field(default=MAX_KEY_EXPIRY, ge=300, le=MAX_KEY_EXPIRY)
+    """How long new auth keys can be used to join (at most 90 days)."""
+    key_rotation: str = Field(default="1", pattern=r"^[A-Za-z0-9-]{1,16}$")
+    """Opaque label; changing it replaces every auth key the fleet minted."""
+    sandbox_identity: bool = False
+    """Allow sandboxes to join the tailnet themselves (tailscaled sidecar, ephemeral key)."""
+    sandbox_ports: tuple[int, ...] = (2222, 6080)
+    """Ports granted on sandboxes that have their own identity (sshd, noVNC)."""
+    magic_dns_suffix: str | None = None
+    """Tailnet DNS name (tail1234.ts.net) to give full MagicDNS names; else short names."""
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        return check_owner(value)
+
+    @field_validator("host_tag", "sandbox_tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        return check_tag(value)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ip = ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError(f"address {value!r} is not an IPv4 address") from None
+        if ip not in TAILNET_V4:
+            raise ValueError(
+                f"address {value} is outside the tailnet range {TAILNET_V4}; binding there "
+                "would publish the fleet's ports off the tailnet"
+            )
+        return value
+
+    @field_validator("sandbox_ports")
+    @classmethod
+    def _ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        bad = [p for p in value if not 1 <= p <= 65535]
+        if bad or not value:
+            raise ValueError(f"sandboxPorts must be TCP ports 1-65535, got {list(value)}")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _rules(self) -> TailnetSettings:
+        if (self.address is None) == (not self.discover_address):
+            raise ValueError(
+                "set exactly one of address (the host's tailnet IPv4) or discoverAddress: true"
+            )
+        if self.host_tag == self.sandbox_tag:
+            raise ValueError(f"hostTag and sandboxTag must differ, both are {self.host_tag}")
+        if self.overwrite_existing_policy and not self.manage_acl:
+            raise ValueError("overwriteExistingPolicy only applies with manageAcl: true")
+        return self
+
+
+def key_description(kind: str, name: str, rotation: str) -> str:
+    """Key description (at most 50 letters, digits, dashes, spaces) that carries the rotation."""
+    label = re.sub(r"[^A-Za-z0-9-]", "-", name)
+    text = f"sandbox-fleet {kind} {label} r{rotation}"
+    if len(text) > 50:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        room = 50 - len(f"sandbox-fleet {kind}  r{rotation}") - 9
+        text = f"sandbox-fleet {kind} {label[:room]}-{digest} r{rotation}"
+    return text
+
+
+def first_tailnet_ipv4(stdout: str) -> str:
+    """The first tailnet IPv4 in `tailscale ip -4` output; fail the deployment if none."""
+    for word in stdout.split():
+        try:
+            if ipaddress.IPv4Address(word) in TAILNET_V4:
+                return word
+        except ValueError:
+            continue
+    raise ValueError(f"'tailscale ip -4' on the host printed no tailnet IPv4: {stdout!r}")
+
+
+@dataclass(frozen=True)
+class TailnetAccessArgs:
+    """Inputs of TailnetAccess."""
+
+    settings: TailnetSettings | None
+    """Validated `sandbox-fleet:tailnet`; None: no tailnet, bind to 127.0.0.1."""
+    published_ports: Sequence[int] = ()
+    """Every host port the fleet publishes (SSH, noVNC, model server, supervisor API)."""
+    hosts: Sequence[str] = ()
+    """Hosts the fleet provisions, each gets a single-use tagged auth key."""
+    sandbox_identities: Sequence[str] = ()
+    """Sandboxes that join the tailnet themselves (needs sandboxIdentity: true)."""
+    connection: command.remote.ConnectionArgs | None = None
+    """SSH to the host for discoverAddress (host_key required); None: run locally."""
+    project_dir: Path | None = None
+    """Where basePolicyFile is resolved; default the working directory (the Pulumi project)."""
+
+
+class TailnetAccess(pulumi.ComponentResource):
+    """The fleet's place on the tailnet."""
+
+    bind_address: pulumi.Output[str]
+    """Address every published port binds to: the host's tailnet IPv4, or 127.0.0.1."""
+    host_auth_keys: dict[str, pulumi.Output[str]]
+    """Per host, a secret single-use preauthorized auth key tagged with hostTag."""
+    sandbox_auth_keys: dict[str, pulumi.Output[str]]
+    """Per sandbox identity, a secret ephemeral single-use preauthorized key with sandboxTag."""
+    magic_dns_names: dict[str, str]
+    """Per sandbox identity, the name to reach it by (ssh://<name>)."""
+    policy_json: pulumi.Output[str]
+    """The tailnet policy sent to Tailscale, or "" when manageAcl is off."""
+
+    def __init__(
+        self, name: str, args: TailnetAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:TailnetAccess", name, None, opts)
+        settings = args.settings
+        self.host_auth_keys, self.sandbox_auth_keys, self.magic_dns_names = {}, {}, {}
+        self.policy_json = pulumi.Output.from_input("")
+        if settings is None:
+            self.bind_address = pulumi.Output.from_input(LOOPBACK)
+        else:
+            self._build(name, settings, args)
+        self.register_outputs(
+            {
+                "bindAddress": self.bind_address,
+                "hostAuthKeys": self.host_auth_keys,
+                "sandboxAuthKeys": self.sandbox_auth_keys,
+                "magicDnsNames": self.magic_dns_names,
+                "policyJson": self.policy_json,
+            }
+        )
+
+    def _build(self, name: str, settings: TailnetSettings, args: TailnetAccessArgs) -> None:
+        identities = sorted(set(args.sandbox_identities))
+        _check_identities(identities, settings)
+        child = pulumi.ResourceOptions(parent=self)
+        acl = self._acl(name, settings, args, identities) if settings.manage_acl else None
+        after_acl = pulumi.ResourceOptions(parent=self, depends_on=[acl] if acl else [])
+        if settings.address is not None:
+            self.bind_address = pulumi.Output.from_input(settings.address)
+        else:
+            found = host_command(
+                f"{name}-discover-address",
+                script="tailscale ip -4\n",
+                environment={},
+                connection=args.connection,
+                opts=child,
+            )
+            self.bind_address = found.stdout.apply(first_tailnet_ipv4)
+        for host in sorted(set(args.hosts)):
+            self.host_auth_keys[host] = self._key(name, "host", host, settings, after_acl)
+        for sandbox in identities:
+            self.sandbox_auth_keys[sandbox] = self._key(
+                name, "sandbox", sandbox, settings, after_acl
+            )
+            suffix = settings.magic_dns_suffix
+            self.magic_dns_names[sandbox] = f"{sandbox}.{suffix}" if suffix else sandbox
+        if settings.host_device:
+            by_name = "." in settings.host_device
+            device = tailscale.get_device_output(
+                name=settings.host_device if by_name else None,
+                hostname=None if by_name else settings.host_device,
+                wait_for="60s",
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            tailscale.DeviceTags(
+                f"{name}-host-tags",
+                device_id=device.node_id,
+                tags=[settings.host_tag],
+                opts=after_acl,
+            )
+
+    def _acl(
+        self, name: str, settings: TailnetSettings, args: TailnetAccessArgs, identities: list[str]
+    ) -> tailscale.Acl:
+        path = (args.project_dir or Path.cwd()) / settings.base_policy_file
+        try:
+            base_text = path.read_text()
+        except OSError as exc:
+            raise ValueError(
+                f"tailnet.basePolicyFile {settings.base_policy_file}: cannot read {path}: "
+                f"{exc.strerror}; keep the base tailnet policy (HuJSON) in the repo"
+            ) from None
+        access = FleetAccess(
+            owner=settings.owner,
+            host_tag=settings.host_tag,
+            published_ports=tuple(args.published_ports),
+            sandbox_tag=settings.sandbox_tag if identities else None,
+            sandbox_ports=settings.sandbox_ports,
+        )
+        policy = build_policy(base_text, access, source=settings.base_policy_file)
+        self.policy_json = pulumi.Output.from_input(policy)
+        if settings.overwrite_existing_policy:
+            pulumi.log.warn(
+                "tailnet.overwriteExistingPolicy is on: creating the Acl REPLACES the tailnet's "
+                "current policy file with policy/base plus the fleet's grants, without importing "
+                "it first. Turn it off after the first successful `pulumi up` (docs/tailnet.md)",
+                resource=self,
+            )
+        return tailscale.Acl(
+            f"{name}-acl",
+            acl=policy,
+            overwrite_existing_content=settings.overwrite_existing_policy,
+            reset_acl_on_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+
+    def _key(
+        self,
+        name: str,
+        kind: str,
+        target: str,
+        settings: TailnetSettings,
+        opts: pulumi.ResourceOptions,
+    ) -> pulumi.Output[str]:
+        sandbox = kind == "sandbox"
+        key = tailscale.TailnetKey(
+            f"{name}-{kind}-key-{target}",
+            description=key_description(kind, target, settings.key_rotation),
+            tags=[settings.sandbox_tag if sandbox else settings.host_tag],
+            preauthorized=True,
+            reusable=False,
+            ephemeral=sandbox,
+            expiry=settings.key_expiry_seconds,
+            # A used single-use key reads as invalid; "never" keeps it from being re-minted on
+            # every `up`. Rotation is explicit: change keyRotation (it is in the description).
+            recreate_if_invalid="never",
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(replace_on_changes=["description"])
+            ),
+        )
+        return pulumi.Output.secret(key.key)
+
+
+def _check_identities(identities: list[str], settings: TailnetSettings) -> None:
+    if not identities:
+        return
+    if not settings.sandbox_identity:
+        raise ValueError(
+            f"sandboxes {', '.join(identities)} ask for their own tailnet identity but "
+            "tailnet.sandboxIdentity is false; set it to true to let the fleet mint their keys"
+        )
+    bad = [s for s in identities if not DNS_LABEL.match(s)]
+    if bad:
+        raise ValueError(
+            f"sandbox names {bad} cannot be MagicDNS hostnames: use lowercase letters, digits "
+            "and dashes (at most 63)"
+        )

@@ -1,0 +1,288 @@
+"""Tailnet policy for the fleet: HuJSON parsing, generated grants, merge and rendering.
+
+Pure functions, no pulumi import, so the policy can be unit-tested and diffed offline.
+
+The tailnet policy file is the whole tailnet's access control, so the fleet never writes it from
+scratch: it merges a small generated part (tag owners and least-privilege grants from the owner to
+exactly the fleet's published ports) into a base policy kept in the repo. The rendered text is
+plain JSON plus two HuJSON comment lines that fence the generated entries, so a rendered policy
+pasted back in as the base merges to the same text again (the fenced lines are dropped first).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GENERATED_BEGIN = "// BEGIN sandbox-fleet generated (edit the fleet, not these lines)"
+GENERATED_END = "// END sandbox-fleet generated"
+
+TAG_RE = re.compile(r"^tag:[A-Za-z][A-Za-z0-9-]*$")
+GROUP_RE = re.compile(r"^group:[A-Za-z0-9][A-Za-z0-9._-]*$")
+USER_RE = re.compile(r"^[^@\s*:]+@[^@\s*:]+$")
+
+Policy = dict[str, Any]
+
+
+class HuJSONError(ValueError):
+    """A policy file that is not valid HuJSON; the message starts with `source:line:column`."""
+
+
+class PolicyError(ValueError):
+    """The generated rules cannot be merged into the base policy without a conflict."""
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _blank(chunk: str) -> str:
+    # Keep newlines so json's line/column numbers still point into the original text.
+    return "".join("\n" if ch == "\n" else " " for ch in chunk)
+
+
+def _standardize(text: str, source: str) -> str:
+    """HuJSON to JSON of the same length: comments and trailing commas become spaces."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    pending_comma = -1  # index in `out` of a comma that may turn out to be trailing
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                line, col = _position(text, i)
+                raise HuJSONError(f"{source}:{line}:{col}: unterminated string")
+            out.append(text[i : j + 1])
+            pending_comma = -1
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(_blank(text[i:j]))
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                line, col = _position(text, i)
+                raise HuJSONError(f"{source}:{line}:{col}: unterminated /* comment")
+            out.append(_blank(text[i : j + 2]))
+            i = j + 2
+        else:
+            if ch in "]}" and pending_comma >= 0:
+                out[pending_comma] = " "
+            if ch == ",":
+                pending_comma = len(out)
+            elif not ch.isspace():
+                pending_comma = -1
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_hujson(text: str, source: str = "<policy>") -> Any:
+    """Parse HuJSON (JSON with // and /* */ comments and trailing commas).
+
+    Errors raise HuJSONError whose message starts with `source:line:column:`.
+    """
+    standard = _standardize(text, source)
+    try:
+        return json.loads(standard, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise HuJSONError(f"{source}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # duplicate key: json gives no position, name the key instead
+        raise HuJSONError(f"{source}: {exc}") from None
+
+
+def strip_generated(text: str, source: str = "<policy>") -> str:
+    """Drop every fenced generated block (marker lines included) from a policy text."""
+    kept: list[str] = []
+    open_line = 0
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == GENERATED_BEGIN:
+            if open_line:
+                raise HuJSONError(f"{source}:{number}:1: generated block opened twice")
+            open_line = number
+            kept.append("\n")  # keep line numbers of the base's own lines
+        elif marker == GENERATED_END:
+            if not open_line:
+                raise HuJSONError(f"{source}:{number}:1: generated block end without begin")
+            open_line = 0
+            kept.append("\n")
+        else:
+            kept.append("\n" if open_line else line)
+    if open_line:
+        raise HuJSONError(f"{source}:{open_line}:1: generated block is never closed")
+    return "".join(kept)
+
+
+def load_base_policy(text: str, source: str = "<policy>") -> Policy:
+    """Parse a base policy file, ignoring any generated block a previous render left in it."""
+    policy = parse_hujson(strip_generated(text, source), source)
+    if not isinstance(policy, dict):
+        raise HuJSONError(f"{source}:1:1: a tailnet policy must be a JSON object")
+    for key, kind in (("grants", list), ("tagOwners", dict), ("groups", dict)):
+        if key in policy and not isinstance(policy[key], kind):
+            raise HuJSONError(f"{source}: {key!r} must be a JSON {kind.__name__}")
+    return policy
+
+
+@dataclass(frozen=True)
+class FleetAccess:
+    """What the fleet exposes on the tailnet, from which the generated rules follow."""
+
+    owner: str  # user e-mail or group:<name>; never "*" or an autogroup
+    host_tag: str
+    published_ports: tuple[int, ...]  # host ports every published service binds to
+    sandbox_tag: str | None = None  # set only when some sandbox joins the tailnet itself
+    sandbox_ports: tuple[int, ...] = ()
+
+
+def check_owner(owner: str) -> str:
+    """Return `owner` when it is a user e-mail or a group, else raise ValueError."""
+    if GROUP_RE.match(owner) or USER_RE.match(owner):
+        return owner
+    raise ValueError(
+        f"owner {owner!r} must be a user e-mail (alice@example.com) or a group (group:fleet); "
+        "'*', autogroups and tags would open the fleet wider than one owner"
+    )
+
+
+def check_tag(tag: str) -> str:
+    """Return `tag` when it is a valid Tailscale tag (tag:<letter><letters/digits/dashes>)."""
+    if TAG_RE.match(tag):
+        return tag
+    raise ValueError(f"{tag!r} is not a Tailscale tag: use tag:<name> (letters, digits, dashes)")
+
+
+def _ports(ports: Iterable[int]) -> list[str]:
+    unique = sorted(set(ports))
+    for port in unique:
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError(f"port {port!r} is not a TCP port (1-65535)")
+    return [f"tcp:{port}" for port in unique]
+
+
+def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """The fleet's own tagOwners entries and grants, in a canonical order."""
+    check_owner(access.owner)
+    tag_owners = {check_tag(access.host_tag): [access.owner]}
+    grants: list[dict[str, Any]] = []
+    if access.published_ports:
+        grants.append(
+            {"src": [access.owner], "dst": [access.host_tag], "ip": _ports(access.published_ports)}
+        )
+    if access.sandbox_tag is not None:
+        if access.sandbox_tag == access.host_tag:
+            raise ValueError("the sandbox tag must differ from the host tag")
+        tag_owners[check_tag(access.sandbox_tag)] = [access.owner]
+        if access.sandbox_ports:
+            grants.append(
+                {
+                    "src": [access.owner],
+                    "dst": [access.sandbox_tag],
+                    "ip": _ports(access.sandbox_ports),
+                }
+            )
+    return tag_owners, grants
+
+
+@dataclass(frozen=True)
+class MergedPolicy:
+    """A base policy plus the generated entries, kept apart so rendering can fence them."""
+
+    base: Policy
+    tag_owners: dict[str, list[str]]  # generated entries not already present in the base
+    grants: list[dict[str, Any]]
+
+    def as_dict(self) -> Policy:
+        """The policy as the tailnet will see it."""
+        merged = dict(self.base)
+        merged["tagOwners"] = {**self.base.get("tagOwners", {}), **self.tag_owners}
+        merged["grants"] = [*self.base.get("grants", []), *self.grants]
+        return merged
+
+
+def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") -> MergedPolicy:
+    """Add the fleet's rules to `base` without dropping or rewriting any of the base's own."""
+    tag_owners, grants = generate_rules(access)
+    if access.owner.startswith("group:") and access.owner not in base.get("groups", {}):
+        raise PolicyError(
+            f"{source}: owner {access.owner} is not defined under 'groups'; add it there "
+            "(with its members) so the generated grants name a real group"
+        )
+    existing = base.get("tagOwners", {})
+    new_owners: dict[str, list[str]] = {}
+    for tag, owners in tag_owners.items():
+        if tag not in existing:
+            new_owners[tag] = owners
+        elif sorted(existing[tag]) != sorted(owners):
+            raise PolicyError(
+                f"{source}: tagOwners[{tag!r}] is {existing[tag]!r} in the base policy but the "
+                f"fleet needs {owners!r}; remove the entry from the base (the fleet declares it) "
+                "or choose another tag in the tailnet settings"
+            )
+    return MergedPolicy(base=base, tag_owners=new_owners, grants=grants)
+
+
+def _dump(value: Any, indent: int) -> str:
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _fenced(base: list[str], generated: list[str], pad: str) -> list[str]:
+    """Entries one per line with trailing commas; the generated ones between the markers."""
+    lines = [f"{pad}{entry}," for entry in base]
+    if generated:
+        lines += [pad + GENERATED_BEGIN, *(f"{pad}{entry}," for entry in generated)]
+        lines.append(pad + GENERATED_END)
+    return lines
+
+
+def _members(obj: Mapping[str, Any], indent: int) -> list[str]:
+    return [f"{json.dumps(k)}: {_dump(obj[k], indent)}" for k in sorted(obj)]
+
+
+def _items(items: Sequence[Any], indent: int) -> list[str]:
+    return [_dump(item, indent) for item in items]
+
+
+def render_policy(merged: MergedPolicy) -> str:
+    """Deterministic HuJSON text: sorted keys, base entries first, generated entries fenced."""
+    sections = dict(merged.base)
+    sections.setdefault("tagOwners", {})
+    sections.setdefault("grants", [])
+    lines = ["{"]
+    for key in sorted(sections):
+        value = sections[key]
+        if key == "tagOwners":
+            body = _fenced(_members(value, 4), _members(merged.tag_owners, 4), "    ")
+            lines += [f"  {json.dumps(key)}: {{", *body, "  },"]
+        elif key == "grants":
+            body = _fenced(_items(value, 4), _items(merged.grants, 4), "    ")
+            lines += [f"  {json.dumps(key)}: [", *body, "  ],"]
+        else:
+            lines.append(f"  {json.dumps(key)}: {_dump(value, 2)},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def build_policy(base_text: str, access: FleetAccess, source: str = "<policy>") -> str:
+    """Base policy text plus fleet access to the rendered policy text (the `Acl.acl` input)."""
+    return render_policy(merge_policy(load_base_policy(base_text, source), access, source))
