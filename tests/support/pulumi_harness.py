@@ -8,6 +8,7 @@ invariants. Each call resets the runtime's global state so programs cannot leak 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import runpy
@@ -73,7 +74,14 @@ class _Mocks(pulumi.runtime.Mocks):
     """Echo inputs back as state; give each resource a stable fake id."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+        state = dict(args.inputs)
+        # Outputs the real providers compute, so dependants see values, not unknowns.
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            digest = hashlib.sha256(json.dumps(args.inputs, sort_keys=True).encode()).hexdigest()
+            state["imageId"] = f"sha256:{digest}"
+        elif args.typ == "command:local:Command":
+            state.setdefault("stdout", "")
+        return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         return {}, []

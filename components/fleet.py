@@ -1,0 +1,239 @@
+"""Fleet: route every spec entry to its plane, build the shared pieces once, export connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from .containers import identity_labels
+from .host import HeadlessHost, HeadlessHostArgs
+from .images import LocalImage, LocalImageArgs
+from .model_server import ModelServer, ModelServerArgs
+from .sandbox import Sandbox, SandboxArgs, published_ports
+from .settings import HostVariant, StackSettings
+from .spec import FleetSpec, Mode, Runtime
+from .spec import Sandbox as SandboxSpec
+from .storage import SharedStorage, SharedStorageArgs
+from .supervisor import Supervisor, SupervisorArgs
+
+SecretLookup = Callable[[str], pulumi.Output[str] | None]
+
+
+@dataclass(frozen=True)
+class FleetArgs:
+    settings: StackSettings
+    spec: FleetSpec
+    stack: str
+    secret: SecretLookup  # a Pulumi secret config value by key, or None when unset
+
+
+def docker_entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+    """The entries this stack runs as containers: docker runtime, placed on this host."""
+    return [
+        s
+        for s in spec.sandboxes
+        if s.runtime is Runtime.DOCKER and s.host in (None, settings.host.name)
+    ]
+
+
+class Fleet(pulumi.ComponentResource):
+    outputs: dict[str, Any]
+    """Stack outputs: sandboxes, modelServer, supervisor, host."""
+
+    def __init__(
+        self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
+        s, spec = args.settings, args.spec
+        here = docker_entries(spec, s)
+        self._report_elsewhere(spec, s)
+        secrets = self._secrets(here, spec, args.secret)
+        fleet_id = f"{s.name_prefix}{pulumi.get_project()}"
+        bind = s.bind_address
+        sandboxes: dict[str, Any] = {
+            e.name: {
+                "mode": e.mode.value,
+                "runtime": e.runtime.value,
+                "branch": e.branch,
+                "status": f"not yet available: the {e.runtime.value} plane is not built yet",
+            }
+            for e in spec.sandboxes
+            if e.runtime is not Runtime.DOCKER
+        }
+        self.outputs = {
+            "host": {"name": s.host.name, "variant": s.host.variant.value, "bindAddress": bind}
+        }
+        if s.host.variant is HostVariant.NONE:
+            if here:
+                raise pulumi.RunError(
+                    "\n".join(
+                        f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime docker needs a "
+                        "container host, but sandbox-fleet:hostVariant is 'none'"
+                        for e in here
+                    )
+                )
+            self.outputs["sandboxes"] = sandboxes
+            self.register_outputs(self.outputs)
+            return
+
+        child = pulumi.ResourceOptions(parent=self)
+        host = HeadlessHost(f"{name}-host", HeadlessHostArgs(s.host), child)
+        provider = host.provider
+
+        def image(role: str, **build_args: pulumi.Input[str]) -> pulumi.Output[str]:
+            if not s.top.buildImages:
+                return docker.RemoteImage(
+                    f"{name}-{role}-image",
+                    name=f"sandbox-fleet/{role}:latest",
+                    keep_locally=True,
+                    opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                ).image_id
+            return LocalImage(
+                f"{name}-{role}-image",
+                LocalImageArgs(role, f"sandbox-fleet/{role}:latest", provider, build_args),
+                child,
+            ).image_id
+
+        def labels(role: str, sandbox: str = "") -> dict[str, str]:
+            return identity_labels(fleet_id, args.stack, role, sandbox)
+
+        storage = SharedStorage(
+            f"{name}-storage",
+            SharedStorageArgs(fleet_id, args.stack, s.name_prefix, provider),
+            child,
+        )
+        model_server = None
+        if s.model_server.enabled:
+            model_image = (
+                image("model-server")
+                if s.model_server.build
+                else docker.RemoteImage(
+                    f"{name}-model-server-image",
+                    name=s.model_server.image,
+                    keep_locally=True,
+                    opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                ).image_id
+            )
+            model_server = ModelServer(
+                f"{name}-model-server",
+                ModelServerArgs(
+                    s.model_server,
+                    model_image,
+                    storage.network_name,
+                    storage.model_data,
+                    bind,
+                    labels("model-server"),
+                    s.name_prefix,
+                    provider,
+                ),
+                child,
+            )
+            self.outputs["modelServer"] = {
+                "internalUrl": model_server.internal_url,
+                "externalUrl": model_server.external_url,
+            }
+        supervisor = Supervisor(
+            f"{name}-supervisor",
+            SupervisorArgs(
+                s.supervisor,
+                image("supervisor"),
+                storage.network_name,
+                storage.logs,
+                storage.workspace,
+                bind,
+                labels("supervisor"),
+                s.name_prefix,
+                provider,
+                model_server.container if model_server else None,
+            ),
+            child,
+        )
+        self.outputs["supervisor"] = {"apiUrl": supervisor.api_url}
+
+        headless_image = image("headless") if here else None
+        desktop_image = image("desktop") if any(e.mode is Mode.VISUAL for e in here) else None
+        for entry in here:
+            visual = entry.mode is Mode.VISUAL
+            box = Sandbox(
+                f"{name}-{entry.name}",
+                SandboxArgs(
+                    entry,
+                    desktop_image if visual else headless_image,  # type: ignore[arg-type]
+                    storage.network_name,
+                    bind,
+                    s.top.sshAuthorizedKeys,
+                    {k: secrets[k] for k in entry.secrets},
+                    labels("sandbox", entry.name),
+                    s.name_prefix,
+                    provider,
+                    host.docker_host,
+                ),
+                child,
+            )
+            sandboxes[entry.name] = connection_info(entry, bind) | {"workspace": box.workspace.name}
+        self.outputs["sandboxes"] = sandboxes
+        self.outputs["host"]["dockerHost"] = host.docker_host
+        self.register_outputs(self.outputs)
+
+    @staticmethod
+    def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
+        for e in spec.sandboxes:
+            if e.runtime is not Runtime.DOCKER:
+                pulumi.log.warn(
+                    f"sandboxes.{e.name}: runtime {e.runtime.value} is not yet "
+                    "available; the entry is listed in outputs and not deployed"
+                )
+            elif e.host not in (None, s.host.name):
+                pulumi.log.info(
+                    f"sandboxes.{e.name}: placed on host {e.host}; the stack for "
+                    "that host deploys it"
+                )
+        for name in spec.expired:
+            pulumi.log.warn(
+                f"sandboxes.{name}: expired; left out (its container is removed, "
+                "its workspace kept unless the entry says data: discard)"
+            )
+
+    @staticmethod
+    def _secrets(
+        entries: list[SandboxSpec], spec: FleetSpec, lookup: SecretLookup
+    ) -> dict[str, pulumi.Output[str]]:
+        found: dict[str, pulumi.Output[str]] = {}
+        missing = []
+        for e in entries:
+            for key in e.secrets:
+                value = lookup(key)
+                if value is None:
+                    missing.append(
+                        f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is "
+                        f"not set in this stack; run `pulumi config set --secret {key} "
+                        "<value>`"
+                    )
+                else:
+                    found[key] = value
+        if missing:
+            raise pulumi.RunError("\n".join(missing))
+        return found
+
+
+def connection_info(entry: SandboxSpec, address: str) -> dict[str, Any]:
+    """How a person reaches the sandbox: SSH, editors, the desktop, and app ports."""
+    port = entry.host_ports.ssh
+    info: dict[str, Any] = {
+        "mode": entry.mode.value,
+        "runtime": entry.runtime.value,
+        "branch": entry.branch,
+        "ssh": f"ssh://dev@{address}:{port}",
+        "zed": f"zed://ssh/dev@{address}:{port}/workspace",
+        "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{port}/workspace",
+        "ports": {str(c): h for c, h in published_ports(entry)},
+    }
+    if entry.host_ports.novnc is not None:
+        info["novnc"] = (
+            f"http://{address}:{entry.host_ports.novnc}/vnc.html?autoconnect=1&resize=scale"
+        )
+    return info

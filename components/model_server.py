@@ -1,0 +1,93 @@
+"""ModelServer: llama.cpp `llama-server` on ai-net as `model-server`, model file from model-data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from .containers import container_labels, hardened, healthcheck
+from .settings import ModelServerSettings
+
+INTERNAL_PORT = 8080
+ALIAS = "model-server"
+INTERNAL_URL = f"http://{ALIAS}:{INTERNAL_PORT}/v1"
+
+
+@dataclass(frozen=True)
+class ModelServerArgs:
+    settings: ModelServerSettings
+    image_id: pulumi.Input[str]
+    network_name: pulumi.Input[str]
+    model_volume: pulumi.Input[str]
+    bind_address: pulumi.Input[str]
+    labels: Mapping[str, str]
+    prefix: str
+    provider: docker.Provider
+
+
+def server_command(s: ModelServerSettings) -> list[str]:
+    """Flags shared by the official image and images/model-server (same entrypoint)."""
+    return [
+        "-m", f"/models/{s.modelFile}", "--host", "0.0.0.0", "--port", str(INTERNAL_PORT),
+        "-c", str(s.contextSize), "-t", str(s.threads), "-ngl", str(s.gpuLayers),
+    ]  # fmt: skip
+
+
+class ModelServer(pulumi.ComponentResource):
+    container: docker.Container
+    """The llama-server container."""
+    internal_url: str
+    """OpenAI-compatible base URL on ai-net."""
+    external_url: pulumi.Output[str]
+    """Base URL on the bind address, or "" when not published."""
+
+    def __init__(
+        self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:ModelServer", name, None, opts)
+        s = args.settings
+        ports = (
+            [
+                docker.ContainerPortArgs(
+                    internal=INTERNAL_PORT, external=s.port, ip=args.bind_address, protocol="tcp"
+                )
+            ]
+            if s.publish
+            else []
+        )
+        self.container = docker.Container(
+            f"{name}-container",
+            name=f"{args.prefix}{ALIAS}",
+            hostname=ALIAS,
+            image=args.image_id,
+            command=server_command(s),
+            mounts=[
+                docker.ContainerMountArgs(
+                    type="volume", source=args.model_volume, target="/models", read_only=True
+                )
+            ],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[ALIAS])
+            ],
+            ports=ports,
+            healthcheck=healthcheck(
+                ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{INTERNAL_PORT}/health"],
+                interval="10s",
+                start_period="1m0s",
+            ),
+            labels=container_labels(args.labels),
+            **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, replace_on_changes=["healthcheck"]
+            ),
+        )
+        self.internal_url = INTERNAL_URL
+        self.external_url = (
+            pulumi.Output.concat("http://", args.bind_address, f":{s.port}/v1")
+            if s.publish
+            else pulumi.Output.from_input("")
+        )
+        self.register_outputs({"internalUrl": self.internal_url, "externalUrl": self.external_url})

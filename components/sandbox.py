@@ -1,0 +1,127 @@
+"""Sandbox: one spec entry on the Docker plane — a workspace volume and a hardened container.
+
+The workspace volume is retained when the sandbox goes away (data outlives compute) unless the
+entry says `data: discard`. Re-adding a sandbox of the same name reattaches its old workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from .containers import container_labels, hardened, healthcheck, volume_labels
+from .spec import DataPolicy, Mode
+from .spec import Sandbox as SandboxSpec
+from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
+
+AUTHORIZED_KEYS_FILE = "/etc/sandbox/authorized_keys"
+DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
+
+
+@dataclass(frozen=True)
+class SandboxArgs:
+    spec: SandboxSpec
+    image_id: pulumi.Input[str]
+    network_name: pulumi.Input[str]
+    bind_address: pulumi.Input[str]
+    authorized_keys: Sequence[str]
+    secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
+    labels: Mapping[str, str]
+    prefix: str
+    provider: docker.Provider
+    docker_host: pulumi.Input[str]  # for the `docker update` that sets the pids limit
+
+
+def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
+    """Plain (non-secret) environment: what the image's entrypoint reads, then the user's env."""
+    return {
+        **dict(spec.env),
+        "SANDBOX_NAME": spec.name,
+        "SANDBOX_MODE": spec.mode.value,
+        "GIT_REPO": spec.repo or "",
+        "GIT_BRANCH": spec.branch,
+        "GIT_BASE": spec.base,
+    }
+
+
+def published_ports(spec: SandboxSpec) -> list[tuple[int, int]]:
+    """(container port, host port) for everything the sandbox publishes."""
+    hp = spec.host_ports
+    pairs = [(SSH_CONTAINER_PORT, hp.ssh)]
+    if hp.novnc is not None:
+        pairs.append((NOVNC_CONTAINER_PORT, hp.novnc))
+    return pairs + list(hp.apps)
+
+
+class Sandbox(pulumi.ComponentResource):
+    container: docker.Container
+    """The sandbox container."""
+    workspace: docker.Volume
+    """Its workspace volume, mounted at /workspace."""
+
+    def __init__(
+        self, name: str, args: SandboxArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:Sandbox", name, None, opts)
+        spec = args.spec
+        on_host = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.workspace = docker.Volume(
+            f"{name}-workspace",
+            name=f"{args.prefix}workspace-{spec.name}",
+            labels=volume_labels(args.labels),
+            opts=pulumi.ResourceOptions.merge(
+                on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
+            ),
+        )
+        plain = [f"{k}={v}" for k, v in sorted(sandbox_env(spec).items())]
+        # Secret values join as Outputs, which keeps the whole env list secret in state.
+        envs = pulumi.Output.all(
+            *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
+        )
+        keys = "".join(f"{key}\n" for key in args.authorized_keys) or "# no keys configured\n"
+        visual = spec.mode is Mode.VISUAL
+        self.container = docker.Container(
+            f"{name}-container",
+            name=f"{args.prefix}{spec.name}",
+            hostname=spec.name,
+            image=args.image_id,
+            envs=envs,
+            mounts=[
+                docker.ContainerMountArgs(
+                    type="volume", source=self.workspace.name, target="/workspace"
+                )
+            ],
+            uploads=[docker.ContainerUploadArgs(file=AUTHORIZED_KEYS_FILE, content=keys)],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[spec.name])
+            ],
+            ports=[
+                docker.ContainerPortArgs(
+                    internal=c, external=h, ip=args.bind_address, protocol="tcp"
+                )
+                for c, h in published_ports(spec)
+            ],
+            shm_size=DESKTOP_SHM_MB if visual else None,
+            healthcheck=healthcheck(
+                ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
+            ),
+            labels=container_labels(args.labels),
+            **hardened(memory_bytes=spec.memory_bytes, cpus=spec.cpus),
+            opts=pulumi.ResourceOptions.merge(
+                on_host, pulumi.ResourceOptions(replace_on_changes=["healthcheck"])
+            ),
+        )
+        # pulumi-docker has no pids limit input; `docker update` sets it in place, without a
+        # restart, and re-runs when the container is replaced or the limit changes.
+        command.local.Command(
+            f"{name}-pids-limit",
+            create=f'docker update --pids-limit {spec.pids} "$CONTAINER" >/dev/null',
+            environment={"DOCKER_HOST": args.docker_host, "CONTAINER": self.container.id},
+            triggers=[self.container.id],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"containerId": self.container.id, "workspace": self.workspace.name})

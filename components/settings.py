@@ -1,0 +1,289 @@
+"""Stack settings: every `sandbox-fleet:*` config key, validated once, errors naming the key.
+
+Pulumi project config has only string/integer/boolean/array types and treats a declared key
+without a default as required, so settings are flat keys with defaults: `bindAddress`,
+`hostVariant`, `modelServerThreads`, ... A key `<group><Field>` fills field `<field>` of
+that group's model. Pulumi.yaml's `config:` block is generated from these models
+(`python -m components.settings`), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+import typing
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import ip_address
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+PROJECT = "sandbox-fleet"
+OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
+
+
+class HostVariant(StrEnum):
+    LOCAL = "local"  # the Docker socket of the machine running `pulumi up`
+    SSH = "ssh"  # a remote Docker engine over ssh:// (the tailnet address)
+    PODMAN = "podman"  # rootful Podman's Docker-compatible socket
+    PODMAN_WSL = "podman-wsl"  # Podman Machine under Debian WSL
+    NONE = "none"  # cloud-only stack: no container host at all
+
+
+def _bind_address(value: str) -> str:
+    address = ip_address(value)  # its ValueError names the value
+    if address.is_unspecified:
+        raise ValueError(
+            f"'{value}' listens on every interface; give one address "
+            "(127.0.0.1, or the host's tailnet IP)"
+        )
+    return value
+
+
+_PUBLIC_KEY = re.compile(
+    r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) \S+"
+)
+
+
+def _ssh_public_key(value: str) -> str:
+    if not _PUBLIC_KEY.match(value):
+        raise ValueError(f"'{value[:24]}...' is not an SSH public key line (ssh-ed25519 AAAA...)")
+    return value
+
+
+def _cpus(value: Any) -> float:
+    try:
+        cpus = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number of CPUs (e.g. 0.5 or 2)") from None
+    if not 0 < cpus <= 256:
+        raise ValueError(f"{value!r} CPUs is out of range (more than 0, at most 256)")
+    return cpus
+
+
+BindAddress = Annotated[str, AfterValidator(_bind_address)]
+SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
+Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HostSettings(_Group):
+    variant: HostVariant = Field(
+        HostVariant.LOCAL, description="local | ssh | podman | podman-wsl | none (cloud-only)"
+    )
+    name: str = Field("local", description="Host name; spec entries with `host:` go here")
+    address: str = Field("", description="ssh://user@host of a remote engine (ssh variant)")
+    sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
+    socket: str = Field("", description="Engine socket URL; empty = the variant's default")
+    machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
+
+
+class ModelServerSettings(_Group):
+    enabled: bool = Field(True, description="Run the llama.cpp model server")
+    image: str = Field(OFFICIAL_LLAMA_IMAGE, description="llama-server image to pull")
+    build: bool = Field(False, description="Build images/model-server instead of pulling")
+    modelFile: str = Field("model.gguf", description="GGUF file in the model-data volume")
+    contextSize: int = Field(4096, ge=256, le=1_048_576, description="Context length (-c)")
+    threads: int = Field(2, ge=1, le=512, description="CPU threads (-t)")
+    gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")
+    publish: bool = Field(False, description="Publish the API on the bind address")
+    port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
+    memory: str = Field("4Gi", description="Memory limit")
+    cpus: Cpus = Field("2", description="CPU limit")
+
+
+class SupervisorSettings(_Group):
+    runtime: Literal["stub", "openai", "cli"] = Field("openai", description="Agent runtime")
+    cliCommand: str = Field("", description="Command of the cli runtime")
+    port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
+    memory: str = Field("512Mi", description="Memory limit")
+    cpus: Cpus = Field("0.5", description="CPU limit")
+
+
+class TopSettings(_Group):
+    spec: str = Field("sandboxes.yaml", description="The fleet spec file")
+    namePrefix: str = Field(
+        "",
+        pattern=r"^([a-z0-9][a-z0-9-]{0,19})?$",
+        description="Prefix of every Docker object name (isolation)",
+    )
+    bindAddress: BindAddress = Field(
+        "127.0.0.1",
+        description="The one address every port "
+        "is published on (the host's tailnet IP in real stacks)",
+    )
+    sshAuthorizedKeys: tuple[SshPublicKey, ...] = Field(
+        (), description="SSH public keys allowed into every sandbox"
+    )
+    buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
+
+
+GROUPS: dict[str, type[_Group]] = {
+    "": TopSettings,
+    "host": HostSettings,
+    "modelServer": ModelServerSettings,
+    "supervisor": SupervisorSettings,
+}
+
+
+def register_group(prefix: str, model: type[BaseModel]) -> None:
+    """Let a feature module (tailnet, preflight) own the keys `<prefix><Field>`."""
+    GROUPS[prefix] = model  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    top: TopSettings
+    host: HostSettings
+    model_server: ModelServerSettings
+    supervisor: SupervisorSettings
+    extra: dict[str, BaseModel]  # registered groups, by prefix
+
+    @property
+    def bind_address(self) -> str:
+        return self.top.bindAddress
+
+    @property
+    def name_prefix(self) -> str:
+        return self.top.namePrefix
+
+
+class SettingsError(ValueError):
+    """Bad stack config. The message names the file, key, value and what is allowed."""
+
+
+def config_key(prefix: str, field: str) -> str:
+    return field if not prefix else prefix + field[0].upper() + field[1:]
+
+
+def all_keys() -> dict[str, tuple[str, str]]:
+    """config key -> (group prefix, field name)."""
+    return {config_key(p, f): (p, f) for p, m in GROUPS.items() for f in m.model_fields}
+
+
+def parse_settings(
+    raw: dict[str, Any], *, stack_file: str = "Pulumi.<stack>.yaml"
+) -> StackSettings:
+    """`raw` maps config keys without the project prefix to values (JSON text allowed, as the
+    engine passes arrays)."""
+    keys = all_keys()
+    grouped: dict[str, dict[str, Any]] = {p: {} for p in GROUPS}
+    problems = []
+    for key, value in sorted(raw.items()):
+        if key not in keys:
+            close = [k for k in keys if k.lower() == key.lower()] or _close(key, keys)
+            hint = f" (did you mean {PROJECT}:{close[0]}?)" if close else ""
+            problems.append(f"{stack_file}: {PROJECT}:{key}: unknown config key{hint}")
+            continue
+        prefix, field = keys[key]
+        grouped[prefix][field] = _decode(value)
+    models: dict[str, BaseModel] = {}
+    for prefix, model in GROUPS.items():
+        try:
+            models[prefix] = model.model_validate(grouped[prefix])
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                key = config_key(prefix, str(err["loc"][0]))
+                where = "".join(f"[{p}]" for p in err["loc"][1:])
+                message = str((err.get("ctx") or {}).get("error") or err["msg"])
+                problems.append(
+                    f"{stack_file}: {PROJECT}:{key}{where}: {message} "
+                    f"(got {json.dumps(err.get('input'), default=str)})"
+                )
+    if problems:
+        raise SettingsError("\n".join(problems))
+    builtin = ("", "host", "modelServer", "supervisor")
+    return StackSettings(
+        top=typing.cast(TopSettings, models[""]),
+        host=typing.cast(HostSettings, models["host"]),
+        model_server=typing.cast(ModelServerSettings, models["modelServer"]),
+        supervisor=typing.cast(SupervisorSettings, models["supervisor"]),
+        extra={p: m for p, m in models.items() if p not in builtin},
+    )
+
+
+def _close(key: str, keys: dict[str, Any]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(key, list(keys), n=1, cutoff=0.7)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] == "[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def read_stack_settings() -> StackSettings:
+    """Every `sandbox-fleet:*` key of the running stack (UPPER_CASE keys are secrets named in
+    sandboxes.yaml, read by the fleet itself); RunError on bad values."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG
+
+    raw = {}
+    for full_key, value in CONFIG.get().items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == PROJECT and not key.isupper():
+            raw[key] = value
+    try:
+        return parse_settings(raw, stack_file=f"Pulumi.{pulumi.get_stack()}.yaml")
+    except SettingsError as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+# --- Pulumi.yaml `config:` declarations --------------------------------------------------
+
+
+def _pulumi_type(annotation: Any) -> dict[str, Any]:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _pulumi_type(typing.get_args(annotation)[0])
+    if origin in (tuple, list):
+        return {"type": "array", "items": _pulumi_type(typing.get_args(annotation)[0])}
+    if origin in (typing.Union, types.UnionType):
+        return _pulumi_type(next(a for a in typing.get_args(annotation) if a is not type(None)))
+    if annotation is bool:
+        return {"type": "boolean"}
+    if annotation is int:
+        return {"type": "integer"}
+    return {"type": "string"}
+
+
+def config_declarations() -> dict[str, dict[str, Any]]:
+    """The `config:` block of Pulumi.yaml: every key, its type, description and default."""
+    out = {}
+    for key, (prefix, field) in sorted(all_keys().items()):
+        info = GROUPS[prefix].model_fields[field]
+        default = info.get_default(call_default_factory=True)
+        default = list(default) if isinstance(default, tuple) else default
+        default = default.value if isinstance(default, StrEnum) else default
+        out[f"{PROJECT}:{key}"] = {
+            **_pulumi_type(info.annotation),
+            "description": info.description or key,
+            "default": default,
+        }
+    return out
+
+
+def render_project_file(template: str) -> str:
+    """Pulumi.yaml with its config block regenerated (everything above `config:` kept)."""
+    import yaml
+
+    head = template.split("\nconfig:", 1)[0].rstrip("\n")
+    body = yaml.safe_dump({"config": config_declarations()}, sort_keys=False, width=100)
+    return f"{head}\n{body}"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    sys.stdout.write(render_project_file(Path("Pulumi.yaml").read_text()))

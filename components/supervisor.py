@@ -1,0 +1,79 @@
+"""Supervisor: the agent loop and its task API, talking to the model server over ai-net."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from .containers import container_labels, hardened, healthcheck
+from .model_server import INTERNAL_URL
+from .settings import SupervisorSettings
+
+API_PORT = 8000
+
+
+@dataclass(frozen=True)
+class SupervisorArgs:
+    settings: SupervisorSettings
+    image_id: pulumi.Input[str]
+    network_name: pulumi.Input[str]
+    logs_volume: pulumi.Input[str]
+    workspace_volume: pulumi.Input[str]
+    bind_address: pulumi.Input[str]
+    labels: Mapping[str, str]
+    prefix: str
+    provider: docker.Provider
+    model_server: pulumi.Resource | None  # start after it; None when the stack has none
+
+
+class Supervisor(pulumi.ComponentResource):
+    container: docker.Container
+    """The supervisor container."""
+    api_url: pulumi.Output[str]
+    """Task API on the bind address."""
+
+    def __init__(
+        self, name: str, args: SupervisorArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:Supervisor", name, None, opts)
+        s = args.settings
+        env = {"MODEL_URL": INTERNAL_URL, "SUPERVISOR_RUNTIME": s.runtime}
+        if s.cliCommand:
+            env["SUPERVISOR_CLI_COMMAND"] = s.cliCommand
+        self.container = docker.Container(
+            f"{name}-container",
+            name=f"{args.prefix}supervisor",
+            hostname="supervisor",
+            image=args.image_id,
+            envs=[f"{k}={v}" for k, v in sorted(env.items())],
+            mounts=[
+                docker.ContainerMountArgs(type="volume", source=args.logs_volume, target="/logs"),
+                docker.ContainerMountArgs(
+                    type="volume", source=args.workspace_volume, target="/workspace"
+                ),
+            ],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=["supervisor"])
+            ],
+            ports=[
+                docker.ContainerPortArgs(
+                    internal=API_PORT, external=s.port, ip=args.bind_address, protocol="tcp"
+                )
+            ],
+            healthcheck=healthcheck(
+                ["python3", "-m", "supervisor.healthcheck"], interval="10s", start_period="10s"
+            ),
+            labels=container_labels(args.labels),
+            **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                replace_on_changes=["healthcheck"],
+                depends_on=[args.model_server] if args.model_server else None,
+            ),
+        )
+        self.api_url = pulumi.Output.concat("http://", args.bind_address, f":{s.port}")
+        self.register_outputs({"apiUrl": self.api_url})
