@@ -1,11 +1,14 @@
-"""`python -m components.cli`: check sandboxes.yaml and print its schema, without Pulumi.
+"""`python -m components.cli`: check sandboxes.yaml, print its schema, review a change to it.
 
-Exit codes: 0 valid, 1 invalid, 2 usage error.
+No Pulumi and no credentials needed. Exit codes: 0 valid, 1 invalid, 2 usage error.
+`review BASE HEAD` exits 1 only when HEAD is invalid (a missing or empty BASE is an empty fleet).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +36,33 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_VALID
 
 
+def _review(args: argparse.Namespace) -> int:
+    from . import review  # only this subcommand needs it
+
+    today = args.today or dt.datetime.now(dt.UTC).date()
+    try:
+        result = review.review_files(Path(args.base), Path(args.head), today=today)
+    except SpecError as exc:
+        print(exc.report(), file=sys.stderr)
+        print(f"{args.head}: invalid ({len(exc.problems)} problems)", file=sys.stderr)
+        if args.format == "markdown":  # the PR comment says why there is no review
+            problems = "\n".join(f"- `{p}`" for p in exc.problems)
+            print(f"### Fleet change: `{args.head}` does not load\n\n{problems}")
+        return EXIT_INVALID
+    if args.format == "json":
+        print(json.dumps(review.to_json(result), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(review.render_markdown(result))
+    return EXIT_VALID
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
 def _schema(args: argparse.Namespace) -> int:
     sys.stdout.write(render_json_schema())
     return EXIT_VALID
@@ -50,6 +80,20 @@ def parser() -> argparse.ArgumentParser:
         help="github: ::error annotations for GitHub Actions",
     )
     validate.set_defaults(run=_validate)
+    review = commands.add_parser(
+        "review",
+        help="summarise what changing BASE into HEAD does to the fleet",
+        description="Markdown (or JSON) for the reviewer: sandboxes added, removed, changed, "
+        "and whether each change restarts the sandbox. Base from git: "
+        "git show origin/main:sandboxes.yaml > /tmp/base.yaml",
+    )
+    review.add_argument("base", help="the fleet before (missing or empty file = empty fleet)")
+    review.add_argument("head", help="the fleet after (must be valid)")
+    review.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    review.add_argument(
+        "--today", type=_date, default=None, help="date for `expires` (default: today, UTC)"
+    )
+    review.set_defaults(run=_review)
     schema = commands.add_parser("schema", help="print the JSON schema of sandboxes.yaml")
     schema.set_defaults(run=_schema)
     return top
