@@ -1,0 +1,65 @@
+"""FleetSpec -> sandboxes.yaml: the canonical document with every entry fully resolved.
+
+Loading what `dump_yaml` writes gives back an equal FleetSpec (expired entries aside: they are
+not part of the fleet, so they are not written). No `defaults:` section is needed; `ssh_port`
+is written only where the original pinned it, so derived host ports stay derived.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from .fields import parse_size
+from .loader import FleetSpec, Sandbox
+
+# Largest first, so 1073741824 is written 1Gi and 1000000000 is written 1G.
+_UNITS = sorted(
+    ((unit, parse_size(f"1{unit}")) for unit in ("Ti", "Gi", "Mi", "Ki", "T", "G", "M", "K")),
+    key=lambda unit: -unit[1],
+)
+
+
+def size_text(size: int) -> str:
+    """Size text that reads back as exactly `size` bytes, in whole units where possible."""
+    for unit, factor in _UNITS:
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    # Not whole in any unit (e.g. from `0.3Ki`). parse_size truncates a float product, so the
+    # exact decimal may read back one byte short; half a byte more never does.
+    exact = f"{Decimal(size) / 1000}K"
+    return exact if parse_size(exact) == size else f"{Decimal(2 * size + 1) / 2000}K"
+
+
+def _entry(s: Sandbox) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "task": s.task.value,
+        "mode": s.mode.value,
+        "runtime": s.runtime.value,
+        "branch": s.branch,
+        "base": s.base,
+        "resources": {"cpus": s.cpus, "memory": size_text(s.memory_bytes), "pids": s.pids},
+        "ports": list(s.ports),
+        "env": dict(s.env),
+        "secrets": list(s.secrets),
+        "data": s.data.value,
+    }
+    optional = {
+        "repo": s.repo,
+        "host": s.host,
+        "ssh_port": s.host_ports.ssh if s.ssh_port_pinned else None,
+        "expires": s.expires.isoformat() if s.expires else None,
+    }
+    entry.update({key: value for key, value in optional.items() if value is not None})
+    return entry
+
+
+def to_document(spec: FleetSpec) -> dict[str, Any]:
+    """Plain data (JSON-compatible) for a `version: 1` sandboxes.yaml describing `spec`."""
+    return {"version": 1, "sandboxes": {s.name: _entry(s) for s in spec.sandboxes}}
+
+
+def dump_yaml(spec: FleetSpec) -> str:
+    return yaml.safe_dump(to_document(spec), sort_keys=True, allow_unicode=True)
