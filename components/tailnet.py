@@ -29,6 +29,15 @@ LOOPBACK = "127.0.0.1"
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
 MAX_KEY_EXPIRY = 90 * 24 * 3600  # Tailscale's limit for auth keys
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Fails the command itself (so dependents are not created) with a message that says what to do.
+DISCOVER_SCRIPT = """\
+if ! out=$(tailscale ip -4 2>&1); then
+  echo "tailnet: 'tailscale ip -4' failed on the host: $out." \\
+    "Join the tailnet first (sudo tailscale up), see docs/tailnet.md" >&2
+  exit 1
+fi
+printf '%s\\n' "$out"
+"""
 
 
 class TailnetSettings(BaseModel):
@@ -204,7 +213,7 @@ class TailnetAccess(pulumi.ComponentResource):
         else:
             found = host_command(
                 f"{name}-discover-address",
-                script="tailscale ip -4\n",
+                script=DISCOVER_SCRIPT,
                 environment={},
                 connection=args.connection,
                 opts=child,

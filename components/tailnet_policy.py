@@ -50,6 +50,7 @@ def _standardize(text: str, source: str) -> str:
     out: list[str] = []
     i, n = 0, len(text)
     pending_comma = -1  # index in `out` of a comma that may turn out to be trailing
+    last = ""  # last significant character: a comma right after "[", "{" or "," is an error
     while i < n:
         ch = text[i]
         if ch == '"':
@@ -60,7 +61,7 @@ def _standardize(text: str, source: str) -> str:
                 line, col = _position(text, i)
                 raise HuJSONError(f"{source}:{line}:{col}: unterminated string")
             out.append(text[i : j + 1])
-            pending_comma = -1
+            pending_comma, last = -1, '"'
             i = j + 1
         elif text.startswith("//", i):
             j = text.find("\n", i)
@@ -77,10 +78,12 @@ def _standardize(text: str, source: str) -> str:
         else:
             if ch in "]}" and pending_comma >= 0:
                 out[pending_comma] = " "
-            if ch == ",":
+            if ch == "," and last not in ("[", "{", ","):
                 pending_comma = len(out)
             elif not ch.isspace():
                 pending_comma = -1
+            if not ch.isspace():
+                last = ch
             out.append(ch)
             i += 1
     return "".join(out)
@@ -219,6 +222,31 @@ class MergedPolicy:
         return merged
 
 
+def _is_wild(entry: Any) -> bool:
+    return isinstance(entry, str) and (entry == "*" or entry.endswith(":*"))
+
+
+def wide_open_rules(base: Policy, tags: Iterable[str]) -> list[str]:
+    """Base rules that open a fleet tag to anyone ("*" source) or on every port.
+
+    Looks at `grants` (src/dst/ip) and legacy `acls` (src/dst "target:ports"). Host aliases and
+    IP ranges in dst are not resolved; those stay the base author's responsibility.
+    """
+    fleet = set(tags)
+    found: list[str] = []
+    for i, grant in enumerate(base.get("grants", [])):
+        dst = set(grant.get("dst", []))
+        wild = any(_is_wild(x) for x in [*grant.get("src", []), *grant.get("ip", [])])
+        if wild and ("*" in dst or fleet & dst):
+            found.append(f"grants[{i}]")
+    for i, acl in enumerate(base.get("acls", [])):
+        targets = [str(d).rsplit(":", 1) for d in acl.get("dst", [])]
+        ports = [t[1] for t in targets if len(t) == 2 and t[0] in fleet | {"*"}]
+        if ports and ("*" in acl.get("src", []) or "*" in ports):
+            found.append(f"acls[{i}]")
+    return found
+
+
 def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") -> MergedPolicy:
     """Add the fleet's rules to `base` without dropping or rewriting any of the base's own."""
     tag_owners, grants = generate_rules(access)
@@ -226,6 +254,13 @@ def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") ->
         raise PolicyError(
             f"{source}: owner {access.owner} is not defined under 'groups'; add it there "
             "(with its members) so the generated grants name a real group"
+        )
+    wide = wide_open_rules(base, tag_owners)
+    if wide:
+        raise PolicyError(
+            f"{source}: {', '.join(wide)} open the fleet's tags ({', '.join(sorted(tag_owners))}) "
+            "to '*' or to every port; narrow them (specific sources, ports or tags) so the fleet "
+            "is reachable only on its published ports"
         )
     existing = base.get("tagOwners", {})
     new_owners: dict[str, list[str]] = {}
