@@ -194,15 +194,15 @@ def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
 def _move(old: Sandbox, new: Sandbox) -> str | None:
     if old.runtime != new.runtime:
         where = (
-            f"its container is removed here ({workspace_fate(old)})"
+            f"container removed here, {workspace_fate(old)}"
             if old.runtime is Runtime.DOCKER
-            else f"the {old.runtime} sandbox is deleted"
+            else f"{old.runtime} sandbox deleted"
         )
-        return f"runtime {old.runtime} → {new.runtime}: {where}, created on the {new.runtime} plane"
+        return f"runtime {old.runtime} → {new.runtime}: {where}; created on the {new.runtime} plane"
     if old.host != new.host:
         return (
-            f"host {_show(old.host)} → {_show(new.host)}: removed from this host's stack "
-            f"({workspace_fate(old)}), created by the other host's stack"
+            f"host {old.host or 'default'} → {new.host or 'default'}: removed by this host's "
+            f"stack, {workspace_fate(old)}; created by the other host's stack"
         )
     return None
 
@@ -269,7 +269,8 @@ def counts(r: Review) -> dict[str, int]:
         "added": len(r.added),
         "removed": len(r.removed),
         "changed": len(r.changed),
-        "restart": sum(v in (Effect.REPLACE, Effect.MOVE) for v in verdicts),
+        "move": sum(v is Effect.MOVE for v in verdicts),
+        "restart": sum(v is Effect.REPLACE for v in verdicts),
         "in_place": sum(v in (Effect.IN_PLACE, Effect.CLOUD) for v in verdicts),
         "no_restart": sum(v is Effect.NO_RESTART for v in verdicts),
         "unchanged": len(r.unchanged),
@@ -282,7 +283,8 @@ def render_markdown(r: Review) -> str:
         f"### Fleet change: `{r.head_file}`",
         "",
         f"**{c['added']} added, {c['removed']} removed, {c['changed']} changed** "
-        f"({c['restart']} restart, {c['in_place']} in place, {c['no_restart']} without restart), "
+        f"({c['move']} move, {c['restart']} restart, {c['in_place']} in place, "
+        f"{c['no_restart']} without restart), "
         f"{c['unchanged']} unchanged.",
     ]
     if not (r.added or r.removed or r.changed):
