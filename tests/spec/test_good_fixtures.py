@@ -1,0 +1,223 @@
+"""Good fixtures load, and resolve to exactly the values a plane will use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from components.spec import (
+    DataPolicy,
+    FleetSpec,
+    HostPorts,
+    Mode,
+    Runtime,
+    Sandbox,
+    SpecError,
+    Task,
+    load_spec,
+    load_spec_text,
+)
+from components.spec.ports import BLOCK_OVERHEAD, FIRST_PORT, LAST_PORT
+
+from .conftest import GOOD, REPO, TODAY
+
+GiB, MiB = 1024**3, 1024**2
+
+
+def load(name: str, today: dt.date = TODAY) -> FleetSpec:
+    return load_spec(GOOD / name, today=today, display_name=name)
+
+
+def by_name(name: str) -> dict[str, Sandbox]:
+    return load(name).by_name()
+
+
+@pytest.mark.parametrize("path", sorted(GOOD.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_good_fixture_loads_and_names_its_file(path: Path) -> None:
+    spec = load_spec(path, today=TODAY, display_name=path.name)
+    assert spec.file == path.name
+    names = [s.name for s in spec.sandboxes]
+    assert names == sorted(names)
+
+
+def test_enough_good_fixtures() -> None:
+    assert len(list(GOOD.glob("*.yaml"))) >= 8
+
+
+def test_minimal_entry_gets_builtin_defaults() -> None:
+    (s,) = load("minimal.yaml").sandboxes
+    assert s.name == "audit-auth"
+    assert (s.task, s.mode, s.runtime) == (Task.AUDIT, Mode.HEADLESS, Runtime.DOCKER)
+    assert s.branch == "audit-auth"  # branch defaults to the sandbox name
+    assert s.base == "main"
+    assert (s.cpus, s.memory_bytes, s.pids, s.memory) == (1.0, GiB, 512, "1Gi")
+    assert s.repo is None and s.host is None and s.expires is None
+    assert (s.ports, s.env, s.secrets) == ((), (), ())
+    assert s.data is DataPolicy.KEEP
+    assert not s.ssh_port_pinned
+    assert s.line == 3
+
+
+def test_readme_example_matches_the_repo_file_and_resolves() -> None:
+    assert (GOOD / "readme-example.yaml").read_text() == (REPO / "sandboxes.yaml").read_text()
+    fleet = by_name("readme-example.yaml")
+    assert sorted(fleet) == ["audit-auth", "fix-login-ui"]
+    audit, ui = fleet["audit-auth"], fleet["fix-login-ui"]
+    assert (audit.mode, audit.branch, audit.repo) == (
+        Mode.HEADLESS,
+        "audit/auth",
+        "https://github.com/acme/app.git",
+    )
+    assert (ui.mode, ui.branch, ui.cpus, ui.memory, ui.pids) == (
+        Mode.VISUAL,
+        "fix-login-ui",
+        2.0,
+        "4Gi",
+        512,
+    )
+    assert ui.ports == (3000,)
+    hp = ui.host_ports
+    assert hp.novnc == hp.ssh + 1 and hp.apps == ((3000, hp.ssh + 2),)
+    assert audit.host_ports.novnc is None and audit.host_ports.apps == ()
+
+
+def test_explicit_empty_fleet_is_valid_and_empty() -> None:
+    spec = load("empty-fleet.yaml")
+    assert spec.sandboxes == () and spec.expired == ()
+
+
+def test_routing_table_for_all_eight_tasks() -> None:
+    fleet = by_name("all-tasks.yaml")
+    got = {s.task.value: s.mode.value for s in fleet.values()}
+    assert got == {
+        "audit": "headless",
+        "refactor": "headless",
+        "test": "headless",
+        "data-processing": "headless",
+        "frontend-dev": "visual",
+        "visual-debug": "visual",
+        "shopping": "visual",
+        "browser-automation": "visual",
+    }
+    for s in fleet.values():  # visual sandboxes get a noVNC port, headless ones none
+        assert (s.host_ports.novnc is not None) == (s.mode is Mode.VISUAL)
+
+
+def test_mode_overrides_routing_both_ways() -> None:
+    fleet = by_name("mode-override.yaml")
+    assert (fleet["refactor-nav"].task, fleet["refactor-nav"].mode) == (Task.REFACTOR, Mode.VISUAL)
+    assert fleet["refactor-nav"].host_ports.novnc == fleet["refactor-nav"].host_ports.ssh + 1
+    scrape = fleet["scrape-prices"]
+    assert (scrape.task, scrape.mode, scrape.host_ports.novnc) == (
+        Task.BROWSER_AUTOMATION,
+        Mode.HEADLESS,
+        None,
+    )
+
+
+def test_defaults_are_inherited_and_merged_per_field() -> None:
+    fleet = by_name("defaults-inheritance.yaml")
+    plain, own = fleet["inherits-all"], fleet["overrides-some"]
+    assert (plain.repo, plain.base, plain.runtime, plain.data, plain.host) == (
+        "git@github.com:acme/app.git",
+        "develop",
+        Runtime.DOCKER,
+        DataPolicy.DISCARD,
+        "gpu-box",
+    )
+    assert (plain.cpus, plain.memory_bytes, plain.pids) == (2.0, 2 * GiB, 512)
+    assert plain.env == (("LOG_LEVEL", "info"), ("NODE_ENV", "development"))
+    assert (own.repo, own.base, own.runtime, own.data, own.host) == (
+        "https://github.com/acme/web.git",
+        "main",
+        Runtime.DAYTONA,
+        DataPolicy.KEEP,
+        "laptop",
+    )
+    # resources merge key by key: cpus from defaults, memory and pids from the entry
+    assert (own.cpus, own.memory_bytes, own.pids) == (2.0, 8 * GiB, 2048)
+    # env merges key by key, the entry wins, the result is sorted, scalars become text
+    assert own.env == (
+        ("API_URL", "http://localhost:8080"),
+        ("DEBUG", "true"),
+        ("LOG_LEVEL", "debug"),
+        ("NODE_ENV", "development"),
+        ("RATIO", "0.25"),
+        ("WORKERS", "4"),
+    )
+    assert own.secrets == ("GITHUB_TOKEN", "OPENAI_API_KEY")
+
+
+def test_pinned_ssh_port_fixes_the_whole_block() -> None:
+    fleet = by_name("pinned-ssh-port.yaml")
+    ui, audit = fleet["fix-login-ui"], fleet["audit-auth"]
+    assert ui.ssh_port_pinned and audit.ssh_port_pinned
+    assert ui.host_ports == HostPorts(ssh=2200, novnc=2201, apps=((3000, 2202), (8080, 2203)))
+    assert audit.host_ports == HostPorts(ssh=2205, novnc=None, apps=())
+
+
+def test_expired_entries_are_left_out_and_named() -> None:
+    spec = load("expired-entry.yaml")  # today = 2026-01-15
+    assert [s.name for s in spec.sandboxes] == ["last-day-today", "next-month"]
+    assert spec.expired == ("spike-search",)
+    assert spec.by_name()["next-month"].expires == dt.date(2026, 2, 15)
+    later = load("expired-entry.yaml", today=dt.date(2026, 1, 16))
+    assert [s.name for s in later.sandboxes] == ["next-month"]
+    assert later.expired == ("last-day-today", "spike-search")
+
+
+def test_unicode_comments_and_values_are_fine() -> None:
+    (s,) = load("unicode-comments.yaml").sandboxes
+    assert s.name == "cafe-ui-fix"
+    assert s.env == (("GREETING", "¡Hola, señor! 你好"),)
+
+
+def test_utf8_bom_is_accepted_and_does_not_shift_columns() -> None:
+    text = (GOOD / "minimal.yaml").read_bytes()
+    assert load_spec_text(b"\xef\xbb\xbf" + text, today=TODAY) == load_spec_text(text, today=TODAY)
+    with pytest.raises(SpecError) as info:
+        load_spec_text(b"\xef\xbb\xbfversion: 1\nsandboxes:\n  x:\n    task: audti\n")
+    assert [(p.line, p.col, p.path) for p in info.value.problems] == [(4, 11, "sandboxes.x.task")]
+
+
+# --- host ports: derived from the name only ---------------------------------------------------
+
+ENTRIES = {
+    "fix-login-ui": "{task: visual-debug, ports: [3000, 8080]}",
+    "audit-auth": "{task: audit}",
+    "shop-compare": "{task: shopping, ports: [4000]}",
+    "etl-nightly": "{task: data-processing}",
+    "refactor-db": "{task: refactor, ports: [5432]}",
+}
+
+
+def fleet_text(names: list[str]) -> str:
+    lines = ["version: 1", "sandboxes:"] + [f"  {n}: {ENTRIES[n]}" for n in names]
+    return "\n".join(lines) + "\n"
+
+
+def host_ports(names: list[str]) -> dict[str, HostPorts]:
+    spec = load_spec_text(fleet_text(names), today=TODAY)
+    return {s.name: s.host_ports for s in spec.sandboxes}
+
+
+def test_host_ports_are_stable_when_other_entries_come_go_or_move() -> None:
+    names = list(ENTRIES)
+    full = host_ports(names)
+    assert len({hp.ssh for hp in full.values()}) == len(names)
+    for hp in full.values():
+        assert FIRST_PORT <= hp.ssh <= LAST_PORT
+    assert host_ports(list(reversed(names))) == full
+    for i, removed in enumerate(names):
+        rest = names[:i] + names[i + 1 :]
+        assert host_ports(rest) == {n: full[n] for n in rest}, f"removing {removed} moved ports"
+    for name in names:
+        assert host_ports([name]) == {name: full[name]}
+
+
+def test_host_port_block_layout_ssh_then_novnc_then_apps() -> None:
+    ui = host_ports(["fix-login-ui"])["fix-login-ui"]
+    assert ui.novnc == ui.ssh + 1
+    assert ui.apps == ((3000, ui.ssh + BLOCK_OVERHEAD), (8080, ui.ssh + BLOCK_OVERHEAD + 1))
