@@ -45,7 +45,8 @@ class Route:
 ENVS = ("envs",)
 ROUTES: dict[str, Route] = {
     "mode": Route(Effect.REPLACE, ("image",), "picks the headless or the desktop image"),
-    "task": Route(Effect.REPLACE, ("envs", "labels"), "passed to the sandbox in env and labels"),
+    # task reaches the container only through the mode it routes to (shown as its own change)
+    "task": Route(Effect.NO_RESTART, (), "routing only; a change of mode is listed separately"),
     "repo": Route(Effect.REPLACE, ENVS, "container env"),
     "branch": Route(Effect.REPLACE, ENVS, "container env"),
     "base": Route(Effect.REPLACE, ENVS, "container env"),
