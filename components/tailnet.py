@@ -23,7 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from components.preflight import host_command
-from components.tailnet_policy import FleetAccess, build_policy, check_owner, check_tag
+from components.tailnet_policy import (
+    FleetAccess,
+    build_policy,
+    check_owner,
+    check_tag,
+    check_tag_owner,
+)
 
 LOOPBACK = "127.0.0.1"
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
@@ -79,11 +85,18 @@ class TailnetSettings(BaseModel):
     """Ports granted on sandboxes that have their own identity (sshd, noVNC)."""
     magic_dns_suffix: str | None = None
     """Tailnet DNS name (tail1234.ts.net) to give full MagicDNS names; else short names."""
+    extra_tag_owners: tuple[str, ...] = ()
+    """More owners of the fleet's tags, e.g. the tag of the OAuth client that mints keys."""
 
     @field_validator("owner")
     @classmethod
     def _owner(cls, value: str) -> str:
         return check_owner(value)
+
+    @field_validator("extra_tag_owners")
+    @classmethod
+    def _extra_owners(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_tag_owner(owner) for owner in value)
 
     @field_validator("host_tag", "sandbox_tag")
     @classmethod
@@ -259,6 +272,7 @@ class TailnetAccess(pulumi.ComponentResource):
             published_ports=tuple(args.published_ports),
             sandbox_tag=settings.sandbox_tag if identities else None,
             sandbox_ports=settings.sandbox_ports,
+            extra_tag_owners=settings.extra_tag_owners,
         )
         policy = build_policy(base_text, access, source=settings.base_policy_file)
         self.policy_json = pulumi.Output.from_input(policy)

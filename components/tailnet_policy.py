@@ -155,6 +155,7 @@ class FleetAccess:
     published_ports: tuple[int, ...]  # host ports every published service binds to
     sandbox_tag: str | None = None  # set only when some sandbox joins the tailnet itself
     sandbox_ports: tuple[int, ...] = ()
+    extra_tag_owners: tuple[str, ...] = ()  # e.g. an OAuth client's tag that mints the keys
 
 
 def check_owner(owner: str) -> str:
@@ -165,6 +166,19 @@ def check_owner(owner: str) -> str:
         f"owner {owner!r} must be a user e-mail (alice@example.com) or a group (group:fleet); "
         "'*', autogroups and tags would open the fleet wider than one owner"
     )
+
+
+def check_tag_owner(owner: str) -> str:
+    """Return `owner` when it may own a tag here: a user, a group, a tag or autogroup:admin."""
+    if owner == "autogroup:admin" or TAG_RE.match(owner):
+        return owner
+    try:
+        return check_owner(owner)
+    except ValueError:
+        raise ValueError(
+            f"tag owner {owner!r} must be a user e-mail, group:<name>, tag:<name> or "
+            "autogroup:admin"
+        ) from None
 
 
 def check_tag(tag: str) -> str:
@@ -185,7 +199,9 @@ def _ports(ports: Iterable[int]) -> list[str]:
 def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """The fleet's own tagOwners entries and grants, in a canonical order."""
     check_owner(access.owner)
-    tag_owners = {check_tag(access.host_tag): [access.owner]}
+    extras = sorted({check_tag_owner(o) for o in access.extra_tag_owners} - {access.owner})
+    owners = [access.owner, *extras]
+    tag_owners = {check_tag(access.host_tag): owners}
     grants: list[dict[str, Any]] = []
     if access.published_ports:
         grants.append(
@@ -194,7 +210,7 @@ def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict
     if access.sandbox_tag is not None:
         if access.sandbox_tag == access.host_tag:
             raise ValueError("the sandbox tag must differ from the host tag")
-        tag_owners[check_tag(access.sandbox_tag)] = [access.owner]
+        tag_owners[check_tag(access.sandbox_tag)] = list(owners)
         if access.sandbox_ports:
             grants.append(
                 {
@@ -254,6 +270,13 @@ def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") ->
         raise PolicyError(
             f"{source}: owner {access.owner} is not defined under 'groups'; add it there "
             "(with its members) so the generated grants name a real group"
+        )
+    declared = set(base.get("tagOwners", {})) | set(tag_owners)
+    undeclared = sorted({o for o in access.extra_tag_owners if o.startswith("tag:")} - declared)
+    if undeclared:
+        raise PolicyError(
+            f"{source}: tag owner(s) {', '.join(undeclared)} are not declared under 'tagOwners'; "
+            "declare them in the base policy (a tag must exist before it can own others)"
         )
     wide = wide_open_rules(base, tag_owners)
     if wide:

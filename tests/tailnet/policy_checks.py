@@ -42,6 +42,17 @@ FLEETS: dict[str, tuple[str, FleetAccess]] = {
         "minimal.hujson",
         FleetAccess(owner="alice@example.com", host_tag="tag:agents", published_ports=(2222,)),
     ),
+    "oauth-client-owns-tags-too": (
+        "oauth.hujson",
+        FleetAccess(
+            owner="group:fleet-admins",
+            host_tag="tag:sandbox-host",
+            published_ports=(2201, 8080),
+            sandbox_tag="tag:sandbox",
+            sandbox_ports=(2222,),
+            extra_tag_owners=("tag:fleet-automation", "group:fleet-admins"),
+        ),
+    ),
     "team-no-ports": (
         "team.hujson",
         FleetAccess(owner="group:fleet-admins", host_tag="tag:sandbox-host", published_ports=()),
@@ -86,9 +97,14 @@ def policy_problems(policy: dict[str, Any], access: FleetAccess) -> list[str]:
         access.host_tag: {f"tcp:{p}" for p in access.published_ports},
         access.sandbox_tag: {f"tcp:{p}" for p in access.sandbox_ports},
     }
+    expected_owners = [access.owner, *sorted(set(access.extra_tag_owners) - {access.owner})]
     for tag in fleet_tags:
-        if owners.get(tag) != [access.owner]:
-            problems.append(f"{tag} owned by {owners.get(tag)!r}, not [{access.owner!r}]")
+        if owners.get(tag) != expected_owners:
+            problems.append(f"{tag} owned by {owners.get(tag)!r}, not {expected_owners!r}")
+    for tag, tag_owners in owners.items():
+        for owner in (o for o in tag_owners if o.startswith("tag:")):
+            if owner not in owners:
+                problems.append(f"{tag} is owned by {owner}, which no tagOwners entry declares")
     for i, grant in enumerate(policy.get("grants", [])):
         names = [*grant.get("src", []), *grant.get("dst", [])]
         for tag in (n for n in names if n.startswith("tag:")):

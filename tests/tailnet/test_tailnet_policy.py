@@ -270,3 +270,18 @@ def test_rendering_ignores_port_order_and_duplicates(
     assert policy_problems(policy, access(ports, sandbox_ports)) == []
     host_grant = next(g for g in policy["grants"] if g["dst"] == ["tag:sandbox-host"])
     assert host_grant["ip"] == [f"tcp:{p}" for p in sorted(set(ports))]
+
+
+def test_extra_tag_owners_must_be_declared_and_never_wildcards() -> None:
+    access = FleetAccess(
+        owner="group:fleet-admins",
+        host_tag="tag:sandbox-host",
+        published_ports=(22,),
+        extra_tag_owners=("tag:fleet-automation",),
+    )
+    with pytest.raises(
+        PolicyError, match="tag:fleet-automation are not declared under 'tagOwners'"
+    ):
+        build_policy(load_fixture("minimal.hujson"), access)
+    with pytest.raises(ValueError, match="tag owner '\\*' must be"):
+        generate_rules(FleetAccess(**{**access.__dict__, "extra_tag_owners": ("*",)}))

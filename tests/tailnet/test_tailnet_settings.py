@@ -48,11 +48,13 @@ def test_camel_case_keys_as_in_the_stack_file() -> None:
             "sandboxPorts": [6080, 2222, 2222],
             "magicDnsSuffix": "tail1234.ts.net",
             "hostDevice": "box",
+            "extraTagOwners": ["tag:fleet-automation", "autogroup:admin"],
         }
     )
     assert s.discover_address and s.manage_acl and s.sandbox_identity
     assert s.sandbox_ports == (2222, 6080)
     assert s.key_rotation == "2026-q3" and s.host_device == "box"
+    assert s.extra_tag_owners == ("tag:fleet-automation", "autogroup:admin")
 
 
 @pytest.mark.parametrize(
@@ -73,6 +75,7 @@ def test_camel_case_keys_as_in_the_stack_file() -> None:
         ({"keyRotation": ""}, "should match pattern"),
         ({"sandboxPorts": [0]}, "sandboxPorts must be TCP ports"),
         ({"manageACL": True}, "manageACL\n  Extra inputs are not permitted"),
+        ({"extraTagOwners": ["autogroup:member"]}, "tag owner 'autogroup:member' must be"),
     ],
 )
 def test_bad_settings_are_refused_with_the_rule(change: dict[str, Any], words: str) -> None:
