@@ -12,6 +12,7 @@ only (never at preview) and again whenever the fleet's requirements change (`tri
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ from components.capacity import to_milli
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
 Engine = Literal["docker", "podman"]
+TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
+# Fails the command itself (so dependents are not created) with a message that says what to do.
+DISCOVER_SCRIPT = """\
+if ! out=$(tailscale ip -4 2>&1); then
+  echo "tailnet: 'tailscale ip -4' failed on the host: $out." \\
+    "Join the tailnet first (sudo tailscale up), see docs/tailnet.md" >&2
+  exit 1
+fi
+printf '%s\\n' "$out"
+"""
 
 
 class PreflightSettings(BaseModel):
@@ -93,6 +104,30 @@ def host_command(
         add_previous_output_in_env=False,
         opts=opts,
     )
+
+
+def first_tailnet_ipv4(stdout: str) -> str:
+    """The first tailnet IPv4 in `tailscale ip -4` output; fail the deployment if none."""
+    for word in stdout.split():
+        try:
+            if ipaddress.IPv4Address(word) in TAILNET_V4:
+                return word
+        except ValueError:
+            continue
+    raise ValueError(f"'tailscale ip -4' on the host printed no tailnet IPv4: {stdout!r}")
+
+
+def discover_tailnet_address(
+    name: str, connection: command.remote.ConnectionArgs | None, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """Ask the host for its tailnet IPv4 (`tailscale ip -4`), locally or over pinned SSH.
+
+    Runs at `pulumi up` (unknown during a first preview) and only again when replaced.
+    """
+    found = host_command(
+        name, script=DISCOVER_SCRIPT, environment={}, connection=connection, opts=opts
+    )
+    return found.stdout.apply(first_tailnet_ipv4)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pulumi_tailscale as tailscale
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.preflight import host_command
+from components.preflight import TAILNET_V4, discover_tailnet_address
 from components.tailnet_policy import (
     FleetAccess,
     build_policy,
@@ -32,18 +32,8 @@ from components.tailnet_policy import (
 )
 
 LOOPBACK = "127.0.0.1"
-TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
 MAX_KEY_EXPIRY = 90 * 24 * 3600  # Tailscale's limit for auth keys
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-# Fails the command itself (so dependents are not created) with a message that says what to do.
-DISCOVER_SCRIPT = """\
-if ! out=$(tailscale ip -4 2>&1); then
-  echo "tailnet: 'tailscale ip -4' failed on the host: $out." \\
-    "Join the tailnet first (sudo tailscale up), see docs/tailnet.md" >&2
-  exit 1
-fi
-printf '%s\\n' "$out"
-"""
 
 
 class TailnetSettings(BaseModel):
@@ -151,17 +141,6 @@ def key_description(kind: str, name: str, rotation: str) -> str:
     return text
 
 
-def first_tailnet_ipv4(stdout: str) -> str:
-    """The first tailnet IPv4 in `tailscale ip -4` output; fail the deployment if none."""
-    for word in stdout.split():
-        try:
-            if ipaddress.IPv4Address(word) in TAILNET_V4:
-                return word
-        except ValueError:
-            continue
-    raise ValueError(f"'tailscale ip -4' on the host printed no tailnet IPv4: {stdout!r}")
-
-
 @dataclass(frozen=True)
 class TailnetAccessArgs:
     """Inputs of TailnetAccess."""
@@ -224,14 +203,9 @@ class TailnetAccess(pulumi.ComponentResource):
         if settings.address is not None:
             self.bind_address = pulumi.Output.from_input(settings.address)
         else:
-            found = host_command(
-                f"{name}-discover-address",
-                script=DISCOVER_SCRIPT,
-                environment={},
-                connection=args.connection,
-                opts=child,
+            self.bind_address = discover_tailnet_address(
+                f"{name}-discover-address", args.connection, child
             )
-            self.bind_address = found.stdout.apply(first_tailnet_ipv4)
         for host in sorted(set(args.hosts)):
             self.host_auth_keys[host] = self._key(name, "host", host, settings, after_acl)
         for sandbox in identities:

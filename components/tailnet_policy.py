@@ -1,12 +1,12 @@
-"""Tailnet policy for the fleet: HuJSON parsing, generated grants, merge and rendering.
+"""Tailnet policy for the fleet: base policy loading, generated grants, merge and rendering.
 
 Pure functions, no pulumi import, so the policy can be unit-tested and diffed offline.
 
 The tailnet policy file is the whole tailnet's access control, so the fleet never writes it from
 scratch: it merges a small generated part (tag owners and least-privilege grants from the owner to
 exactly the fleet's published ports) into a base policy kept in the repo. The rendered text is
-plain JSON plus two HuJSON comment lines that fence the generated entries, so a rendered policy
-pasted back in as the base merges to the same text again (the fenced lines are dropped first).
+JSON with trailing commas and HuJSON comment lines that fence the generated entries, so a rendered
+policy pasted back in as the base merges to the same text again (fenced lines are dropped first).
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+# Re-exported so callers find policy parsing and its errors in one place.
+from components.hujson import HuJSONError as HuJSONError
+from components.hujson import parse_hujson as parse_hujson
 
 GENERATED_BEGIN = "// BEGIN sandbox-fleet generated (edit the fleet, not these lines)"
 GENERATED_END = "// END sandbox-fleet generated"
@@ -27,89 +31,8 @@ USER_RE = re.compile(r"^[^@\s*:]+@[^@\s*:]+$")
 Policy = dict[str, Any]
 
 
-class HuJSONError(ValueError):
-    """A policy file that is not valid HuJSON; the message starts with `source:line:column`."""
-
-
 class PolicyError(ValueError):
     """The generated rules cannot be merged into the base policy without a conflict."""
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def _blank(chunk: str) -> str:
-    # Keep newlines so json's line/column numbers still point into the original text.
-    return "".join("\n" if ch == "\n" else " " for ch in chunk)
-
-
-def _standardize(text: str, source: str) -> str:
-    """HuJSON to JSON of the same length: comments and trailing commas become spaces."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    pending_comma = -1  # index in `out` of a comma that may turn out to be trailing
-    last = ""  # last significant character: a comma right after "[", "{" or "," is an error
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                line, col = _position(text, i)
-                raise HuJSONError(f"{source}:{line}:{col}: unterminated string")
-            out.append(text[i : j + 1])
-            pending_comma, last = -1, '"'
-            i = j + 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(_blank(text[i:j]))
-            i = j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            if j < 0:
-                line, col = _position(text, i)
-                raise HuJSONError(f"{source}:{line}:{col}: unterminated /* comment")
-            out.append(_blank(text[i : j + 2]))
-            i = j + 2
-        else:
-            if ch in "]}" and pending_comma >= 0:
-                out[pending_comma] = " "
-            if ch == "," and last not in ("[", "{", ","):
-                pending_comma = len(out)
-            elif not ch.isspace():
-                pending_comma = -1
-            if not ch.isspace():
-                last = ch
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def parse_hujson(text: str, source: str = "<policy>") -> Any:
-    """Parse HuJSON (JSON with // and /* */ comments and trailing commas).
-
-    Errors raise HuJSONError whose message starts with `source:line:column:`.
-    """
-    standard = _standardize(text, source)
-    try:
-        return json.loads(standard, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise HuJSONError(f"{source}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
-    except ValueError as exc:  # duplicate key: json gives no position, name the key instead
-        raise HuJSONError(f"{source}: {exc}") from None
 
 
 def strip_generated(text: str, source: str = "<policy>") -> str:
@@ -196,29 +119,25 @@ def _ports(ports: Iterable[int]) -> list[str]:
     return [f"tcp:{port}" for port in unique]
 
 
+def _grant(owner: str, tag: str, ports: Iterable[int]) -> dict[str, Any]:
+    return {"src": [owner], "dst": [tag], "ip": _ports(ports)}
+
+
 def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """The fleet's own tagOwners entries and grants, in a canonical order."""
     check_owner(access.owner)
     extras = sorted({check_tag_owner(o) for o in access.extra_tag_owners} - {access.owner})
     owners = [access.owner, *extras]
     tag_owners = {check_tag(access.host_tag): owners}
-    grants: list[dict[str, Any]] = []
+    grants = []
     if access.published_ports:
-        grants.append(
-            {"src": [access.owner], "dst": [access.host_tag], "ip": _ports(access.published_ports)}
-        )
+        grants.append(_grant(access.owner, access.host_tag, access.published_ports))
     if access.sandbox_tag is not None:
         if access.sandbox_tag == access.host_tag:
             raise ValueError("the sandbox tag must differ from the host tag")
         tag_owners[check_tag(access.sandbox_tag)] = list(owners)
         if access.sandbox_ports:
-            grants.append(
-                {
-                    "src": [access.owner],
-                    "dst": [access.sandbox_tag],
-                    "ip": _ports(access.sandbox_ports),
-                }
-            )
+            grants.append(_grant(access.owner, access.sandbox_tag, access.sandbox_ports))
     return tag_owners, grants
 
 
@@ -263,39 +182,41 @@ def wide_open_rules(base: Policy, tags: Iterable[str]) -> list[str]:
     return found
 
 
-def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") -> MergedPolicy:
-    """Add the fleet's rules to `base` without dropping or rewriting any of the base's own."""
-    tag_owners, grants = generate_rules(access)
+def _check_base(base: Policy, access: FleetAccess, tags: Iterable[str], source: str) -> None:
     if access.owner.startswith("group:") and access.owner not in base.get("groups", {}):
         raise PolicyError(
             f"{source}: owner {access.owner} is not defined under 'groups'; add it there "
             "(with its members) so the generated grants name a real group"
         )
-    declared = set(base.get("tagOwners", {})) | set(tag_owners)
+    declared = set(base.get("tagOwners", {})) | set(tags)
     undeclared = sorted({o for o in access.extra_tag_owners if o.startswith("tag:")} - declared)
     if undeclared:
         raise PolicyError(
             f"{source}: tag owner(s) {', '.join(undeclared)} are not declared under 'tagOwners'; "
             "declare them in the base policy (a tag must exist before it can own others)"
         )
-    wide = wide_open_rules(base, tag_owners)
+    wide = wide_open_rules(base, tags)
     if wide:
         raise PolicyError(
-            f"{source}: {', '.join(wide)} open the fleet's tags ({', '.join(sorted(tag_owners))}) "
+            f"{source}: {', '.join(wide)} open the fleet's tags ({', '.join(sorted(tags))}) "
             "to '*' or to every port; narrow them (specific sources, ports or tags) so the fleet "
             "is reachable only on its published ports"
         )
+
+
+def merge_policy(base: Policy, access: FleetAccess, source: str = "<policy>") -> MergedPolicy:
+    """Add the fleet's rules to `base` without dropping or rewriting any of the base's own."""
+    tag_owners, grants = generate_rules(access)
+    _check_base(base, access, tag_owners, source)
     existing = base.get("tagOwners", {})
-    new_owners: dict[str, list[str]] = {}
     for tag, owners in tag_owners.items():
-        if tag not in existing:
-            new_owners[tag] = owners
-        elif sorted(existing[tag]) != sorted(owners):
+        if tag in existing and sorted(existing[tag]) != sorted(owners):
             raise PolicyError(
                 f"{source}: tagOwners[{tag!r}] is {existing[tag]!r} in the base policy but the "
                 f"fleet needs {owners!r}; remove the entry from the base (the fleet declares it) "
                 "or choose another tag in the tailnet settings"
             )
+    new_owners = {tag: owners for tag, owners in tag_owners.items() if tag not in existing}
     return MergedPolicy(base=base, tag_owners=new_owners, grants=grants)
 
 

@@ -14,7 +14,8 @@ import pulumi_command as command
 import pulumi_tailscale
 import pytest
 
-from components.tailnet import DISCOVER_SCRIPT, TailnetAccess, TailnetAccessArgs, TailnetSettings
+from components.preflight import DISCOVER_SCRIPT
+from components.tailnet import TailnetAccess, TailnetAccessArgs, TailnetSettings
 from components.tailnet_policy import FleetAccess, build_policy
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Run, run_program

@@ -8,12 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.tailnet import (
-    MAX_KEY_EXPIRY,
-    TailnetSettings,
-    first_tailnet_ipv4,
-    key_description,
-)
+from components.preflight import first_tailnet_ipv4
+from components.tailnet import MAX_KEY_EXPIRY, TailnetSettings, key_description
 
 BASE: dict[str, Any] = {"owner": "group:fleet-admins", "address": "100.101.102.103"}
 
