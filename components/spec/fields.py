@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
@@ -86,7 +87,7 @@ def parse_size(value: Any) -> int:
     match = _SIZE.match(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError(f"{value!r} is not a size (use e.g. 512Mi or 4Gi)")
-    return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2)])
+    return int(Decimal(match.group(1)) * _SIZE_FACTORS[match.group(2)])  # 4.1G is exact
 
 
 def format_size(size: int) -> str:

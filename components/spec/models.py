@@ -19,6 +19,7 @@ from .fields import (
     SandboxName,
     SecretName,
     Size,
+    format_size,
 )  # fmt: skip
 
 
@@ -89,11 +90,14 @@ class Resources(_Strict):
         None, description="Maximum number of processes"
     )
 
-    @model_validator(mode="after")
-    def _memory_in_range(self) -> Self:
-        if self.memory is not None and not 64 * 1024**2 <= self.memory <= 1024**4:
-            raise ValueError("memory must be between 64Mi and 1Ti")
-        return self
+    @field_validator("memory")
+    @classmethod
+    def _memory_in_range(cls, memory: int | None) -> int | None:
+        if memory is not None and not 64 * 1024**2 <= memory <= 1024**4:
+            raise ValueError(
+                f"'{format_size(memory)}' is out of range; memory must be between 64Mi and 1Ti"
+            )
+        return memory
 
 
 class Defaults(_Strict):

@@ -31,12 +31,17 @@ class Source:
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # found while reading; more may follow
+    scalar_lines: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # first, last line
 
     def add(self, path: Path_, line: int, col: int, message: str) -> None:
         self.problems.append(Problem(line, col, dotted(path), message, self.file))
 
     def path_at(self, line: int, col: int) -> Path_:
-        """The innermost value written at or before (line, col) on that line."""
+        """The innermost value written at (line, col): a scalar spanning it (block scalars
+        run over several lines), else the last value starting before it on that line."""
+        for path, (first, last) in self.scalar_lines.items():
+            if first < line <= last:
+                return path
         here = [(c, p) for p, (ln, c) in self.values.items() if ln == line and c <= col]
         return max(here, key=lambda item: (item[0], len(item[1])))[1] if here else ()
 
@@ -60,7 +65,13 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
     ),
     ("a Tailscale key", re.compile(r"\btskey-[A-Za-z0-9-]{10,}")),
-    ("an OpenAI key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}")),
+    # Real keys mix upper case and digits; `feature/sk-onboarding-wizard-v2` does not.
+    (
+        "an OpenAI key",
+        re.compile(
+            r"\bsk-(?:proj-|svcacct-|admin-)?(?=[\w-]*[A-Z])(?=[\w-]*[0-9])[A-Za-z0-9_-]{20,}"
+        ),
+    ),
     ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
 )
@@ -180,7 +191,12 @@ def _compose(text: str, name: str) -> yaml.Node:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or exc.context or "not valid YAML"
+        what = exc.problem or "not valid YAML"
+        if exc.context and exc.context.startswith("while") and exc.context_mark:
+            # "while parsing a flow sequence": say where that began, often far above
+            what += f" ({exc.context} that began at line {exc.context_mark.line + 1})"
+        elif exc.context:
+            what = f"{exc.context}, {what}"
         raise SpecError([Problem(line, col, "", f"YAML syntax error: {what}", name)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(1, 1, "", f"YAML syntax error: {exc}", name)]) from None
@@ -200,8 +216,22 @@ _SCALAR_BUILDERS: dict[str, Callable[[yaml.SafeLoader, yaml.Node], Any]] = {
 }
 
 
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+}
+
+
 def _to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
     source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    plain_tag = _COLLECTION_TAGS.get(type(node))
+    if plain_tag is not None and node.tag != plain_tag:
+        source.add(
+            path,
+            *source.values[path],
+            f"YAML tag {node.tag} is not allowed here; write plain values",
+        )
+        return INVALID
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -228,8 +258,20 @@ def _to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
     return _scalar(node, path, source)
 
 
+_TEXT_KEPT_AS_WRITTEN = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+}
+
+
 def _scalar(node: yaml.Node, path: Path_, source: Source) -> Any:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    source.scalar_lines[path] = (line, node.end_mark.line + 1)
+    if len(path) >= 2 and path[-2] == "env" and node.tag in _TEXT_KEPT_AS_WRITTEN:
+        # Env values end up as text in the container: keep what was written. YAML 1.1 would
+        # turn `3.10` into 3.1 and `0755` into 493.
+        return str(node.value)
     builder = _SCALAR_BUILDERS.get(node.tag)
     if builder is None:
         source.add(path, line, col, f"YAML tag {node.tag} is not allowed here; write plain values")

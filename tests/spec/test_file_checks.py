@@ -152,24 +152,15 @@ def test_github_annotation_escapes_percent_and_newlines() -> None:
     )
 
 
-# --- open bugs: strict xfails that flip when components/spec is fixed -------------------------
+# --- once open bugs, kept as regression tests --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source._compose drops exc.context: an unclosed [ is reported on the next line with "
-    "no hint where the flow sequence began",
-)
 def test_syntax_error_says_where_the_unclosed_construct_began() -> None:
     p = only((BAD / "yaml-syntax-unclosed-bracket.yaml").read_bytes())
     assert (p.line, p.col) == (7, 13)
     assert "while parsing a flow sequence" in p.message and "line 6" in p.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fields.parse_size truncates a float product: 4.1G reads as 4099999999 bytes",
-)
 def test_decimal_sizes_are_exact() -> None:
     spec = load_spec_text(
         "version: 1\nsandboxes:\n  a: {task: audit, resources: {memory: 4.1G}}\n", today=TODAY
@@ -177,11 +168,6 @@ def test_decimal_sizes_are_exact() -> None:
     assert spec.sandboxes[0].memory_bytes == 4_100_000_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="env values go through YAML 1.1 number/bool resolution: `3.10` becomes '3.1', "
-    "`0755` becomes '493'; the written text (or an error asking for quotes) is expected",
-)
 @pytest.mark.parametrize(("written", "meant"), [("3.10", "3.10"), ("0755", "0755")])
 def test_env_values_keep_the_text_that_was_written(written: str, meant: str) -> None:
     text = f"version: 1\nsandboxes:\n  a:\n    task: test\n    env:\n      V: {written}\n"
@@ -193,11 +179,6 @@ def test_env_values_keep_the_text_that_was_written(written: str, meant: str) -> 
         assert spec.sandboxes[0].env == (("V", meant),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the OpenAI pattern sk-[A-Za-z0-9_-]{20,} matches ordinary branch names such as "
-    "feature/sk-onboarding-wizard-v2",
-)
 def test_branch_names_containing_sk_dash_are_not_secrets() -> None:
     text = (
         "version: 1\nsandboxes:\n  onboarding:\n    task: frontend-dev\n"

@@ -1,0 +1,86 @@
+"""The reconcile properties users rely on, proven on the real program under mocks:
+add one entry -> only its resources appear; remove one -> only its container goes (the
+workspace is retained); reorder -> nothing changes; same input -> identical inputs."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import RunSpec, custom, fleet_spec
+
+SANDBOX_TYPES = {"docker:index/container:Container", "docker:index/volume:Volume",
+                 "command:local:Command"}
+
+
+def _entries(text: str) -> list[str]:
+    """Split a generated spec into its header and per-entry blocks."""
+    return re.split(r"(?m)^(?=  box-)", text)
+
+
+def test_adding_one_entry_registers_only_that_sandbox(run_spec: RunSpec) -> None:
+    base = fleet_spec(50)
+    before = run_spec(base)
+    after = run_spec(base + "  newcomer:\n    task: audit\n")
+    assert before.error is None and after.error is None, (before.error, after.error)
+    old, new = custom(before), custom(after)
+    added = {urn: r for urn, r in new.items() if urn not in old}
+    assert sorted(r.type for r in added.values()) == sorted(SANDBOX_TYPES)
+    assert all("newcomer" in urn for urn in added), sorted(added)
+    assert set(old) <= set(new), "adding an entry removed something"
+    changed = [urn for urn in old if old[urn].inputs != new[urn].inputs]
+    assert changed == [], f"adding an entry changed other resources' inputs: {changed}"
+
+
+def test_removing_one_entry_drops_only_its_container_and_keeps_its_workspace(
+    run_spec: RunSpec,
+) -> None:
+    full = fleet_spec(50)
+    header, *entries = _entries(full)
+    gone = entries.pop(7)
+    assert gone.startswith("  box-007:")
+    before, after = run_spec(full), run_spec(header + "".join(entries))
+    old, new = custom(before), custom(after)
+    removed = [old[urn] for urn in old.keys() - new.keys()]
+    assert sorted(r.type for r in removed) == sorted(SANDBOX_TYPES)
+    assert all("box-007" in r.urn for r in removed)
+    volume = next(r for r in removed if r.type == "docker:index/volume:Volume")
+    assert volume.retain_on_delete, "the workspace would be deleted with the sandbox"
+    assert [u for u in new if old[u].inputs != new[u].inputs] == []
+
+
+def test_discard_entry_workspace_is_not_retained(run_spec: RunSpec) -> None:
+    run = run_spec("version: 1\nsandboxes:\n  scratch:\n    task: test\n    data: discard\n")
+    volume = run.by_name("fleet-scratch-workspace")
+    assert not volume.retain_on_delete
+
+
+def test_reordering_entries_changes_nothing(run_spec: RunSpec) -> None:
+    header, *entries = _entries(fleet_spec(20))
+    forward = run_spec(header + "".join(entries))
+    backward = run_spec(header + "".join(reversed(entries)))
+    a, b = custom(forward), custom(backward)
+    assert a.keys() == b.keys()
+    assert [u for u in a if a[u].inputs != b[u].inputs] == []
+    assert forward.outputs == backward.outputs
+
+
+def test_two_runs_give_identical_inputs_and_outputs(run_spec: RunSpec) -> None:
+    text = fleet_spec(12)
+    first, second = run_spec(text), run_spec(text)
+    # Registration order is asynchronous and means nothing to the engine; content must match.
+    assert sorted((r.urn, repr(r.inputs)) for r in first.resources) == sorted(
+        (r.urn, repr(r.inputs)) for r in second.resources)
+    assert first.outputs == second.outputs
+
+
+def test_names_come_from_sandbox_names_not_positions(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(3))
+    containers = {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
+    assert {"box-000", "box-001", "box-002", "model-server", "supervisor"} == containers
+
+
+def test_resources_per_headless_sandbox(run_spec: RunSpec) -> None:
+    """Budget: at most 3 provider resources per headless sandbox (the component is logical)."""
+    one = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n"))
+    two = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n  b:\n    task: test\n"))
+    assert len(two) - len(one) == 3

@@ -1,0 +1,101 @@
+"""Least privilege, checked on every container of every stack preset and the embedded default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.pulumi_harness import Registered
+
+from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
+
+STACKS = [ROOT / "Pulumi.dev.yaml", *PRESETS]
+CONTAINER = "docker:index/container:Container"
+
+
+@pytest.fixture(params=STACKS, ids=lambda p: p.name)
+def stack_file(request: pytest.FixtureRequest) -> Path:
+    return Path(request.param)
+
+
+def test_every_stack_preset_runs(stack_file: Path, run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(4), stack_file)
+    assert run.error is None, f"{stack_file.name}: {run.error}"
+    assert run.outputs["host"]["bindAddress"]
+
+
+def test_every_container_is_locked_down(stack_file: Path, run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(6), stack_file)
+    bind = run.outputs["host"]["bindAddress"]
+    for c in run.of_type(CONTAINER):
+        i = c.inputs
+        where = f"{stack_file.name}: {c.urn}"
+        assert i.get("privileged") is False, where
+        assert i["capabilities"] == {"drops": ["ALL"]}, where
+        assert "no-new-privileges:true" in i["securityOpts"], where
+        assert i["user"] not in ("", "0", "root") and not i["user"].startswith("0:"), where
+        assert i["memory"] > 0 and i["memorySwap"] == i["memory"], where
+        assert float(i["cpus"]) > 0, where
+        assert i["logOpts"]["max-size"], where
+        for port in i.get("ports", []):
+            assert port["ip"] == bind and port["ip"] not in ("0.0.0.0", "::", ""), where
+        for mount in i.get("mounts", []):
+            assert mount["type"] == "volume", f"{where}: host bind mount {mount}"
+        assert "docker.sock" not in json.dumps(i) and "podman.sock" not in json.dumps(i), where
+        assert "volumes" not in i and "devices" not in i, where
+
+
+def test_every_docker_resource_uses_the_hosts_explicit_provider(
+    stack_file: Path, run_spec: RunSpec
+) -> None:
+    run = run_spec(fleet_spec(3), stack_file)
+    providers = [r for r in run.resources if r.type == "pulumi:providers:docker"]
+    docker_resources = [r for r in run.resources if r.type.startswith("docker:")]
+    if not docker_resources:  # cloud-only stack
+        assert providers == []
+        return
+    assert len(providers) == 1
+    provider_ref = f"{providers[0].urn}::{providers[0].name}-id"
+    assert all(r.provider == provider_ref for r in docker_resources), [
+        r.urn for r in docker_resources if r.provider != provider_ref]
+    assert providers[0].inputs["host"], "the provider must never fall back to $DOCKER_HOST"
+
+
+def test_no_published_port_without_an_explicit_address(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(10), modelServerPublish=True)
+    ports = [p for c in run.of_type(CONTAINER) for p in c.inputs.get("ports", [])]
+    assert ports and all(p["ip"] == "127.0.0.1" for p in ports)
+    hosts = [p["external"] for p in ports]
+    assert len(hosts) == len(set(hosts)), "two containers publish the same host port"
+
+
+def test_unspecified_bind_address_is_refused(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(1), bindAddress="0.0.0.0")
+    assert run.error is not None and run.resources == []
+    assert "sandbox-fleet:bindAddress" in str(run.error)
+    assert "every interface" in str(run.error)
+
+
+def test_data_volumes_are_protected_and_retained(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(1))
+    volumes = {r.inputs["name"]: r for r in run.of_type("docker:index/volume:Volume")}
+    assert volumes["model-data"].protect and volumes["model-data"].retain_on_delete
+    assert volumes["logs"].retain_on_delete and volumes["workspace"].retain_on_delete
+    assert volumes["workspace-box-000"].retain_on_delete
+
+
+def _container(run_resources: list[Registered], name: str) -> Registered:
+    return next(r for r in run_resources if r.type == CONTAINER and r.inputs["name"] == name)
+
+
+def test_visual_sandboxes_get_a_desktop_and_shared_memory(run_spec: RunSpec) -> None:
+    run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n  cli:\n    task: test\n")
+    ui, cli = _container(run.resources, "ui"), _container(run.resources, "cli")
+    assert ui.inputs["shmSize"] >= 512 and "shmSize" not in cli.inputs
+    assert ui.inputs["image"] != cli.inputs["image"]
+    assert {p["internal"] for p in ui.inputs["ports"]} == {2222, 6080}
+    assert {p["internal"] for p in cli.inputs["ports"]} == {2222}
+    assert "novnc" in run.outputs["sandboxes"]["ui"]
+    assert "novnc" not in run.outputs["sandboxes"]["cli"]
