@@ -132,9 +132,10 @@ def test_script_strict_fails_on_unlabelled(tmp_path: Path) -> None:
 @pytest.mark.docker
 def test_live_engine_round_trip() -> None:
     """Label a real container with hash_labels, check it, recreate it with edited env."""
-    if shutil.which("docker") is None or subprocess.run(
-        ["docker", "info"], capture_output=True, check=False
-    ).returncode:
+    if (
+        shutil.which("docker") is None
+        or subprocess.run(["docker", "info"], capture_output=True, check=False).returncode
+    ):
         missing_tool("no reachable Docker engine (scripts/ensure-docker)")
     image = subprocess.run(["docker", "image", "inspect", "debian:bookworm-slim", "--format",
                             "{{.Id}}"], capture_output=True, text=True, check=False)  # fmt: skip
