@@ -149,16 +149,16 @@ def test_live_engine_round_trip() -> None:
     labels |= hash_labels(image_id, env, [("127.0.0.1", 0, 2222)], [(volume, "/workspace")])
 
     def create(container_env: dict[str, str]) -> None:
-        args = ["docker", "create", "--name", name, "-p", "127.0.0.1::2222",
+        args = ["docker", "run", "--detach", "--name", name, "-p", "127.0.0.1::2222",
                 "--mount", f"type=volume,source={volume},target=/workspace"]  # fmt: skip
         args += [x for k, v in container_env.items() for x in ("-e", f"{k}={v}")]
         args += [x for k, v in labels.items() for x in ("--label", f"{k}={v}")]
-        subprocess.run([*args, image_id, "true"], check=True, capture_output=True)
+        subprocess.run([*args, image_id, "sleep", "600"], check=True, capture_output=True)
 
     try:
         create(env)
         assert run_script("--fleet", fleet).returncode == 0, run_script("--fleet", fleet).stdout
-        subprocess.run(["docker", "rm", name], check=True, capture_output=True)
+        subprocess.run(["docker", "rm", "--force", name], check=True, capture_output=True)
         create(env | {"GIT_BRANCH": "hotfix"})  # recreated by hand, labels copied
         done = run_script("--fleet", fleet, "--format", "json")
         assert done.returncode == 1
@@ -166,3 +166,14 @@ def test_live_engine_round_trip() -> None:
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
         subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
+
+
+def test_script_reports_a_stopped_container(tmp_path: Path) -> None:
+    container = json.loads(INSPECT.read_text())[0]
+    container["State"].update({"Status": "exited", "Running": False, "ExitCode": 137})
+    only = tmp_path / "inspect.json"
+    only.write_text(json.dumps([container]))
+    done = run_script("--inspect-json", str(only), "--format", "json")
+    assert done.returncode == 1
+    (finding,) = json.loads(done.stdout)
+    assert finding["status"] == "stopped" and "exited" in finding["detail"]
