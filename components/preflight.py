@@ -44,7 +44,11 @@ class PreflightSettings(BaseModel):
     """Stack config `sandbox-fleet:preflight` (all keys optional)."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
     )
 
     enabled: bool = True

@@ -50,8 +50,7 @@ def ok(result: Run) -> Run:
 
 def test_local_check_runs_the_script_with_the_numbers_in_its_environment() -> None:
     result = ok(run_program(program(lambda: args(expected_address="100.101.102.103")), {}))
-    [check, dependent] = result.of_type("command:local:Command")
-    assert check.name == "preflight-check"
+    check, dependent = result.by_name("preflight-check"), result.by_name("uses-host")
     assert check.parent == result.of_type("sandbox-fleet:index:Preflight")[0].urn
     assert check.inputs["create"] == "/bin/sh -s"
     assert check.inputs["stdin"] == SCRIPT_PATH.read_text()

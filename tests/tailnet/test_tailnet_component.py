@@ -268,3 +268,15 @@ def test_children_are_parented_and_two_runs_register_identical_inputs() -> None:
         )
 
     assert shape(first) == shape(second)
+
+
+def test_preview_registers_the_same_resources_without_running_anything() -> None:
+    tn = settings(sandboxIdentity=True, discoverAddress=True, address=None, manageAcl=True)
+    program = fleet(tn, identities=("feature-x",))
+    preview = run_program(program, CREDENTIALS, secret_keys=tuple(CREDENTIALS), preview=True)
+    assert preview.error is None, repr(preview.error)
+    up = run(program)
+    assert sorted((r.type, r.name) for r in preview.resources) == sorted(
+        (r.type, r.name) for r in up.resources
+    )  # registration order is asynchronous; the set must match
+    assert SCHEMAS.validate_registered(preview.resources) == []
