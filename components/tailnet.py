@@ -253,8 +253,9 @@ class TailnetAccess(pulumi.ComponentResource):
         if settings.overwrite_existing_policy:
             pulumi.log.warn(
                 "tailnet.overwriteExistingPolicy is on: creating the Acl REPLACES the tailnet's "
-                "current policy file with policy/base plus the fleet's grants, without importing "
-                "it first. Turn it off after the first successful `pulumi up` (docs/tailnet.md)",
+                f"current policy file with {settings.base_policy_file} plus the fleet's grants, "
+                "without importing it first. Turn it off after the first successful `pulumi up` "
+                "(docs/tailnet.md)",
                 resource=self,
             )
         return tailscale.Acl(
