@@ -126,7 +126,8 @@ def _repo_url(value: str) -> str:
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# UPPER_SNAKE_CASE keeps secret keys apart from the camelCase settings in the same namespace.
+_SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 def _env_name(value: str) -> str:
@@ -138,8 +139,8 @@ def _env_name(value: str) -> str:
 def _secret_name(value: str) -> str:
     if not _SECRET_NAME.match(value):
         raise ValueError(
-            f"'{value}' is not a Pulumi config key name (letters, digits, '_'); list the "
-            "name of a secret here, never its value"
+            f"'{value}' is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
+            "name of a Pulumi secret config key here, never its value"
         )
     return value
 
