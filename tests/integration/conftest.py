@@ -1,0 +1,108 @@
+"""Real-engine fixtures: the engine itself, a local git server, and the fixture fleet applied.
+
+The fleet is the real `__main__.py` run under mocks for `sandboxes.yaml` beside this file, then
+created on the engine from the recorded inputs by `tests.support.docker_apply`. Everything is
+named `sfit-*` and labelled `sandbox-fleet.fleet=sfit-sandbox-fleet`, and removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from tests.integration.fleet import (
+    PREFIX,
+    Fleet,
+    bridge_gateway,
+    git_daemon,
+    load_model,
+    local_port,
+    stack,
+    wait_healthy,
+    write_spec,
+)
+from tests.support import (
+    MODEL_SERVER_IMAGE,
+    REPO_ROOT,
+    ensure_model_server_image,
+    local_extra_ca_certs,
+)
+from tests.support.docker_apply import DockerApplier, destroy_all
+
+SETUP_TIMEOUT_S = 900  # installing docker.io and debootstrapping the base image, cold
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[docker.DockerClient]:
+    """A live engine with debian:bookworm-slim; without one: fail under CI=true, else skip."""
+    try:
+        for script in ("ensure-docker", "make-base-image"):
+            subprocess.run(
+                [str(REPO_ROOT / "scripts" / script)],
+                check=True, capture_output=True, text=True, timeout=SETUP_TIMEOUT_S,
+            )  # fmt: skip
+        client = docker.from_env(timeout=300)
+        client.ping()
+    except (OSError, subprocess.SubprocessError, docker.errors.DockerException) as exc:
+        detail = getattr(exc, "stderr", None) or exc
+        reason = f"no usable Docker engine ({type(exc).__name__}: {detail})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true requires one")
+        pytest.skip(f"{reason}; run scripts/ensure-docker, or set CI=true to fail instead")
+    yield client
+    client.close()
+
+
+def ssh_keypair(directory: Path, name: str) -> Path:
+    key = directory / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True
+    )
+    return key
+
+
+@pytest.fixture(scope="session")
+def fleet(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    from tests.support.tiny_gguf import write_tiny_llama_gguf
+
+    work = tmp_path_factory.mktemp("fleet")
+    key = ssh_keypair(work, "id_stack")
+    destroy_all(engine, PREFIX)  # leftovers of an interrupted run
+    model = write_tiny_llama_gguf(work / "model.gguf", seed=0)
+    ensure_model_server_image(engine)  # 10+ minutes cold: the compile is not the applier's job
+    certs = local_extra_ca_certs()
+    overrides: dict[str, Any] = {
+        "namePrefix": PREFIX,
+        "bindAddress": "127.0.0.1",
+        "sshAuthorizedKeys": [key.with_suffix(".pub").read_text().strip()],
+        "buildImages": True,
+        "modelServerBuild": True,
+        "modelServerModelFile": "model.gguf",
+        "modelServerContextSize": 512,
+        "modelServerThreads": 2,
+        "modelServerMemory": "1Gi",
+        "supervisorRuntime": "openai",
+        "supervisorPort": local_port(),
+    }
+    with git_daemon(work / "git", bridge_gateway(engine)) as git:
+        run = stack(write_spec(work / "sandboxes.yaml", git.url), overrides)
+        applier = DockerApplier(
+            engine,
+            # Host-specific, not the program's: the proxy CAs a model-server rebuild needs here.
+            extra_build_args={MODEL_SERVER_IMAGE: {"EXTRA_CA_CERTS": certs}} if certs else None,
+            after_storage=lambda c: load_model(c, f"{PREFIX}model-data", MODEL_SERVER_IMAGE, model),
+        )
+        try:
+            applier.apply(run)
+            applier.after_storage = None  # the model is in the volume now
+            handle = Fleet(engine, applier, run, overrides, git, key, work)
+            wait_healthy(engine, handle.containers())
+            yield handle
+        finally:
+            destroy_all(engine, PREFIX)

@@ -1,0 +1,49 @@
+"""The visual sandbox's noVNC page, opened in a real (headless) Chromium, shows its desktop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.cdp import Chromium
+from tests.integration.fleet import Fleet, wait_for
+from tests.integration.png import decode_png, distinct_colours, fraction_near
+from tests.support import REPO_ROOT
+
+pytestmark = pytest.mark.docker
+
+ARTIFACT = REPO_ROOT / "artifacts" / "novnc.png"
+MAGENTA = (255, 0, 255)  # the fixture's DESKTOP_URL page background
+VIEWPORT = (1280, 800)
+
+
+def test_novnc_page_shows_the_desktop(fleet: Fleet, tmp_path: Path) -> None:
+    url = fleet.sandboxes["vis"]["novnc"]
+    assert url.startswith("http://127.0.0.1:") and "autoconnect=1" in url
+    shot: dict[str, Any] = {}
+    with Chromium(tmp_path / "profile") as browser:
+        page = browser.new_page(*VIEWPORT)
+        page.navigate(url)
+        # noVNC marks <html> once the VNC session is up; then frames arrive in real time.
+        wait_for(
+            lambda: page.evaluate("document.documentElement.classList.contains('noVNC_connected')"),
+            "noVNC connected", 60, every_s=0.5,
+        )  # fmt: skip
+
+        def desktop_drawn() -> bool:
+            shot["png"] = page.screenshot()
+            shot["pixels"] = decode_png(shot["png"])
+            return fraction_near(shot["pixels"], MAGENTA) > 0.25
+
+        try:
+            wait_for(desktop_drawn, "the sandbox's Chromium page visible through noVNC", 60, 2)
+        finally:
+            if "png" in shot:  # kept for people, whatever the outcome
+                ARTIFACT.parent.mkdir(exist_ok=True)
+                ARTIFACT.write_bytes(shot["png"])
+    pixels = shot["pixels"]
+    assert pixels.shape[:2] == (VIEWPORT[1], VIEWPORT[0])
+    # Not blank: the remote Chromium window (tabs, toolbar, text) adds many colours.
+    assert distinct_colours(pixels) > 50, f"only {distinct_colours(pixels)} colours; see {ARTIFACT}"

@@ -1,0 +1,407 @@
+"""Create a recorded Pulumi program's Docker resources on a real engine, input for input.
+
+Mocks accept anything; the engine does not. This applier takes what `run_program` recorded
+(network, volumes, images, containers, the pids-limit command) and creates it through the Docker
+SDK with exactly those inputs, the way pulumi-docker would. Every input key it does not know
+raises `UnsupportedInput`: a silently dropped input would let a test pass on something the real
+provider would reject or do differently.
+
+Deletion follows Pulumi: a resource that left the program is deleted unless it is
+`retain_on_delete`; deleting a `protect`ed one is an error. A changed container is replaced
+(most container inputs are ForceNew in the provider; the few in-place ones are replaced here too).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import tarfile
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import Healthcheck, LogConfig, Mount
+
+from tests.support.pulumi_harness import Registered, Run
+
+MIB = 1024 * 1024
+LOCAL_HOST = "unix:///var/run/docker.sock"
+FLEET_LABEL = "sandbox-fleet.fleet"
+NETWORK = "docker:index/network:Network"
+VOLUME = "docker:index/volume:Volume"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+CONTAINER = "docker:index/container:Container"
+COMMAND = "command:local:Command"
+PIDS_LIMIT = re.compile(r'^docker update --pids-limit (\d+) "\$CONTAINER" >/dev/null$')
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_NS = {"h": 3_600_000_000_000, "m": 60_000_000_000, "s": 1_000_000_000, "ms": 1_000_000}
+
+Hook = Callable[[Registered, Any], None]  # (recorded container, docker Container) before start
+
+
+class UnsupportedInput(ValueError):
+    """A recorded input this applier cannot translate faithfully."""
+
+
+def take(r: Registered, value: Mapping[str, Any], allowed: set[str], where: str = "") -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise UnsupportedInput(f"{r.urn}: {where or 'inputs'}: cannot apply {unknown}")
+
+
+def num(value: Any) -> int:
+    """Numbers arrive as floats from the wire; they must be whole."""
+    if float(value) != int(value):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
+def go_duration_ns(text: str) -> int:
+    """'5s', '1m0s', '500ms' -> nanoseconds (what the Engine API takes)."""
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{text!r} is not a Go duration")
+    return sum(int(float(n) * _UNIT_NS[u]) for n, u in parts)
+
+
+def label_dict(r: Registered, items: list[dict[str, Any]]) -> dict[str, str]:
+    for item in items:
+        take(r, item, {"label", "value"}, "labels")
+    return {i["label"]: i["value"] for i in items}
+
+
+# --- images -------------------------------------------------------------------------------
+
+
+def dockerfile_inputs(context: Path, dockerfile: str) -> tuple[list[Path], list[str]]:
+    """Files the build reads (Dockerfile, COPY/ADD sources) and the images it starts FROM."""
+    text = (context / dockerfile).read_text().replace("\\\n", " ")
+    args: dict[str, str] = {}
+    files: list[Path] = [context / dockerfile]
+    bases: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        op = words[0].upper()
+        if op == "ARG" and "=" in words[1] and not bases:
+            key, _, default = words[1].partition("=")
+            args[key] = default.strip("\"'")
+        elif op == "FROM":
+            bases.append(re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], ""), words[1]))
+        elif op in ("COPY", "ADD") and not any(w.startswith("--from") for w in words):
+            for src in [w for w in words[1:-1] if not w.startswith("--")]:
+                path = context / src
+                files += [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    return files, bases
+
+
+def _created(image: Any) -> float:
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", image.attrs["Created"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def stale_reason(client: docker.DockerClient, tag: str, context: Path, dockerfile: str) -> str:
+    """Why `tag` must be (re)built, or "" when it is newer than everything its build reads."""
+    try:
+        built = _created(client.images.get(tag))
+    except docker.errors.ImageNotFound:
+        return "missing"
+    files, bases = dockerfile_inputs(context, dockerfile)
+    for path in files:
+        if "__pycache__" not in path.parts and path.stat().st_mtime > built:
+            return f"{path} changed after the image was built"
+    for base in bases:
+        try:
+            if _created(client.images.get(base)) > built:
+                return f"base image {base} is newer"
+        except docker.errors.ImageNotFound:
+            pass
+    return ""
+
+
+# --- containers -------------------------------------------------------------------------
+
+
+def container_config(r: Registered, image_id: str) -> dict[str, Any]:
+    """Keyword arguments of APIClient.create_container for a recorded docker.Container."""
+    i = r.inputs
+    take(r, i, {
+        "name", "hostname", "image", "envs", "command", "mounts", "uploads", "ports",
+        "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
+        "privileged", "memory", "memorySwap", "cpus", "restart", "logDriver", "logOpts",
+        "shmSize", "destroyGraceSeconds",
+    })  # fmt: skip
+    host: dict[str, Any] = {
+        "privileged": bool(i.get("privileged", False)),
+        "security_opt": list(i.get("securityOpts", [])) or None,
+        "mounts": [_mount(r, m) for m in i.get("mounts", [])],
+        "port_bindings": {},
+    }
+    if "capabilities" in i:
+        take(r, i["capabilities"], {"drops", "adds"}, "capabilities")
+        host["cap_drop"] = list(i["capabilities"].get("drops", [])) or None
+        host["cap_add"] = list(i["capabilities"].get("adds", [])) or None
+    for p in i.get("ports", []):
+        take(r, p, {"internal", "external", "ip", "protocol"}, "ports")
+        key = f"{num(p['internal'])}/{p.get('protocol', 'tcp')}"
+        host["port_bindings"].setdefault(key, []).append((p["ip"], num(p["external"])))
+    if "memory" in i:
+        host["mem_limit"] = num(i["memory"]) * MIB
+    if "memorySwap" in i:
+        host["memswap_limit"] = num(i["memorySwap"]) * MIB
+    if "cpus" in i:
+        host["nano_cpus"] = round(float(i["cpus"]) * 1e9)
+    if i.get("restart", "no") != "no":
+        host["restart_policy"] = {"Name": i["restart"]}
+    if "logDriver" in i or "logOpts" in i:
+        host["log_config"] = LogConfig(
+            type=i.get("logDriver", "json-file"), config=i.get("logOpts")
+        )
+    if "shmSize" in i:
+        host["shm_size"] = num(i["shmSize"]) * MIB
+    config: dict[str, Any] = {
+        "image": image_id,
+        "name": i["name"],
+        "hostname": i.get("hostname"),
+        "environment": list(i.get("envs", [])) or None,
+        "command": list(i["command"]) if "command" in i else None,
+        "user": i.get("user", ""),
+        "labels": label_dict(r, i.get("labels", [])),
+        "ports": [tuple(k.split("/")) for k in host["port_bindings"]],
+        "healthcheck": _healthcheck(r, i["healthcheck"]) if "healthcheck" in i else None,
+        "host_config": host,
+    }
+    return config
+
+
+def _mount(r: Registered, m: Mapping[str, Any]) -> Mount:
+    take(r, m, {"type", "source", "target", "readOnly"}, "mounts")
+    if m["type"] != "volume":
+        raise UnsupportedInput(f"{r.urn}: mounts: type {m['type']!r} is not supported")
+    return Mount(m["target"], m["source"], type="volume", read_only=bool(m.get("readOnly")))
+
+
+def _healthcheck(r: Registered, h: Mapping[str, Any]) -> Healthcheck:
+    take(r, h, {"tests", "interval", "timeout", "startPeriod", "retries"}, "healthcheck")
+    return Healthcheck(
+        test=list(h["tests"]),
+        interval=go_duration_ns(h.get("interval", "0s")),
+        timeout=go_duration_ns(h.get("timeout", "0s")),
+        start_period=go_duration_ns(h.get("startPeriod", "0s")),
+        retries=num(h.get("retries", 0)),
+    )
+
+
+def upload_tar(r: Registered, upload: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(directory, tar) for put_archive: the file as pulumi-docker writes it (root, 0644)."""
+    take(r, upload, {"file", "content"}, "uploads")
+    path, data = Path(upload["file"]), upload["content"].encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(path.name)
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    return str(path.parent), buf.getvalue()
+
+
+# --- the applier ------------------------------------------------------------------------
+
+
+class DockerApplier:
+    """Converges a real engine to recorded runs. One instance per fleet."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        *,
+        docker_host: str = LOCAL_HOST,
+        extra_build_args: Mapping[str, Mapping[str, str]] | None = None,
+        after_storage: Callable[[docker.DockerClient], None] | None = None,
+        before_start: Hook | None = None,
+    ) -> None:
+        self.client = client
+        self.docker_host = docker_host
+        self.extra_build_args = extra_build_args or {}  # by tag: host-specific (e.g. proxy CAs)
+        self.after_storage = after_storage
+        self.before_start = before_start
+        self.built: list[str] = []  # tags this applier (re)built, for reports
+
+    def apply(self, run: Run) -> None:
+        self.reconcile(Run(), run)
+
+    def reconcile(self, old: Run, new: Run) -> None:
+        if new.error is not None:
+            raise RuntimeError(f"the program failed; nothing applied: {new.error}")
+        before = {r.urn: r for r in old.resources if r.custom}
+        after = {r.urn: r for r in new.resources if r.custom}
+        changed = {u for u in before.keys() & after.keys() if before[u].inputs != after[u].inputs}
+        for urn in reversed([u for u in before if u not in after or u in changed]):
+            self._delete(before[urn])
+        todo = {u for u in after if u not in before or u in changed}
+        images = self._images([r for r in after.values() if r.type == IMAGE])
+        containers: dict[str, str] = {}  # mock id -> real id
+        for r in after.values():
+            self._check_known(r)
+            if r.type in (NETWORK, VOLUME) and r.urn in todo:
+                self._storage(r)
+        if self.after_storage is not None:
+            self.after_storage(self.client)
+        for r in after.values():
+            if r.type == CONTAINER:
+                containers[f"{r.name}-id"] = (
+                    self._container(r, after, images)
+                    if r.urn in todo
+                    else self.client.containers.get(r.inputs["name"]).id
+                )
+            elif r.type == COMMAND and r.urn in todo:
+                self._command(r, containers)
+
+    def _check_known(self, r: Registered) -> None:
+        if r.type == "pulumi:providers:docker":
+            take(r, r.inputs, {"host"})
+            if r.inputs.get("host") != self.docker_host:
+                raise UnsupportedInput(f"{r.urn}: host {r.inputs.get('host')!r} is not this engine")
+        elif r.type not in (NETWORK, VOLUME, IMAGE, CONTAINER, COMMAND):
+            raise UnsupportedInput(f"{r.urn}: resource type {r.type} is not supported")
+
+    def _storage(self, r: Registered) -> None:
+        i = r.inputs
+        if r.type == NETWORK:
+            take(r, i, {"name", "driver", "labels"})
+            self.client.networks.create(
+                i["name"], driver=i.get("driver", "bridge"),
+                labels=label_dict(r, i.get("labels", [])), check_duplicate=True,
+            )  # fmt: skip
+        else:
+            take(r, i, {"name", "labels"})
+            # Like the provider: an existing volume of that name (a retained one) is adopted.
+            self.client.volumes.create(name=i["name"], labels=label_dict(r, i.get("labels", [])))
+
+    def _images(self, recorded: list[Registered]) -> dict[str, str]:
+        """urn -> real image id; builds what is missing or older than its build inputs."""
+        ids: dict[str, str] = {}
+        for r in _build_order(recorded):
+            take(r, r.inputs, {"name", "build", "triggers", "keepLocally"})
+            tag = r.inputs["name"]
+            build = r.inputs.get("build")
+            if build is not None:
+                take(r, build, {"context", "dockerfile", "buildArgs"}, "build")
+                context, dockerfile = Path(build["context"]), build.get("dockerfile", "Dockerfile")
+                if stale_reason(self.client, tag, context, dockerfile):
+                    args = {**build.get("buildArgs", {}), **self.extra_build_args.get(tag, {})}
+                    self.client.images.build(
+                        path=str(context), dockerfile=dockerfile, tag=tag, buildargs=args,
+                        rm=True, forcerm=True, timeout=3600,
+                    )  # fmt: skip
+                    self.built.append(tag)
+            ids[r.urn] = str(self.client.images.get(tag).id)  # ImageNotFound: must exist
+        return ids
+
+    def _container(self, r: Registered, run: dict[str, Registered], images: dict[str, str]) -> str:
+        sources = [u for u in r.dependencies if u in images]
+        if len(sources) != 1 or not str(r.inputs.get("image", "")).startswith("sha256:"):
+            raise UnsupportedInput(f"{r.urn}: image must be one RemoteImage's imageId")
+        api = self.client.api
+        config = container_config(r, images[sources[0]])
+        host = config.pop("host_config")
+        networks = r.inputs.get("networksAdvanced", [])
+        for n in networks:
+            take(r, n, {"name", "aliases"}, "networksAdvanced")
+        endpoints = {
+            n["name"]: api.create_endpoint_config(aliases=list(n.get("aliases", [])) or None)
+            for n in networks
+        }
+        first = dict(list(endpoints.items())[:1])
+        created = api.create_container(
+            **config,
+            host_config=api.create_host_config(**host),
+            networking_config=api.create_networking_config(first) if first else None,
+        )
+        container = self.client.containers.get(created["Id"])
+        for name, endpoint in list(endpoints.items())[1:]:
+            api.connect_container_to_network(container.id, name, aliases=endpoint.get("Aliases"))
+        for upload in r.inputs.get("uploads", []):
+            directory, data = upload_tar(r, upload)
+            container.put_archive(directory, data)
+        if self.before_start is not None:
+            self.before_start(r, container)
+        container.start()
+        return str(container.id)
+
+    def _command(self, r: Registered, containers: Mapping[str, str]) -> None:
+        take(r, r.inputs, {"create", "environment", "triggers"})
+        env = dict(r.inputs.get("environment", {}))
+        if not PIDS_LIMIT.match(r.inputs.get("create", "")) or set(env) != {
+            "CONTAINER", "DOCKER_HOST"
+        }:  # fmt: skip
+            raise UnsupportedInput(f"{r.urn}: only the pids-limit command is known")
+        env["CONTAINER"] = containers[env["CONTAINER"]]  # the mock id -> the real one
+        # Run for real, as pulumi-command would: bash with the recorded environment.
+        subprocess.run(
+            ["bash", "-c", r.inputs["create"]], env={**os.environ, **env}, check=True, timeout=60
+        )
+
+    def _delete(self, r: Registered) -> None:
+        if r.protect:
+            raise RuntimeError(f"{r.urn} is protected; Pulumi refuses to delete it")
+        if r.retain_on_delete:  # also on replace: Pulumi leaves the old one where it is
+            return
+        name = r.inputs.get("name", "")
+        try:
+            if r.type == CONTAINER:
+                c = self.client.containers.get(name)
+                c.stop(timeout=num(r.inputs.get("destroyGraceSeconds", 0)))
+                c.remove(v=True, force=True)
+            elif r.type == VOLUME:
+                self.client.volumes.get(name).remove(force=True)
+            elif r.type == NETWORK:
+                self.client.networks.get(name).remove()
+            elif r.type == IMAGE and not r.inputs.get("keepLocally"):
+                self.client.images.remove(name)
+        except docker.errors.NotFound:
+            pass
+
+
+def _build_order(images: list[Registered]) -> list[Registered]:
+    """Images whose Dockerfile starts FROM another recorded tag come after that one."""
+    by_tag = {r.inputs["name"]: r for r in images}
+    done: list[Registered] = []
+
+    def visit(r: Registered) -> None:
+        if r in done:
+            return
+        build = r.inputs.get("build")
+        if build is not None:
+            dockerfile = build.get("dockerfile", "Dockerfile")
+            _, bases = dockerfile_inputs(Path(build["context"]), dockerfile)
+            for base in bases:
+                if base in by_tag and by_tag[base] is not r:
+                    visit(by_tag[base])
+        done.append(r)
+
+    for r in images:
+        visit(r)
+    return done
+
+
+def destroy_all(client: docker.DockerClient, prefix: str) -> None:
+    """Remove every container, volume and network named `prefix*` that carries the fleet label
+    (test and benchmark cleanup; retained volumes included)."""
+    if not prefix:
+        raise ValueError("refusing to destroy without a name prefix")
+    label = {"label": FLEET_LABEL}
+    for c in client.containers.list(all=True, filters=label):
+        if c.name.startswith(prefix):
+            c.remove(force=True, v=True)
+    for v in client.volumes.list(filters=label):
+        if v.name.startswith(prefix):
+            v.remove(force=True)
+    for n in client.networks.list(filters=label):
+        if n.name.startswith(prefix):
+            n.remove()
