@@ -15,6 +15,7 @@ from .spec.fields import parse_size
 
 LABEL_PREFIX = "sandbox-fleet"
 MIB = 1024 * 1024
+CPU_PERIOD_US = 100_000  # the kernel's default CFS period
 
 
 def identity_labels(fleet: str, stack: str, role: str, sandbox: str = "") -> dict[str, str]:
@@ -38,11 +39,6 @@ def volume_labels(labels: Mapping[str, str]) -> list[docker.VolumeLabelArgs]:
     return [docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 
 
-def cpus_text(cpus: float) -> str:
-    """The provider stores `cpus` as text; one canonical spelling so it never diffs."""
-    return f"{cpus:g}"
-
-
 def hardened(*, memory_bytes: int | str, cpus: float, user: str = "1000:1000") -> dict[str, Any]:
     """Container arguments every fleet container gets. `memory_swap` equal to `memory` means
     no swap: a sandbox over its limit is killed, not slowed to a crawl."""
@@ -54,7 +50,10 @@ def hardened(*, memory_bytes: int | str, cpus: float, user: str = "1000:1000") -
         "security_opts": ["no-new-privileges:true"],
         "memory": memory_mb,
         "memory_swap": memory_mb,
-        "cpus": cpus_text(cpus),
+        # A CFS quota rather than `cpus`: pulumi-docker replaces a container when `cpus`
+        # changes, while `cpuQuota` is updated in place, so resizing never restarts a sandbox.
+        "cpu_period": CPU_PERIOD_US,
+        "cpu_quota": round(cpus * CPU_PERIOD_US),
         "restart": "unless-stopped",
         "log_driver": "json-file",
         "log_opts": {"max-file": "3", "max-size": "10m"},

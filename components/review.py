@@ -54,8 +54,8 @@ ROUTES: dict[str, Route] = {
     "secrets": Route(Effect.REPLACE, ENVS, "container env (values never shown)"),
     "ports": Route(Effect.REPLACE, ("ports",), "published container ports"),
     "host ports": Route(Effect.REPLACE, ("ports",), "host side of the published ports"),
-    # pulumi-docker marks `cpus` ForceNew (willReplaceOnChanges), unlike `memory`.
-    "cpus": Route(Effect.REPLACE, ("cpus",), "container cpus"),
+    # Set as a CFS quota: pulumi-docker's `cpus` is ForceNew, `cpuQuota` updates live.
+    "cpus": Route(Effect.IN_PLACE, ("cpuQuota",), "container CPU quota, updated live"),
     "memory": Route(Effect.IN_PLACE, ("memory",), "container memory (MB), updated live"),
     "pids": Route(Effect.IN_PLACE, (), "`docker update --pids-limit` by a command resource"),
     "data": Route(Effect.NO_RESTART, (), "only the workspace volume's retain-on-delete option"),

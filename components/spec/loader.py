@@ -132,7 +132,8 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
 def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> Sandbox:
     d = doc.defaults
     res = entry.resources
-    env = {**d.env, **entry.env}
+    # A secret named like a default env key replaces it for this entry: the secret wins.
+    env = {k: v for k, v in {**d.env, **entry.env}.items() if k not in entry.secrets}
     return Sandbox(
         name=name,
         task=entry.task,
@@ -165,7 +166,7 @@ def _assign_host_ports(sandboxes: list[Sandbox], doc: SpecFile, source: Source) 
     for s in sandboxes:
         size = ports.block_size(len(s.ports))
         pinned = doc.sandboxes[s.name].ssh_port
-        start = pinned if pinned is not None else ports.derived_start(s.name, size)
+        start = pinned if pinned is not None else ports.derived_start(s.name)
         blocks[s.name] = ports.PortBlock(s.name, start, size)
     problems = []
     for first, second in ports.overlaps(blocks.values()):

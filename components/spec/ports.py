@@ -14,6 +14,7 @@ from dataclasses import dataclass
 FIRST_PORT = 20000
 LAST_PORT = 59999
 BLOCK_OVERHEAD = 2  # SSH and noVNC come before the app ports
+MAX_APP_PORTS = 16
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ def block_size(app_ports: int) -> int:
     return BLOCK_OVERHEAD + app_ports
 
 
-def derived_start(name: str, size: int) -> int:
-    span = LAST_PORT - FIRST_PORT + 2 - size
+def derived_start(name: str) -> int:
+    """From the name alone: adding an app port grows the block but never moves its start."""
+    span = LAST_PORT - FIRST_PORT + 2 - block_size(MAX_APP_PORTS)
     return FIRST_PORT + int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % span
 
 

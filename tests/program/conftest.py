@@ -23,8 +23,14 @@ def run_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunSpec:
     """run_spec(yaml_text, stack_file=Pulumi.dev.yaml, **config overrides) -> Run."""
     monkeypatch.chdir(ROOT)  # the program resolves images/ and the spec like `pulumi up` does
 
-    def run(text: str, stack_file: Path = ROOT / "Pulumi.dev.yaml", *, preview: bool = False,
-            secret_keys: tuple[str, ...] = (), **overrides: Any) -> Run:
+    def run(
+        text: str,
+        stack_file: Path = ROOT / "Pulumi.dev.yaml",
+        *,
+        preview: bool = False,
+        secret_keys: tuple[str, ...] = (),
+        **overrides: Any,
+    ) -> Run:
         spec = tmp_path / f"spec-{len(list(tmp_path.iterdir()))}.yaml"
         spec.write_text(text)
         config = stack_config(stack_file, {"spec": str(spec), **overrides})
@@ -46,8 +52,12 @@ def custom(run: Run) -> dict[str, Registered]:
 def fleet_spec(count: int, *, extra: str = "") -> str:
     """A fleet of `count` entries, half headless and half visual, with app ports on some."""
     tasks = ["audit", "refactor", "test", "data-processing", "frontend-dev", "visual-debug"]
-    lines = ["version: 1", "defaults:", "  repo: https://git.example.test/acme/app.git",
-             "sandboxes:"]
+    lines = [
+        "version: 1",
+        "defaults:",
+        "  repo: https://git.example.test/acme/app.git",
+        "sandboxes:",
+    ]
     for i in range(count):
         lines += [f"  box-{i:03d}:", f"    task: {tasks[i % len(tasks)]}"]
         if i % 5 == 0:

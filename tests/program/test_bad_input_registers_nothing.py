@@ -33,12 +33,21 @@ def test_bad_fixture_registers_nothing(fixture: Path, monkeypatch: pytest.Monkey
     assert str(fixture) in str(run.error), "the error must name the file"
 
 
-@pytest.mark.parametrize("content", [None, b"", b"# only a comment\n", b"\xff\xfe\x00binary",
-                                     b"version: 1\n", b"version: 1\nsandboxes:\n"],
-                         ids=["missing", "empty", "comment-only", "binary", "no-sandboxes",
-                              "null-sandboxes"])
-def test_missing_or_empty_spec_registers_nothing(content: bytes | None, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,
+        b"",
+        b"# only a comment\n",
+        b"\xff\xfe\x00binary",
+        b"version: 1\n",
+        b"version: 1\nsandboxes:\n",
+    ],
+    ids=["missing", "empty", "comment-only", "binary", "no-sandboxes", "null-sandboxes"],
+)
+def test_missing_or_empty_spec_registers_nothing(
+    content: bytes | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = tmp_path / "sandboxes.yaml"
     if content is not None:
         spec.write_bytes(content)
@@ -52,9 +61,13 @@ def test_explicit_empty_fleet_is_valid(tmp_path: Path, monkeypatch: pytest.Monke
     run = _run(spec, monkeypatch)
     assert run.error is None, run.error
     assert run.outputs["sandboxes"] == {}
-    assert not any(r.type == "docker:index/container:Container" and r.name.endswith(
-        "-container") and "supervisor" not in r.name and "model" not in r.name
-        for r in run.resources)
+    assert not any(
+        r.type == "docker:index/container:Container"
+        and r.name.endswith("-container")
+        and "supervisor" not in r.name
+        and "model" not in r.name
+        for r in run.resources
+    )
 
 
 def test_unreadable_spec_registers_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,11 +75,14 @@ def test_unreadable_spec_registers_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert isinstance(run.error, pulumi.RunError) and run.resources == []
 
 
-def test_expired_entries_are_left_out_with_a_warning(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_entries_are_left_out_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = tmp_path / "sandboxes.yaml"
-    spec.write_text("version: 1\nsandboxes:\n  old:\n    task: audit\n    expires: 2020-01-01\n"
-                    "  new:\n    task: audit\n")
+    spec.write_text(
+        "version: 1\nsandboxes:\n  old:\n    task: audit\n    expires: 2020-01-01\n"
+        "  new:\n    task: audit\n"
+    )
     run = _run(spec, monkeypatch)
     assert run.error is None
     assert set(run.outputs["sandboxes"]) == {"new"}

@@ -19,10 +19,12 @@ sandboxes:
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
-@pytest.mark.parametrize("stack_file", [ROOT / "Pulumi.dev.yaml", *PRESETS],
-                         ids=lambda p: Path(p).name)
-def test_inputs_fit_the_provider_schemas(stack_file: Path, preview: bool, run_spec: RunSpec,
-                                         schemas: ProviderSchemas) -> None:
+@pytest.mark.parametrize(
+    "stack_file", [ROOT / "Pulumi.dev.yaml", *PRESETS], ids=lambda p: Path(p).name
+)
+def test_inputs_fit_the_provider_schemas(
+    stack_file: Path, preview: bool, run_spec: RunSpec, schemas: ProviderSchemas
+) -> None:
     run = run_spec(SPEC, stack_file, preview=preview)
     assert run.error is None, run.error
     assert run.resources

@@ -8,8 +8,11 @@ import re
 
 from .conftest import RunSpec, custom, fleet_spec
 
-SANDBOX_TYPES = {"docker:index/container:Container", "docker:index/volume:Volume",
-                 "command:local:Command"}
+SANDBOX_TYPES = {
+    "docker:index/container:Container",
+    "docker:index/volume:Volume",
+    "command:local:Command",
+}
 
 
 def _entries(text: str) -> list[str]:
@@ -69,7 +72,8 @@ def test_two_runs_give_identical_inputs_and_outputs(run_spec: RunSpec) -> None:
     first, second = run_spec(text), run_spec(text)
     # Registration order is asynchronous and means nothing to the engine; content must match.
     assert sorted((r.urn, repr(r.inputs)) for r in first.resources) == sorted(
-        (r.urn, repr(r.inputs)) for r in second.resources)
+        (r.urn, repr(r.inputs)) for r in second.resources
+    )
     assert first.outputs == second.outputs
 
 

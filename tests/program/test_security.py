@@ -37,7 +37,8 @@ def test_every_container_is_locked_down(stack_file: Path, run_spec: RunSpec) -> 
         assert "no-new-privileges:true" in i["securityOpts"], where
         assert i["user"] not in ("", "0", "root") and not i["user"].startswith("0:"), where
         assert i["memory"] > 0 and i["memorySwap"] == i["memory"], where
-        assert float(i["cpus"]) > 0, where
+        assert i["cpuQuota"] > 0 and i["cpuPeriod"] == 100_000, where
+        assert "cpus" not in i, f"{where}: `cpus` is ForceNew; resizing would restart it"
         assert i["logOpts"]["max-size"], where
         for port in i.get("ports", []):
             assert port["ip"] == bind and port["ip"] not in ("0.0.0.0", "::", ""), where
@@ -59,7 +60,8 @@ def test_every_docker_resource_uses_the_hosts_explicit_provider(
     assert len(providers) == 1
     provider_ref = f"{providers[0].urn}::{providers[0].name}-id"
     assert all(r.provider == provider_ref for r in docker_resources), [
-        r.urn for r in docker_resources if r.provider != provider_ref]
+        r.urn for r in docker_resources if r.provider != provider_ref
+    ]
     assert providers[0].inputs["host"], "the provider must never fall back to $DOCKER_HOST"
 
 
@@ -91,7 +93,9 @@ def _container(run_resources: list[Registered], name: str) -> Registered:
 
 
 def test_visual_sandboxes_get_a_desktop_and_shared_memory(run_spec: RunSpec) -> None:
-    run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n  cli:\n    task: test\n")
+    run = run_spec(
+        "version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n  cli:\n    task: test\n"
+    )
     ui, cli = _container(run.resources, "ui"), _container(run.resources, "cli")
     assert ui.inputs["shmSize"] >= 512 and "shmSize" not in cli.inputs
     assert ui.inputs["image"] != cli.inputs["image"]

@@ -9,7 +9,10 @@ import pytest
 import yaml
 
 from components.settings import (
-    SettingsError, all_keys, parse_settings, render_project_file,
+    SettingsError,
+    all_keys,
+    parse_settings,
+    render_project_file,
 )  # fmt: skip
 from tests.support.provider_schema import ProviderSchemas
 
@@ -22,17 +25,26 @@ def test_defaults_are_the_embedded_default() -> None:
     assert s.tailnet_enabled is False if hasattr(s, "tailnet_enabled") else True
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ({"bindAddress": "0.0.0.0"}, "sandbox-fleet:bindAddress: '0.0.0.0' listens on every interface"),
-    ({"bindAddress": "::"}, "sandbox-fleet:bindAddress: '::' listens on every interface"),
-    ({"bindAddress": "localhost"}, "sandbox-fleet:bindAddress"),
-    ({"hostVariant": "dockr"}, "sandbox-fleet:hostVariant"),
-    ({"bindAdress": "1.2.3.4"}, "unknown config key (did you mean sandbox-fleet:bindAddress?)"),
-    ({"modelServerThreads": 0}, "sandbox-fleet:modelServerThreads"),
-    ({"supervisorCpus": "lots"}, "sandbox-fleet:supervisorCpus: 'lots' is not a number of CPUs"),
-    ({"sshAuthorizedKeys": '["hello"]'}, "sandbox-fleet:sshAuthorizedKeys[0]"),
-    ({"namePrefix": "Bad_"}, "sandbox-fleet:namePrefix"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"bindAddress": "0.0.0.0"},
+            "sandbox-fleet:bindAddress: '0.0.0.0' listens on every interface",
+        ),
+        ({"bindAddress": "::"}, "sandbox-fleet:bindAddress: '::' listens on every interface"),
+        ({"bindAddress": "localhost"}, "sandbox-fleet:bindAddress"),
+        ({"hostVariant": "dockr"}, "sandbox-fleet:hostVariant"),
+        ({"bindAdress": "1.2.3.4"}, "unknown config key (did you mean sandbox-fleet:bindAddress?)"),
+        ({"modelServerThreads": 0}, "sandbox-fleet:modelServerThreads"),
+        (
+            {"supervisorCpus": "lots"},
+            "sandbox-fleet:supervisorCpus: 'lots' is not a number of CPUs",
+        ),
+        ({"sshAuthorizedKeys": '["hello"]'}, "sandbox-fleet:sshAuthorizedKeys[0]"),
+        ({"namePrefix": "Bad_"}, "sandbox-fleet:namePrefix"),
+    ],
+)
 def test_bad_settings_name_file_key_and_value(raw: dict[str, object], expected: str) -> None:
     with pytest.raises(SettingsError) as caught:
         parse_settings(raw, stack_file="Pulumi.hq.yaml")
@@ -58,7 +70,8 @@ def test_pulumi_yaml_config_block_is_generated_from_the_models() -> None:
     current = (ROOT / "Pulumi.yaml").read_text()
     assert render_project_file(current) == current, (
         "Pulumi.yaml is stale: python -m components.settings > Pulumi.yaml.new && "
-        "mv Pulumi.yaml.new Pulumi.yaml")
+        "mv Pulumi.yaml.new Pulumi.yaml"
+    )
 
 
 def test_pulumi_yaml_fits_pulumis_project_schema() -> None:
