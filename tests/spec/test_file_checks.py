@@ -187,19 +187,14 @@ def test_branch_names_containing_sk_dash_are_not_secrets() -> None:
     assert load_spec_text(text, today=TODAY).sandboxes[0].branch.endswith("wizard-v2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the env/secrets clash check sees the entry's own env only: a secret named like a "
-    "defaults.env key loads with both, and dump_yaml's output of it is then refused",
-)
-def test_secret_named_like_a_defaults_env_key() -> None:
+def test_a_secret_replaces_a_defaults_env_key_of_the_same_name() -> None:
+    """Found by the round-trip property: both used to survive, and dump_yaml's output was
+    then refused. The entry's secret now wins over the shared plain value."""
     text = (
-        "version: 1\ndefaults:\n  env: {GITHUB_TOKEN: unset}\n"
-        "sandboxes:\n  a:\n    task: audit\n    secrets: [GITHUB_TOKEN]\n"
+        "version: 1\ndefaults:\n  env: {GITHUB_TOKEN: unset, LOG_LEVEL: info}\n"
+        "sandboxes:\n  a:\n    task: audit\n    secrets: [GITHUB_TOKEN]\n  b:\n    task: audit\n"
     )
-    try:
-        (s,) = load_spec_text(text, today=TODAY).sandboxes
-    except SpecError as exc:  # refusing it, naming defaults, is an acceptable fix too
-        assert "defaults" in exc.report()
-    else:  # or the entry's secret wins over the shared plain value
-        assert s.secrets == ("GITHUB_TOKEN",) and "GITHUB_TOKEN" not in dict(s.env)
+    fleet = load_spec_text(text, today=TODAY).by_name()
+    assert fleet["a"].secrets == ("GITHUB_TOKEN",)
+    assert fleet["a"].env == (("LOG_LEVEL", "info"),)
+    assert fleet["b"].env == (("GITHUB_TOKEN", "unset"), ("LOG_LEVEL", "info"))

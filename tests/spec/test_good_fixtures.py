@@ -221,3 +221,15 @@ def test_host_port_block_layout_ssh_then_novnc_then_apps() -> None:
     ui = host_ports(["fix-login-ui"])["fix-login-ui"]
     assert ui.novnc == ui.ssh + 1
     assert ui.apps == ((3000, ui.ssh + BLOCK_OVERHEAD), (8080, ui.ssh + BLOCK_OVERHEAD + 1))
+
+
+def test_adding_app_ports_never_moves_ssh_or_novnc() -> None:
+    def ports_with(app_ports: str) -> HostPorts:
+        entry = f"{{task: visual-debug, ports: [{app_ports}]}}"
+        text = f"version: 1\nsandboxes:\n  fix-login-ui: {entry}\n"
+        (s,) = load_spec_text(text, today=TODAY).sandboxes
+        return s.host_ports
+
+    one, many = ports_with("3000"), ports_with(", ".join(str(3000 + i) for i in range(16)))
+    assert (many.ssh, many.novnc) == (one.ssh, one.novnc)
+    assert many.apps[0] == one.apps[0] and many.apps[-1] == (3015, one.ssh + BLOCK_OVERHEAD + 15)

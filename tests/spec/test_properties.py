@@ -135,12 +135,6 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     doc: dict[str, Any] = {"version": 1}
     if draw(st.booleans()):
         doc["defaults"] = draw(defaults)
-        # A secret named like a defaults.env key is an open loader bug (see
-        # test_file_checks.py::test_secret_named_like_a_defaults_env_key); keep clear of it.
-        shared = set(doc["defaults"].get("env", {}))
-        for entry in fleet.values():
-            if secrets := [s for s in entry.pop("secrets", []) if s not in shared]:
-                entry["secrets"] = secrets
     doc["sandboxes"] = fleet
     return doc
 
