@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
 from .containers import identity_labels
-from .host import HeadlessHost, HeadlessHostArgs
+from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
+from .preflight import PreflightArgs
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime
 from .spec import Sandbox as SandboxSpec
+from .spec.fields import parse_size
 from .storage import SharedStorage, SharedStorageArgs
 from .supervisor import Supervisor, SupervisorArgs
+from .tailnet import TailnetAccess, TailnetAccessArgs
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 SecretLookup = Callable[[str], pulumi.Output[str] | None]
 
 
@@ -33,11 +38,29 @@ class FleetArgs:
 
 def docker_entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
     """The entries this stack runs as containers: docker runtime, placed on this host."""
+    if settings.host.variant is HostVariant.NONE:
+        return []
     return [
         s
         for s in spec.sandboxes
         if s.runtime is Runtime.DOCKER and s.host in (None, settings.host.name)
     ]
+
+
+def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
+    """Every host port the fleet publishes: what the tailnet policy opens, and nothing more."""
+    ports = [host for e in entries for _, host in published_ports(e)] + [s.supervisor.port]
+    return sorted(ports + ([s.model_server.port] if s.model_server.publish else []))
+
+
+def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]:
+    """Summed memory (bytes) and CPUs of every container's limits, for the capacity check."""
+    memory = sum(e.memory_bytes for e in entries) + parse_size(s.supervisor.memory)
+    cpus = sum(e.cpus for e in entries) + float(s.supervisor.cpus)
+    if s.model_server.enabled:
+        memory += parse_size(s.model_server.memory)
+        cpus += float(s.model_server.cpus)
+    return memory, cpus
 
 
 class Fleet(pulumi.ComponentResource):
@@ -50,48 +73,75 @@ class Fleet(pulumi.ComponentResource):
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
         s, spec = args.settings, args.spec
         here = docker_entries(spec, s)
-        self._report_elsewhere(spec, s)
-        secrets = self._secrets(here, spec, args.secret)
+        _report_elsewhere(spec, s)
+        secrets = _secrets(here, spec, args.secret)
         fleet_id = f"{s.name_prefix}{pulumi.get_project()}"
-        bind = s.bind_address
+        child = pulumi.ResourceOptions(parent=self)
         sandboxes: dict[str, Any] = {
             e.name: {
                 "mode": e.mode.value,
                 "runtime": e.runtime.value,
                 "branch": e.branch,
-                "status": f"not yet available: the {e.runtime.value} plane is not built yet",
+                "status": f"not yet available: the {e.runtime.value} plane is not built",
             }
             for e in spec.sandboxes
             if e.runtime is not Runtime.DOCKER
         }
         self.outputs = {
-            "host": {"name": s.host.name, "variant": s.host.variant.value, "bindAddress": bind}
+            "sandboxes": sandboxes,
+            "host": {
+                "name": s.host.name,
+                "variant": s.host.variant.value,
+                "bindAddress": s.bind_address,
+            },
         }
         if s.host.variant is HostVariant.NONE:
-            for e in here:  # one fleet file serves every stack: this one has no engine
-                pulumi.log.warn(
-                    f"sandboxes.{e.name}: runtime docker, but this stack has no "
-                    "container host (hostVariant: none); the stack with one deploys it"
-                )
-            self.outputs["sandboxes"] = sandboxes
             self.register_outputs(self.outputs)
             return
 
-        child = pulumi.ResourceOptions(parent=self)
-        host = HeadlessHost(f"{name}-host", HeadlessHostArgs(s.host), child)
+        tailnet = TailnetAccess(
+            f"{name}-tailnet",
+            TailnetAccessArgs(
+                s.tailnet,
+                host_ports(here, s),
+                [s.host.name],
+                (),
+                ssh_connection(s.host),
+                PROJECT_DIR,
+            ),
+            child,
+        )
+        bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
+        memory, cpus = requested(here, s)
+        host = HeadlessHost(
+            f"{name}-host",
+            HeadlessHostArgs(
+                s.host,
+                PreflightArgs(
+                    s.preflight,
+                    "docker",
+                    memory,
+                    cpus,
+                    expected_address=tailnet.bind_address if s.tailnet else None,
+                    visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
+                ),
+            ),
+            child,
+        )
         provider = host.provider
+        on_host = pulumi.ResourceOptions(parent=self, provider=provider)
 
-        def image(role: str, **build_args: pulumi.Input[str]) -> pulumi.Output[str]:
+        def image(role: str) -> pulumi.Output[str]:
             if not s.top.buildImages:
                 return docker.RemoteImage(
                     f"{name}-{role}-image",
-                    name=f"sandbox-fleet/{role}:latest",
                     keep_locally=True,
-                    opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                    name=f"sandbox-fleet/{role}:latest",
+                    opts=on_host,
                 ).image_id
             return LocalImage(
                 f"{name}-{role}-image",
-                LocalImageArgs(role, f"sandbox-fleet/{role}:latest", provider, build_args),
+                LocalImageArgs(role, f"sandbox-fleet/{role}:latest", provider),
                 child,
             ).image_id
 
@@ -112,7 +162,7 @@ class Fleet(pulumi.ComponentResource):
                     f"{name}-model-server-image",
                     name=s.model_server.image,
                     keep_locally=True,
-                    opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                    opts=on_host,
                 ).image_id
             )
             model_server = ModelServer(
@@ -151,15 +201,16 @@ class Fleet(pulumi.ComponentResource):
         )
         self.outputs["supervisor"] = {"apiUrl": supervisor.api_url}
 
-        headless_image = image("headless") if here else None
-        desktop_image = image("desktop") if any(e.mode is Mode.VISUAL for e in here) else None
+        images = {
+            mode: image("desktop" if mode is Mode.VISUAL else "headless")
+            for mode in sorted({e.mode for e in here})
+        }
         for entry in here:
-            visual = entry.mode is Mode.VISUAL
-            box = Sandbox(
+            Sandbox(
                 f"{name}-{entry.name}",
                 SandboxArgs(
                     entry,
-                    desktop_image if visual else headless_image,  # type: ignore[arg-type]
+                    images[entry.mode],
                     storage.network_name,
                     bind,
                     s.top.sshAuthorizedKeys,
@@ -171,50 +222,61 @@ class Fleet(pulumi.ComponentResource):
                 ),
                 child,
             )
-            sandboxes[entry.name] = connection_info(entry, bind) | {"workspace": box.workspace.name}
-        self.outputs["sandboxes"] = sandboxes
-        self.outputs["host"]["dockerHost"] = host.docker_host
+            sandboxes[entry.name] = _connections(entry, bind, s.name_prefix)
+        self.outputs["host"] |= {"bindAddress": bind, "dockerHost": host.docker_host}
         self.register_outputs(self.outputs)
 
-    @staticmethod
-    def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
-        for e in spec.sandboxes:
-            if e.runtime is not Runtime.DOCKER:
-                pulumi.log.warn(
-                    f"sandboxes.{e.name}: runtime {e.runtime.value} is not yet "
-                    "available; the entry is listed in outputs and not deployed"
-                )
-            elif e.host not in (None, s.host.name):
-                pulumi.log.info(
-                    f"sandboxes.{e.name}: placed on host {e.host}; the stack for "
-                    "that host deploys it"
-                )
-        for name in spec.expired:
-            pulumi.log.warn(
-                f"sandboxes.{name}: expired; left out (its container is removed, "
-                "its workspace kept unless the entry says data: discard)"
-            )
 
-    @staticmethod
-    def _secrets(
-        entries: list[SandboxSpec], spec: FleetSpec, lookup: SecretLookup
-    ) -> dict[str, pulumi.Output[str]]:
-        found: dict[str, pulumi.Output[str]] = {}
-        missing = []
-        for e in entries:
-            for key in e.secrets:
-                value = lookup(key)
-                if value is None:
-                    missing.append(
-                        f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is "
-                        f"not set in this stack; run `pulumi config set --secret {key} "
-                        "<value>`"
-                    )
-                else:
-                    found[key] = value
-        if missing:
-            raise pulumi.RunError("\n".join(missing))
-        return found
+def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
+    for e in spec.sandboxes:
+        if e.runtime is not Runtime.DOCKER:
+            pulumi.log.warn(
+                f"sandboxes.{e.name}: runtime {e.runtime.value} is not yet "
+                "available; the entry is listed in outputs and not deployed"
+            )
+        elif s.host.variant is HostVariant.NONE:
+            pulumi.log.warn(
+                f"sandboxes.{e.name}: runtime docker, but this stack has no "
+                "container host (hostVariant: none); the stack with one deploys it"
+            )
+        elif e.host not in (None, s.host.name):
+            pulumi.log.info(
+                f"sandboxes.{e.name}: placed on host {e.host}; the stack for that host deploys it"
+            )
+    for name in spec.expired:
+        pulumi.log.warn(
+            f"sandboxes.{name}: expired; left out (its container is removed, "
+            "its workspace kept unless the entry says data: discard)"
+        )
+
+
+def _secrets(
+    entries: list[SandboxSpec], spec: FleetSpec, lookup: SecretLookup
+) -> dict[str, pulumi.Output[str]]:
+    found: dict[str, pulumi.Output[str]] = {}
+    missing = []
+    for e in entries:
+        for key in e.secrets:
+            value = lookup(key)
+            if value is None:
+                missing.append(
+                    f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not "
+                    f"set in this stack; run `pulumi config set --secret {key} <value>`"
+                )
+            else:
+                found[key] = value
+    if missing:
+        raise pulumi.RunError("\n".join(missing))
+    return found
+
+
+def _connections(
+    entry: SandboxSpec, bind: pulumi.Input[str], prefix: str
+) -> pulumi.Output[dict[str, Any]]:
+    workspace = f"{prefix}workspace-{entry.name}"
+    return pulumi.Output.from_input(bind).apply(
+        lambda address: connection_info(entry, address) | {"workspace": workspace}
+    )
 
 
 def connection_info(entry: SandboxSpec, address: str) -> dict[str, Any]:
@@ -223,6 +285,7 @@ def connection_info(entry: SandboxSpec, address: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "mode": entry.mode.value,
         "runtime": entry.runtime.value,
+        "task": entry.task.value,
         "branch": entry.branch,
         "ssh": f"ssh://dev@{address}:{port}",
         "zed": f"zed://ssh/dev@{address}:{port}/workspace",

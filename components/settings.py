@@ -9,6 +9,7 @@ that group's model. Pulumi.yaml's `config:` block is generated from these models
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import sys
@@ -20,6 +21,9 @@ from ipaddress import ip_address
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .preflight import PreflightSettings
+from .tailnet import TailnetSettings
 
 PROJECT = "sandbox-fleet"
 OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
@@ -82,6 +86,11 @@ class HostSettings(_Group):
     sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
     socket: str = Field("", description="Engine socket URL; empty = the variant's default")
     machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
+    sshHostKey: str = Field(
+        "",
+        description="The host's SSH host key, pinned for commands run on it over SSH "
+        "(ssh-keyscan -t ed25519 HOST)",
+    )
 
 
 class ModelServerSettings(_Group):
@@ -124,17 +133,16 @@ class TopSettings(_Group):
     buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
 
 
-GROUPS: dict[str, type[_Group]] = {
+GROUPS: dict[str, type[BaseModel]] = {
     "": TopSettings,
     "host": HostSettings,
     "modelServer": ModelServerSettings,
     "supervisor": SupervisorSettings,
+    "tailnet": TailnetSettings,
+    "preflight": PreflightSettings,
 }
-
-
-def register_group(prefix: str, model: type[BaseModel]) -> None:
-    """Let a feature module (tailnet, preflight) own the keys `<prefix><Field>`."""
-    GROUPS[prefix] = model  # type: ignore[assignment]
+# Groups that exist only when `<prefix>Enabled` is true (their other keys are then checked).
+OPTIONAL_GROUPS = {"tailnet": "Join the fleet to a tailnet (Tailscale): bind address, policy, keys"}
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,8 @@ class StackSettings:
     host: HostSettings
     model_server: ModelServerSettings
     supervisor: SupervisorSettings
-    extra: dict[str, BaseModel]  # registered groups, by prefix
+    tailnet: TailnetSettings | None
+    preflight: PreflightSettings
 
     @property
     def bind_address(self) -> str:
@@ -163,15 +172,21 @@ def config_key(prefix: str, field: str) -> str:
 
 
 def all_keys() -> dict[str, tuple[str, str]]:
-    """config key -> (group prefix, field name)."""
-    return {config_key(p, f): (p, f) for p, m in GROUPS.items() for f in m.model_fields}
+    """config key -> (group prefix, the field's name as the model reads it)."""
+    keys = {
+        config_key(p, info.alias or f): (p, info.alias or f)
+        for p, m in GROUPS.items()
+        for f, info in m.model_fields.items()
+    }
+    keys.update({config_key(p, "enabled"): (p, "enabled") for p in OPTIONAL_GROUPS})
+    return keys
 
 
 def parse_settings(
     raw: dict[str, Any], *, stack_file: str = "Pulumi.<stack>.yaml"
 ) -> StackSettings:
     """`raw` maps config keys without the project prefix to values (JSON text allowed, as the
-    engine passes arrays)."""
+    engine passes arrays). "" means unset, as Pulumi.yaml declares optional text."""
     keys = all_keys()
     grouped: dict[str, dict[str, Any]] = {p: {} for p in GROUPS}
     problems = []
@@ -182,35 +197,47 @@ def parse_settings(
             problems.append(f"{stack_file}: {PROJECT}:{key}: unknown config key{hint}")
             continue
         prefix, field = keys[key]
-        grouped[prefix][field] = _decode(value)
-    models: dict[str, BaseModel] = {}
+        if value != "":
+            grouped[prefix][field] = _decode(value)
+    models: dict[str, BaseModel | None] = {}
     for prefix, model in GROUPS.items():
+        if prefix in OPTIONAL_GROUPS and not _truthy(grouped[prefix].pop("enabled", False)):
+            models[prefix] = None
+            continue
         try:
             models[prefix] = model.model_validate(grouped[prefix])
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                key = config_key(prefix, str(err["loc"][0]))
+                key = config_key(prefix, str(err["loc"][0])) if err["loc"] else prefix
                 where = "".join(f"[{p}]" for p in err["loc"][1:])
                 message = str((err.get("ctx") or {}).get("error") or err["msg"])
+                if err["type"] == "missing":
+                    problems.append(
+                        f"{stack_file}: {PROJECT}:{key}: required here; set it with "
+                        f"`pulumi config set {PROJECT}:{key} VALUE`"
+                    )
+                    continue
                 problems.append(
                     f"{stack_file}: {PROJECT}:{key}{where}: {message} "
                     f"(got {json.dumps(err.get('input'), default=str)})"
                 )
     if problems:
         raise SettingsError("\n".join(problems))
-    builtin = ("", "host", "modelServer", "supervisor")
     return StackSettings(
         top=typing.cast(TopSettings, models[""]),
         host=typing.cast(HostSettings, models["host"]),
         model_server=typing.cast(ModelServerSettings, models["modelServer"]),
         supervisor=typing.cast(SupervisorSettings, models["supervisor"]),
-        extra={p: m for p, m in models.items() if p not in builtin},
+        tailnet=typing.cast(TailnetSettings | None, models["tailnet"]),
+        preflight=typing.cast(PreflightSettings, models["preflight"]),
     )
 
 
-def _close(key: str, keys: dict[str, Any]) -> list[str]:
-    import difflib
+def _truthy(value: Any) -> bool:
+    return value is True or value == "true"
 
+
+def _close(key: str, keys: dict[str, Any]) -> list[str]:
     return difflib.get_close_matches(key, list(keys), n=1, cutoff=0.7)
 
 
@@ -255,22 +282,27 @@ def _pulumi_type(annotation: Any) -> dict[str, Any]:
         return {"type": "boolean"}
     if annotation is int:
         return {"type": "integer"}
-    return {"type": "string"}
+    return {"type": "string"}  # Pulumi project config has no number type: floats are text
 
 
 def config_declarations() -> dict[str, dict[str, Any]]:
     """The `config:` block of Pulumi.yaml: every key, its type, description and default."""
     out = {}
     for key, (prefix, field) in sorted(all_keys().items()):
-        info = GROUPS[prefix].model_fields[field]
-        default = info.get_default(call_default_factory=True)
+        if prefix in OPTIONAL_GROUPS and field == "enabled":
+            out[f"{PROJECT}:{key}"] = {
+                "type": "boolean", "description": OPTIONAL_GROUPS[prefix], "default": False,
+            }  # fmt: skip
+            continue
+        info = next(i for f, i in GROUPS[prefix].model_fields.items() if (i.alias or f) == field)
+        declared = _pulumi_type(info.annotation)
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
         default = list(default) if isinstance(default, tuple) else default
         default = default.value if isinstance(default, StrEnum) else default
-        out[f"{PROJECT}:{key}"] = {
-            **_pulumi_type(info.annotation),
-            "description": info.description or key,
-            "default": default,
-        }
+        if declared["type"] == "string" and not isinstance(default, str):
+            default = "" if default is None else str(default)  # floats and unset text
+        description = " ".join((info.description or key).split())
+        out[f"{PROJECT}:{key}"] = {**declared, "description": description, "default": default}
     return out
 
 

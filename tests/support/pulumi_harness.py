@@ -84,6 +84,15 @@ class _Mocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        if args.token == "tailscale:index/getDevice:getDevice":  # the device the tailnet knows
+            name = args.args.get("name") or args.args.get("hostname", "host")
+            return {
+                "id": f"device-{name}",
+                "nodeId": f"node-{name}",
+                "name": name,
+                "addresses": ["100.64.0.10"],
+                "tags": [],
+            }, []
         return {}, []
 
 
