@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -60,27 +61,42 @@ def test_minimal_entry_gets_builtin_defaults() -> None:
     assert s.line == 3
 
 
-def test_readme_example_matches_the_repo_file_and_resolves() -> None:
-    assert (GOOD / "readme-example.yaml").read_text() == (REPO / "sandboxes.yaml").read_text()
+def test_readme_example_is_the_fixture_and_resolves() -> None:
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"```yaml\n(.*?)```", readme, re.S)
+    assert match, "README.md has no ```yaml example"
+    assert (GOOD / "readme-example.yaml").read_text() == match.group(1), (
+        "README example changed: copy it to tests/spec/good/readme-example.yaml"
+    )
     fleet = by_name("readme-example.yaml")
-    assert sorted(fleet) == ["audit-auth", "fix-login-ui"]
-    audit, ui = fleet["audit-auth"], fleet["fix-login-ui"]
-    assert (audit.mode, audit.branch, audit.repo) == (
+    assert sorted(fleet) == ["audit-auth", "fix-login-ui", "nightly-etl"]
+    audit, ui, etl = fleet["audit-auth"], fleet["fix-login-ui"], fleet["nightly-etl"]
+    assert (audit.mode, audit.branch, audit.repo, audit.base) == (
         Mode.HEADLESS,
         "audit/auth",
         "https://github.com/acme/app.git",
+        "main",
     )
-    assert (ui.mode, ui.branch, ui.cpus, ui.memory, ui.pids) == (
+    assert (ui.mode, ui.branch, ui.cpus, ui.memory, ui.pids, ui.ports) == (
         Mode.VISUAL,
         "fix-login-ui",
         2.0,
         "4Gi",
         512,
+        (3000,),
     )
-    assert ui.ports == (3000,)
+    assert ui.expires == dt.date(2026, 12, 31)
     hp = ui.host_ports
     assert hp.novnc == hp.ssh + 1 and hp.apps == ((3000, hp.ssh + 2),)
     assert audit.host_ports.novnc is None and audit.host_ports.apps == ()
+    assert (etl.runtime, etl.data, etl.host) == (Runtime.MODAL, DataPolicy.DISCARD, "hq")
+    assert (etl.env, etl.secrets) == ((("LOG_LEVEL", "debug"),), ("GITHUB_TOKEN",))
+    assert (etl.cpus, etl.memory) == (1.0, "1Gi")
+
+
+def test_repo_sandboxes_yaml_loads() -> None:
+    spec = load_spec(REPO / "sandboxes.yaml", today=TODAY, display_name="sandboxes.yaml")
+    assert spec.file == "sandboxes.yaml" and spec.sandboxes  # the shipped fleet is not empty
 
 
 def test_explicit_empty_fleet_is_valid_and_empty() -> None:
