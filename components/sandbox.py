@@ -13,6 +13,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
+from .config_hash import hash_labels
 from .containers import container_labels, hardened, healthcheck, volume_labels
 from .spec import DataPolicy, Mode
 from .spec import Sandbox as SandboxSpec
@@ -77,7 +78,9 @@ class Sandbox(pulumi.ComponentResource):
                 on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
             ),
         )
-        plain = [f"{k}={v}" for k, v in sorted(sandbox_env(spec).items())]
+        env = sandbox_env(spec)
+        plain = [f"{k}={v}" for k, v in sorted(env.items())]
+        port_pairs = published_ports(spec)
         # Secret values join as Outputs, which keeps the whole env list secret in state.
         envs = pulumi.Output.all(
             *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
@@ -103,13 +106,28 @@ class Sandbox(pulumi.ComponentResource):
                 docker.ContainerPortArgs(
                     internal=c, external=h, ip=args.bind_address, protocol="tcp"
                 )
-                for c, h in published_ports(spec)
+                for c, h in port_pairs
             ],
             shm_size=DESKTOP_SHM_MB if visual else None,
             healthcheck=healthcheck(
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
-            labels=container_labels(args.labels),
+            # Identity, plus a hash of what the engine reads back (image, env, ports, mounts)
+            # so the drift check sees out-of-band edits that refresh cannot (docs/drift.md).
+            labels=pulumi.Output.all(args.image_id, args.bind_address, self.workspace.name).apply(
+                lambda v: container_labels(
+                    {
+                        **args.labels,
+                        **hash_labels(
+                            v[0],
+                            env,
+                            [(v[1], h, c) for c, h in port_pairs],
+                            [(v[2], "/workspace")],
+                            secret_names=spec.secrets,
+                        ),
+                    }
+                )
+            ),
             **hardened(memory_bytes=spec.memory_bytes, cpus=spec.cpus),
             opts=pulumi.ResourceOptions.merge(
                 on_host, pulumi.ResourceOptions(replace_on_changes=["healthcheck"])
