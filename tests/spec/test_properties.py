@@ -4,9 +4,11 @@ depend on entry order or on which other entries exist."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import string
 from typing import Any
 
+import jsonschema
 import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
@@ -17,7 +19,9 @@ from components.spec.fields import RESERVED_NAMES
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
 from components.spec.source import SECRET_PATTERNS
 
-from .conftest import TODAY
+from .conftest import REPO, TODAY
+
+SCHEMA = jsonschema.Draft202012Validator(json.loads((REPO / "sandboxes.schema.json").read_text()))
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -99,7 +103,7 @@ defaults = st.fixed_dictionaries(
 
 @st.composite
 def entries(draw: st.DrawFn) -> dict[str, Any]:
-    entry = draw(
+    entry: dict[str, Any] = draw(
         st.fixed_dictionaries(
             {"task": enum([t.value for t in Task])},
             optional={
@@ -172,6 +176,7 @@ def test_dump_then_load_gives_back_an_equal_fleet(doc: dict[str, Any]) -> None:
     assert again == first
     assert dump_yaml(again) == dumped  # canonical: a second round changes nothing
     assert to_document(again) == to_document(first)
+    assert SCHEMA.is_valid(to_document(first))  # what editors check agrees with the loader
 
 
 @SETTINGS
