@@ -89,6 +89,9 @@ def fleet(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
         "modelServerMemory": "1Gi",
         "supervisorRuntime": "openai",
         "supervisorPort": local_port(),
+        # The host preflight runs for real: the fixture's CPU limits (caps, not reservations)
+        # add up to more than a 2-core CI machine has.
+        "preflightOvercommitRatio": "4",
     }
     with git_daemon(work / "git", bridge_gateway(engine)) as git:
         run = stack(write_spec(work / "sandboxes.yaml", git.url), overrides)

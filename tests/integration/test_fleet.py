@@ -41,6 +41,12 @@ def test_every_container_is_healthy_with_the_recorded_settings(fleet: Fleet) -> 
                   ["no-new-privileges:true"])  # fmt: skip
         assert seen == wanted, r.urn
         assert host["RestartPolicy"]["Name"] == "unless-stopped", r.urn
+        cpu = (host["NanoCpus"], host["CpuQuota"], host["CpuPeriod"])
+        assert cpu == (
+            round(float(r.inputs.get("cpus", 0)) * 1e9),
+            r.inputs.get("cpuQuota", 0),
+            r.inputs.get("cpuPeriod", 0),
+        ), r.urn
     for name in SANDBOXES:  # the pids-limit command ran against the real container
         assert (
             fleet.client.api.inspect_container(f"{PREFIX}{name}")["HostConfig"]["PidsLimit"] == 256
@@ -77,11 +83,11 @@ def test_headless_sandbox_creates_a_new_branch_from_base(fleet: Fleet) -> None:
     assert status == "## agent/new-work", "a new branch has no upstream until its first push"
 
 
-def host_addresses() -> list[str]:
-    """Every IPv4 address of this host except loopback."""
-    out = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True)
-    found = re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", out.stdout)
-    return [a for a in found if not a.startswith("127.")]
+def host_addresses() -> set[str]:
+    """Every IPv4 address of this host except loopback (the kernel's local routes; no `ip`)."""
+    trie = Path("/proc/net/fib_trie").read_text()
+    found = re.findall(r"\|-- (\d+\.\d+\.\d+\.\d+)\n\s+/32 host LOCAL", trie)
+    return {a for a in found if not a.startswith("127.")}
 
 
 def test_ssh_works_with_the_stacks_key_on_the_bind_address_only(fleet: Fleet) -> None:

@@ -134,8 +134,8 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
     take(r, i, {
         "name", "hostname", "image", "envs", "command", "mounts", "uploads", "ports",
         "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
-        "privileged", "memory", "memorySwap", "cpus", "restart", "logDriver", "logOpts",
-        "shmSize", "destroyGraceSeconds",
+        "privileged", "memory", "memorySwap", "cpus", "cpuPeriod", "cpuQuota", "restart",
+        "logDriver", "logOpts", "shmSize", "destroyGraceSeconds",
     })  # fmt: skip
     host: dict[str, Any] = {
         "privileged": bool(i.get("privileged", False)),
@@ -157,6 +157,10 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         host["memswap_limit"] = num(i["memorySwap"]) * MIB
     if "cpus" in i:
         host["nano_cpus"] = round(float(i["cpus"]) * 1e9)
+    if "cpuPeriod" in i:
+        host["cpu_period"] = num(i["cpuPeriod"])
+    if "cpuQuota" in i:
+        host["cpu_quota"] = num(i["cpuQuota"])
     if i.get("restart", "no") != "no":
         host["restart_policy"] = {"Name": i["restart"]}
     if "logDriver" in i or "logOpts" in i:
@@ -238,24 +242,26 @@ class DockerApplier:
     def reconcile(self, old: Run, new: Run) -> None:
         if new.error is not None:
             raise RuntimeError(f"the program failed; nothing applied: {new.error}")
-        before = {r.urn: r for r in old.resources if r.custom}
-        after = {r.urn: r for r in new.resources if r.custom}
+        before = {r.urn: r for r in dependency_order(old.resources)}
+        after = {r.urn: r for r in dependency_order(new.resources)}
+        for r in after.values():
+            self._check_known(r)
         changed = {u for u in before.keys() & after.keys() if before[u].inputs != after[u].inputs}
         for urn in reversed([u for u in before if u not in after or u in changed]):
             self._delete(before[urn])
         todo = {u for u in after if u not in before or u in changed}
         images = self._images([r for r in after.values() if r.type == IMAGE])
         containers: dict[str, str] = {}  # mock id -> real id
-        for r in after.values():
-            self._check_known(r)
+        hook = self.after_storage
+        for r in after.values():  # dependencies first, as Pulumi walks the graph
             if r.type in (NETWORK, VOLUME) and r.urn in todo:
                 self._storage(r)
-        if self.after_storage is not None:
-            self.after_storage(self.client)
-        for r in after.values():
-            if r.type == CONTAINER:
+            elif r.type == CONTAINER:
+                if hook is not None and r.urn in todo:
+                    hook(self.client)  # once, before the first container of this pass
+                    hook = None
                 containers[f"{r.name}-id"] = (
-                    self._container(r, after, images)
+                    self._container(r, images)
                     if r.urn in todo
                     else self.client.containers.get(r.inputs["name"]).id
                 )
@@ -303,7 +309,7 @@ class DockerApplier:
             ids[r.urn] = str(self.client.images.get(tag).id)  # ImageNotFound: must exist
         return ids
 
-    def _container(self, r: Registered, run: dict[str, Registered], images: dict[str, str]) -> str:
+    def _container(self, r: Registered, images: dict[str, str]) -> str:
         sources = [u for u in r.dependencies if u in images]
         if len(sources) != 1 or not str(r.inputs.get("image", "")).startswith("sha256:"):
             raise UnsupportedInput(f"{r.urn}: image must be one RemoteImage's imageId")
@@ -335,17 +341,22 @@ class DockerApplier:
         return str(container.id)
 
     def _command(self, r: Registered, containers: Mapping[str, str]) -> None:
-        take(r, r.inputs, {"create", "environment", "triggers"})
-        env = dict(r.inputs.get("environment", {}))
-        if not PIDS_LIMIT.match(r.inputs.get("create", "")) or set(env) != {
-            "CONTAINER", "DOCKER_HOST"
-        }:  # fmt: skip
-            raise UnsupportedInput(f"{r.urn}: only the pids-limit command is known")
-        env["CONTAINER"] = containers[env["CONTAINER"]]  # the mock id -> the real one
-        # Run for real, as pulumi-command would: bash with the recorded environment.
-        subprocess.run(
-            ["bash", "-c", r.inputs["create"]], env={**os.environ, **env}, check=True, timeout=60
-        )
+        """Run a known local command for real, as pulumi-command does (`/bin/sh -c create`)."""
+        take(r, r.inputs, {"create", "stdin", "environment", "triggers", "addPreviousOutputInEnv"})
+        create, env = r.inputs.get("create", ""), dict(r.inputs.get("environment", {}))
+        if PIDS_LIMIT.match(create) and set(env) == {"CONTAINER", "DOCKER_HOST"}:
+            env["CONTAINER"] = containers[env["CONTAINER"]]  # the mock id -> the real one
+        elif create == "/bin/sh -s" and "stdin" in r.inputs:  # a script on stdin (preflight)
+            if r.inputs.get("addPreviousOutputInEnv", True):
+                raise UnsupportedInput(f"{r.urn}: addPreviousOutputInEnv is not supported")
+        else:
+            raise UnsupportedInput(f"{r.urn}: unknown command {create!r}")
+        done = subprocess.run(
+            ["/bin/sh", "-c", create], input=r.inputs.get("stdin", ""), env={**os.environ, **env},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        if done.returncode != 0:  # Pulumi stops here too: dependents are not created
+            raise RuntimeError(f"{r.urn}: exit {done.returncode}:\n{done.stdout}{done.stderr}")
 
     def _delete(self, r: Registered) -> None:
         if r.protect:
@@ -366,6 +377,25 @@ class DockerApplier:
                 self.client.images.remove(name)
         except docker.errors.NotFound:
             pass
+
+
+def dependency_order(resources: list[Registered]) -> list[Registered]:
+    """Custom resources, each after everything it depends on (inputs, depends_on, provider)."""
+    by_urn = {r.urn: r for r in resources if r.custom}
+    done: dict[str, Registered] = {}
+
+    def visit(r: Registered) -> None:
+        if r.urn in done:
+            return
+        provider = [r.provider.rsplit("::", 1)[0]] if r.provider else []
+        for urn in [*r.dependencies, *provider]:
+            if urn in by_urn:
+                visit(by_urn[urn])
+        done[r.urn] = r
+
+    for r in by_urn.values():
+        visit(r)
+    return list(done.values())
 
 
 def _build_order(images: list[Registered]) -> list[Registered]:

@@ -1,0 +1,102 @@
+"""Shared pieces of the real-engine benchmarks (bench/engine_*.py).
+
+Each benchmark runs the real `__main__.py` under mocks for a generated spec and creates what it
+recorded with `tests.support.docker_apply`, exactly as the integration tests do. Everything is
+named `sfbench-*`, labelled with the fleet label, and removed when the benchmark ends.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import docker
+import yaml
+
+from tests.support import REPO_ROOT, ensure_base_image
+from tests.support.docker_apply import DockerApplier, destroy_all
+from tests.support.pulumi_harness import Run, run_program, stack_config
+
+PREFIX = "sfbench-"
+MIB = 1024 * 1024
+BASE_IMAGE = "debian:bookworm-slim"
+
+
+def engine() -> docker.DockerClient:
+    subprocess.run([str(REPO_ROOT / "scripts" / "ensure-docker")], check=True)
+    client = docker.from_env(timeout=300)
+    ensure_base_image(client)
+    return client
+
+
+def program(
+    workdir: Path, sandboxes: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> Run:
+    """Record the real program for a spec with these entries (no model server by default)."""
+    spec = workdir / f"bench-{len(sandboxes)}.yaml"
+    doc = {"version": 1, "defaults": {"base": "main"}, "sandboxes": dict(sandboxes)}
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    config = {
+        "namePrefix": PREFIX,
+        "bindAddress": "127.0.0.1",
+        "buildImages": True,
+        "modelServerEnabled": False,
+        # The host preflight runs for real; limits are caps, and 50 sandboxes of 0.25 CPU
+        # over-commit a 2-core machine by design.
+        "preflightOvercommitRatio": "8",
+        **(overrides or {}),
+        "spec": str(spec),
+    }
+    run = run_program(
+        REPO_ROOT / "__main__.py", stack_config(REPO_ROOT / "Pulumi.dev.yaml", config)
+    )
+    if run.error is not None:
+        raise SystemExit(f"the program failed under mocks: {run.error}")
+    return run
+
+
+@contextmanager
+def bench_fleet(client: docker.DockerClient) -> Iterator[DockerApplier]:
+    destroy_all(client, PREFIX)
+    try:
+        yield DockerApplier(client)
+    finally:
+        destroy_all(client, PREFIX)
+
+
+def until(check: Callable[[], bool], timeout_s: float, every_s: float = 0.05) -> float:
+    """Seconds until `check()` is true (polled); raises after `timeout_s`."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"not reached in {timeout_s}s")
+        time.sleep(every_s)
+    return time.monotonic() - start
+
+
+def health(client: docker.DockerClient, name: str) -> str:
+    state = client.api.inspect_container(name)["State"]
+    return str(state.get("Health", {}).get("Status") or state["Status"])
+
+
+def memory_mib(client: docker.DockerClient, name: str) -> float:
+    """What `docker stats` shows as MEM USAGE: cgroup usage minus inactive file cache."""
+    stats = client.api.stats(name, stream=False, one_shot=True)["memory_stats"]
+    inner = stats.get("stats", {})
+    inactive = inner.get("total_inactive_file", inner.get("inactive_file", 0))
+    return float(stats["usage"] - inactive) / MIB
+
+
+def host_used_mib() -> float:
+    """MemTotal - MemAvailable: what the whole machine uses (shims and dockerd included)."""
+    info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) / 1024
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
