@@ -198,3 +198,18 @@ def test_a_secret_replaces_a_defaults_env_key_of_the_same_name() -> None:
     assert fleet["a"].secrets == ("GITHUB_TOKEN",)
     assert fleet["a"].env == (("LOG_LEVEL", "info"),)
     assert fleet["b"].env == (("GITHUB_TOKEN", "unset"), ("LOG_LEVEL", "info"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PyYAML's composer recurses once per nesting level: a 10 KB file of `[[[...]]]` "
+    "raises RecursionError (a traceback) instead of a SpecError",
+)
+def test_deep_nesting_is_a_spec_error_not_a_crash() -> None:
+    raw = "version: 1\nsandboxes:\n  a: {task: audit, env: {X: " + "[" * 5000 + "]" * 5000 + "}}\n"
+    try:
+        problems = problems_of(raw.encode())
+    except RecursionError:
+        pytest.fail("RecursionError escaped the loader")
+    assert len(problems) == 1 and problems[0].line == 3
+    assert "nest" in problems[0].message
