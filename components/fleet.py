@@ -15,7 +15,7 @@ from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
 from .preflight import PreflightArgs
-from .sandbox import Sandbox, SandboxArgs, published_ports
+from .sandbox import Sandbox, SandboxArgs, published_ports, workspace_volume_name
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime
 from .spec import Sandbox as SandboxSpec
@@ -270,13 +270,16 @@ def _secrets(
     return found
 
 
-def _connections(
-    entry: SandboxSpec, bind: pulumi.Input[str], prefix: str
-) -> pulumi.Output[dict[str, Any]]:
-    workspace = f"{prefix}workspace-{entry.name}"
-    return pulumi.Output.from_input(bind).apply(
-        lambda address: connection_info(entry, address) | {"workspace": workspace}
-    )
+def _connections(entry: SandboxSpec, bind: pulumi.Input[str], prefix: str) -> Any:
+    def info(address: str) -> dict[str, Any]:
+        return connection_info(entry, address) | {
+            "workspace": workspace_volume_name(prefix, entry.name)
+        }
+
+    # A plain address (no tailnet discovery) needs no Output: cheaper for large fleets.
+    if isinstance(bind, str):
+        return info(bind)
+    return pulumi.Output.from_input(bind).apply(info)  # type: ignore[arg-type]
 
 
 def connection_info(entry: SandboxSpec, address: str) -> dict[str, Any]:

@@ -49,6 +49,10 @@ def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
     }
 
 
+def workspace_volume_name(prefix: str, sandbox: str) -> str:
+    return f"{prefix}workspace-{sandbox}"
+
+
 def published_ports(spec: SandboxSpec) -> list[tuple[int, int]]:
     """(container port, host port) for everything the sandbox publishes."""
     hp = spec.host_ports
@@ -70,9 +74,10 @@ class Sandbox(pulumi.ComponentResource):
         super().__init__("sandbox-fleet:index:Sandbox", name, None, opts)
         spec = args.spec
         on_host = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        workspace = workspace_volume_name(args.prefix, spec.name)
         self.workspace = docker.Volume(
             f"{name}-workspace",
-            name=f"{args.prefix}workspace-{spec.name}",
+            name=workspace,
             labels=volume_labels(args.labels),
             opts=pulumi.ResourceOptions.merge(
                 on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
@@ -82,9 +87,11 @@ class Sandbox(pulumi.ComponentResource):
         plain = [f"{k}={v}" for k, v in sorted(env.items())]
         port_pairs = published_ports(spec)
         # Secret values join as Outputs, which keeps the whole env list secret in state.
-        envs = pulumi.Output.all(
-            *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
-        )
+        envs: pulumi.Input[list[str]] = plain
+        if spec.secrets:
+            envs = pulumi.Output.all(
+                *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
+            )
         keys = "".join(f"{key}\n" for key in args.authorized_keys) or "# no keys configured\n"
         visual = spec.mode is Mode.VISUAL
         self.container = docker.Container(
@@ -94,9 +101,7 @@ class Sandbox(pulumi.ComponentResource):
             image=args.image_id,
             envs=envs,
             mounts=[
-                docker.ContainerMountArgs(
-                    type="volume", source=self.workspace.name, target="/workspace"
-                )
+                docker.ContainerMountArgs(type="volume", source=workspace, target="/workspace")
             ],
             uploads=[docker.ContainerUploadArgs(file=AUTHORIZED_KEYS_FILE, content=keys)],
             networks_advanced=[
@@ -114,7 +119,7 @@ class Sandbox(pulumi.ComponentResource):
             ),
             # Identity, plus a hash of what the engine reads back (image, env, ports, mounts)
             # so the drift check sees out-of-band edits that refresh cannot (docs/drift.md).
-            labels=pulumi.Output.all(args.image_id, args.bind_address, self.workspace.name).apply(
+            labels=pulumi.Output.all(args.image_id, args.bind_address).apply(
                 lambda v: container_labels(
                     {
                         **args.labels,
@@ -122,7 +127,7 @@ class Sandbox(pulumi.ComponentResource):
                             v[0],
                             env,
                             [(v[1], h, c) for c, h in port_pairs],
-                            [(v[2], "/workspace")],
+                            [(workspace, "/workspace")],
                             secret_names=spec.secrets,
                         ),
                     }
@@ -130,7 +135,10 @@ class Sandbox(pulumi.ComponentResource):
             ),
             **hardened(memory_bytes=spec.memory_bytes, cpus=spec.cpus),
             opts=pulumi.ResourceOptions.merge(
-                on_host, pulumi.ResourceOptions(replace_on_changes=["healthcheck"])
+                on_host,
+                pulumi.ResourceOptions(
+                    replace_on_changes=["healthcheck"], depends_on=[self.workspace]
+                ),
             ),
         )
         # pulumi-docker has no pids limit input; `docker update` sets it in place, without a
@@ -142,4 +150,4 @@ class Sandbox(pulumi.ComponentResource):
             triggers=[self.container.id],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"containerId": self.container.id, "workspace": self.workspace.name})
+        self.register_outputs({"containerId": self.container.id, "workspace": workspace})

@@ -109,7 +109,9 @@ def _date(value: Any) -> Any:
 
 
 _REPO = re.compile(r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$")
-_URL_USERINFO = re.compile(r"^(?:https?|git)://([^/@]+)@")
+# A user name is fine for ssh (ssh://git@host); any user info over https/git, or a password
+# anywhere, is a credential.
+_URL_USERINFO = re.compile(r"^(?:(?:https?|git)://[^/@]+|ssh://[^/@:]+:[^/@]+)@")
 
 
 def _repo_url(value: str) -> str:

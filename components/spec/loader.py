@@ -257,6 +257,8 @@ def _message(kind: str, err: Any, loc: Path_) -> str:
         allowed = [a.strip(" '") for a in ctx["expected"].replace(" or ", ", ").split(",")]
         return f"{given!r} is not one of: {', '.join(allowed)}" + _did_you_mean(given, allowed)
     if kind == "literal_error" and loc == ("version",):
+        if isinstance(given, str) and given.strip() == "1":
+            return "version is the text '1'; write the number: `version: 1` (no quotes)"
         return f"unsupported version {given!r}; this release reads version 1"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))

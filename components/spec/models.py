@@ -174,5 +174,6 @@ class SpecFile(_Strict):
     version: Literal[1] = Field(description="Format version; only 1 exists")
     defaults: Defaults = Defaults()
     sandboxes: dict[SandboxName, SandboxEntry] = Field(
-        description="Sandboxes by name; `{}` is an empty fleet"
+        description="Sandboxes by name; `{}` is an empty fleet",
+        json_schema_extra={"additionalProperties": False},  # names outside the pattern: no
     )

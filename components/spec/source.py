@@ -18,6 +18,7 @@ import yaml
 from .problems import Problem, SpecError
 
 MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
 Path_ = tuple[str | int, ...]  # a path into the document: keys and list indexes
 
 
@@ -98,6 +99,8 @@ def parse_source(raw: bytes, name: str) -> Source:
 
     if len(raw) > MAX_BYTES:
         raise fail(1, 1, f"file is larger than {MAX_BYTES // 1024} KiB; a fleet spec never is")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise fail(1, 1, "file is UTF-16 text; save it as UTF-8")
     if b"\0" in raw:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         raise fail(line, 1, "file contains NUL bytes: it is binary, not YAML text")
@@ -152,8 +155,18 @@ class _NoAliasComposer(yaml.SafeLoader):
     """Anchors and aliases are refused outright: they are the alias-bomb vector, and
     `defaults:` covers the sharing people use them for."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
+        if self.depth >= MAX_DEPTH:  # PyYAML recurses per level: stop before Python does
+            mark = event.start_mark
+            raise _Refused(
+                mark.line + 1,
+                mark.column + 1,
+                f"YAML nested more than {MAX_DEPTH} "
+                "levels deep; a fleet spec never nests like that",
+            )
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent) or anchor is not None:
             mark = event.start_mark
@@ -163,7 +176,11 @@ class _NoAliasComposer(yaml.SafeLoader):
                 "YAML anchors and aliases are not "
                 "supported here; put shared settings under `defaults:`",
             )
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Invalid:
@@ -238,7 +255,12 @@ def _to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
             key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key, str | int) or isinstance(key, bool):
-                source.add(path, *where, "keys must be plain text")
+                hint = (
+                    f" (YAML reads `{key_node.value}` as {str(key).lower()}; quote it)"
+                    if isinstance(key, bool) or key is None
+                    else ""
+                )
+                source.add(path, *where, f"keys must be plain text{hint}")
                 continue
             key = str(key)
             if key in result:

@@ -181,10 +181,5 @@ def test_schema_rejects_bad_fixtures(name: str, needle: str) -> None:
     assert any(needle in e for e in errors), errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandboxes has patternProperties but no additionalProperties: false, so the editor "
-    "schema accepts an uppercase sandbox name the loader refuses",
-)
 def test_schema_rejects_a_name_that_is_not_a_dns_label() -> None:
     assert schema_errors(as_editor_sees(BAD / "name-uppercase.yaml"))
