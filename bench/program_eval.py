@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
 
 from tests.support.pulumi_harness import Registered, run_program, stack_config
 
@@ -43,17 +47,41 @@ def fleet_run(spec: Path) -> tuple[float, list[Registered]]:
     return elapsed, run.resources
 
 
-def bare_run(resources: list[Registered]) -> float:
+# The SDK classes a hand-written program would use for each recorded type.
+SDK_CLASSES: dict[str, Any] = {
+    "docker:index/container:Container": docker.Container,
+    "docker:index/volume:Volume": docker.Volume,
+    "docker:index/network:Network": docker.Network,
+    "docker:index/remoteImage:RemoteImage": docker.RemoteImage,
+    "command:local:Command": command.local.Command,
+}
+
+
+def snake(value: Any) -> Any:
+    """camelCase input names back to the Python SDK's keyword names, recursively."""
+    if isinstance(value, dict):
+        return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake(v) for v in value]
+    return value
+
+
+def bare_run(resources: list[Registered], *, typed: bool) -> float:
+    """The same custom resources registered directly: with the SDK's typed classes (what a
+    hand-written program does), or as raw CustomResources (the floor: no type translation)."""
     custom = [r for r in resources if r.custom and not r.type.startswith("pulumi:providers:")]
 
     def program() -> None:
         for r in custom:
-            pulumi.CustomResource(r.type, r.name, dict(r.inputs))
+            if typed:
+                SDK_CLASSES[r.type](r.name, **snake(r.inputs))
+            else:
+                pulumi.CustomResource(r.type, r.name, dict(r.inputs))
 
     start = time.perf_counter()
     run = run_program(program, {})
     elapsed = time.perf_counter() - start
-    if run.error or len(run.resources) != len(custom):
+    if run.error or len(run.resources) != len(custom):  # every resource, none dropped
         raise SystemExit(f"bare program failed: {run.error}")
     return elapsed
 
@@ -64,21 +92,27 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     os.chdir(ROOT)
-    print(f"{'sandboxes':>9} {'fleet s':>8} {'bare s':>8} {'ratio':>6} {'ms/sandbox':>10} "
-          f"{'resources':>9}")
+    print(
+        f"{'sandboxes':>9} {'fleet s':>8} {'sdk s':>7} {'ratio':>6} {'raw s':>7} "
+        f"{'ratio':>6} {'ms/sandbox':>10} {'resources':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             spec = Path(tmp) / f"spec-{n}.yaml"
             spec.write_text(spec_text(n))
-            fleet_times, bare_times = [], []
-            for _ in range(args.repeat):  # interleaved, so drift on the machine hits both
+            fleet_times, sdk_times, raw_times = [], [], []
+            for _ in range(args.repeat):  # interleaved, so drift on the machine hits all three
                 elapsed, resources = fleet_run(spec)
                 fleet_times.append(elapsed)
-                bare_times.append(bare_run(resources))
-            fleet, bare = statistics.median(fleet_times), statistics.median(bare_times)
+                sdk_times.append(bare_run(resources, typed=True))
+                raw_times.append(bare_run(resources, typed=False))
+            fleet, sdk, raw = (statistics.median(t) for t in (fleet_times, sdk_times, raw_times))
             count = sum(1 for r in resources if r.custom)
-            print(f"{n:>9} {fleet:>8.2f} {bare:>8.2f} {fleet / bare:>6.2f} "
-                  f"{1000 * fleet / n:>10.2f} {count:>9}")
+            print(
+                f"{n:>9} {fleet:>8.2f} {sdk:>7.2f} {fleet / sdk:>6.2f} {raw:>7.2f} "
+                f"{fleet / raw:>6.2f} {1000 * fleet / n:>10.2f} {count:>9}",
+                flush=True,
+            )
     per_headless = headless_cost()
     print(f"provider resources per headless sandbox: {per_headless}")
 
@@ -88,8 +122,10 @@ def headless_cost() -> int:
         counts = []
         for n in (1, 2):
             spec = Path(tmp) / f"h{n}.yaml"
-            spec.write_text("version: 1\nsandboxes:\n" + "".join(
-                f"  h{i}:\n    task: audit\n" for i in range(n)))
+            spec.write_text(
+                "version: 1\nsandboxes:\n"
+                + "".join(f"  h{i}:\n    task: audit\n" for i in range(n))
+            )
             counts.append(sum(1 for r in fleet_run(spec)[1] if r.custom))
         return counts[1] - counts[0]
 
