@@ -15,16 +15,24 @@ from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
 from .preflight import PreflightArgs
-from .sandbox import Sandbox, SandboxArgs, published_ports, workspace_volume_name
+from .sandbox import (
+    Sandbox,
+    SandboxArgs,
+    TailnetSidecar,
+    published_ports,
+    workspace_volume_name,
+)  # fmt: skip
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime
 from .spec import Sandbox as SandboxSpec
 from .spec.fields import parse_size
+from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 from .storage import SharedStorage, SharedStorageArgs
 from .supervisor import Supervisor, SupervisorArgs
 from .tailnet import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
 SecretLookup = Callable[[str], pulumi.Output[str] | None]
 
 
@@ -99,13 +107,14 @@ class Fleet(pulumi.ComponentResource):
             self.register_outputs(self.outputs)
             return
 
+        identities = _tailnet_identities(here, spec, s)
         tailnet = TailnetAccess(
             f"{name}-tailnet",
             TailnetAccessArgs(
                 s.tailnet,
                 host_ports(here, s),
                 [s.host.name],
-                (),
+                [e.name for e in identities],
                 ssh_connection(s.host),
                 PROJECT_DIR,
             ),
@@ -205,7 +214,17 @@ class Fleet(pulumi.ComponentResource):
             mode: image("desktop" if mode is Mode.VISUAL else "headless")
             for mode in sorted({e.mode for e in here})
         }
+        sidecar_image = (
+            docker.RemoteImage(f"{name}-tailscale-image", name=TAILSCALE_IMAGE,
+                               keep_locally=True, opts=on_host).image_id
+            if identities else None
+        )  # fmt: skip
         for entry in here:
+            sidecar = None
+            if sidecar_image is not None and entry.tailnet and s.tailnet is not None:
+                sidecar = TailnetSidecar(
+                    sidecar_image, tailnet.sandbox_auth_keys[entry.name], s.tailnet.sandbox_tag
+                )
             Sandbox(
                 f"{name}-{entry.name}",
                 SandboxArgs(
@@ -219,10 +238,13 @@ class Fleet(pulumi.ComponentResource):
                     s.name_prefix,
                     provider,
                     host.docker_host,
+                    sidecar,
                 ),
                 child,
             )
-            sandboxes[entry.name] = _connections(entry, bind, s.name_prefix)
+            sandboxes[entry.name] = _connections(
+                entry, bind, s.name_prefix, tailnet.magic_dns_names.get(entry.name)
+            )
         self.outputs["host"] |= {"bindAddress": bind, "dockerHost": host.docker_host}
         self.register_outputs(self.outputs)
 
@@ -270,11 +292,32 @@ def _secrets(
     return found
 
 
-def _connections(entry: SandboxSpec, bind: pulumi.Input[str], prefix: str) -> Any:
+def _tailnet_identities(
+    here: list[SandboxSpec], spec: FleetSpec, s: StackSettings
+) -> list[SandboxSpec]:
+    identities = [e for e in here if e.tailnet]
+    if identities and (s.tailnet is None or not s.tailnet.sandbox_identity):
+        raise pulumi.RunError(
+            "\n".join(
+                f"{spec.file}:{e.line}: sandboxes.{e.name}.tailnet: joining the tailnet needs "
+                "sandbox-fleet:tailnetEnabled and sandbox-fleet:tailnetSandboxIdentity set to true "
+                "in this stack"
+                for e in identities
+            )
+        )
+    return identities
+
+
+def _connections(
+    entry: SandboxSpec, bind: pulumi.Input[str], prefix: str, magic_dns: str | None = None
+) -> Any:
     def info(address: str) -> dict[str, Any]:
-        return connection_info(entry, address) | {
+        found = connection_info(entry, address) | {
             "workspace": workspace_volume_name(prefix, entry.name)
         }
+        if magic_dns:  # its own tailnet name answers on the sandbox's own ports
+            found |= connection_info(entry, magic_dns, own_identity=True)
+        return found
 
     # A plain address (no tailnet discovery) needs no Output: cheaper for large fleets.
     if isinstance(bind, str):
@@ -282,21 +325,27 @@ def _connections(entry: SandboxSpec, bind: pulumi.Input[str], prefix: str) -> An
     return pulumi.Output.from_input(bind).apply(info)  # type: ignore[arg-type]
 
 
-def connection_info(entry: SandboxSpec, address: str) -> dict[str, Any]:
-    """How a person reaches the sandbox: SSH, editors, the desktop, and app ports."""
-    port = entry.host_ports.ssh
+def connection_info(
+    entry: SandboxSpec, address: str, *, own_identity: bool = False
+) -> dict[str, Any]:
+    """How a person reaches the sandbox: SSH, editors, the desktop, and app ports. On its own
+    tailnet identity the container ports answer directly; otherwise the host's published ones."""
+    ports = {c: (c if own_identity else h) for c, h in published_ports(entry)}
+    ssh = ports[SSH_CONTAINER_PORT]
     info: dict[str, Any] = {
         "mode": entry.mode.value,
         "runtime": entry.runtime.value,
         "task": entry.task.value,
         "branch": entry.branch,
-        "ssh": f"ssh://dev@{address}:{port}",
-        "zed": f"zed://ssh/dev@{address}:{port}/workspace",
-        "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{port}/workspace",
-        "ports": {str(c): h for c, h in published_ports(entry)},
+        "ssh": f"ssh://dev@{address}:{ssh}",
+        "zed": f"zed://ssh/dev@{address}:{ssh}/workspace",
+        "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{ssh}/workspace",
+        "ports": {str(c): h for c, h in ports.items()},
     }
-    if entry.host_ports.novnc is not None:
+    if NOVNC_CONTAINER_PORT in ports:
         info["novnc"] = (
-            f"http://{address}:{entry.host_ports.novnc}/vnc.html?autoconnect=1&resize=scale"
+            f"http://{address}:{ports[NOVNC_CONTAINER_PORT]}/vnc.html?autoconnect=1&resize=scale"
         )
+    if own_identity:
+        info["tailnetName"] = address
     return info

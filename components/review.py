@@ -60,6 +60,7 @@ ROUTES: dict[str, Route] = {
     "pids": Route(Effect.IN_PLACE, (), "`docker update --pids-limit` by a command resource"),
     "data": Route(Effect.NO_RESTART, (), "only the workspace volume's retain-on-delete option"),
     "expires": Route(Effect.NO_RESTART, (), "nothing changes until the date passes"),
+    "tailnet": Route(Effect.NO_RESTART, (), "adds or removes the tailscale sidecar beside it"),
 }
 
 
@@ -162,6 +163,7 @@ _PLAIN: tuple[tuple[str, Callable[[Sandbox], object]], ...] = (
     ("pids", lambda s: s.pids),
     ("data", lambda s: s.data),
     ("expires", lambda s: s.expires),
+    ("tailnet", lambda s: s.tailnet),
 )
 
 

@@ -35,6 +35,14 @@ class SandboxArgs:
     prefix: str
     provider: docker.Provider
     docker_host: pulumi.Input[str]  # for the `docker update` that sets the pids limit
+    tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
+
+
+@dataclass(frozen=True)
+class TailnetSidecar:
+    image_id: pulumi.Input[str]
+    auth_key: pulumi.Output[str]  # secret: ephemeral, tagged, single use
+    tag: str
 
 
 def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
@@ -150,4 +158,32 @@ class Sandbox(pulumi.ComponentResource):
             triggers=[self.container.id],
             opts=pulumi.ResourceOptions(parent=self),
         )
+        if args.tailnet is not None:
+            self._join_tailnet(name, args, args.tailnet, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})
+
+    def _join_tailnet(
+        self, name: str, args: SandboxArgs, sidecar: TailnetSidecar, on_host: pulumi.ResourceOptions
+    ) -> None:
+        """tailscaled in the sandbox's network namespace, in userspace mode: no tun device, no
+        capabilities. It answers on the sandbox's own ports under its MagicDNS name."""
+        spec = args.spec
+        docker.Container(
+            f"{name}-tailscale",
+            name=f"{args.prefix}{spec.name}-tailscale",
+            image=sidecar.image_id,
+            network_mode=pulumi.Output.concat("container:", self.container.id),
+            envs=pulumi.Output.all(sidecar.auth_key).apply(
+                lambda key: [
+                    f"TS_AUTHKEY={key[0]}",
+                    f"TS_EXTRA_ARGS=--advertise-tags={sidecar.tag}",
+                    f"TS_HOSTNAME={spec.name}",
+                    "TS_STATE_DIR=/tmp/tailscale",
+                    "TS_USERSPACE=true",
+                ]
+            ),
+            tmpfs={"/tmp": "rw,size=64m"},
+            labels=container_labels({**args.labels, "sandbox-fleet.role": "tailnet-sidecar"}),
+            **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
+            opts=on_host,
+        )

@@ -51,6 +51,7 @@ def _entry(s: Sandbox) -> dict[str, Any]:
         "host": s.host,
         "ssh_port": s.host_ports.ssh if s.ssh_port_pinned else None,
         "expires": s.expires.isoformat() if s.expires else None,
+        "tailnet": True if s.tailnet else None,
     }
     entry.update({key: value for key, value in optional.items() if value is not None})
     return entry

@@ -69,6 +69,7 @@ class Sandbox:
     secrets: tuple[str, ...]
     data: DataPolicy
     host: str | None
+    tailnet: bool  # joins the tailnet itself through a sidecar, reachable by MagicDNS name
     line: int = field(compare=False)  # where the entry is written, for later error messages
 
     @property
@@ -153,6 +154,7 @@ def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> S
         secrets=tuple(sorted(entry.secrets)),
         data=entry.data or d.data or DataPolicy.KEEP,
         host=entry.host or d.host,
+        tailnet=entry.tailnet,
         line=source.position(("sandboxes", name), of_key=True)[0],
     )
 

@@ -136,6 +136,9 @@ class SandboxEntry(_Strict):
     )
     data: DataPolicyName | None = Field(None, description="keep (default) or discard the workspace")
     host: DnsLabel | None = Field(None, description="Placement when the fleet spans hosts")
+    tailnet: bool = Field(
+        False, description="Join the tailnet itself (own MagicDNS name, e.g. ssh://NAME)"
+    )
 
     @field_validator("ports")
     @classmethod
