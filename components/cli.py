@@ -19,20 +19,26 @@ EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Every file given (pre-commit passes all matching files at once); 1 if any is invalid."""
+    results = [_validate_one(file, args.format) for file in args.files]
+    return EXIT_INVALID if EXIT_INVALID in results else EXIT_VALID
+
+
+def _validate_one(file: str, output: str) -> int:
     try:
-        spec = load_spec(Path(args.file), display_name=args.file)
+        spec = load_spec(Path(file), display_name=file)
     except SpecError as exc:
-        if args.format == "github":
+        if output == "github":
             for problem in exc.problems:
                 print(problem.github_annotation())
         else:
             print(exc.report(), file=sys.stderr)
-            print(f"{args.file}: invalid ({len(exc.problems)} problems)", file=sys.stderr)
+            print(f"{file}: invalid ({len(exc.problems)} problems)", file=sys.stderr)
         return EXIT_INVALID
     for name in spec.expired:
-        print(f"{args.file}: sandboxes.{name}: expired; left out of the fleet", file=sys.stderr)
+        print(f"{file}: sandboxes.{name}: expired; left out of the fleet", file=sys.stderr)
     modes = ", ".join(f"{s.name} ({s.mode}, {s.runtime})" for s in spec.sandboxes) or "empty fleet"
-    print(f"{args.file}: valid: {len(spec.sandboxes)} sandboxes: {modes}")
+    print(f"{file}: valid: {len(spec.sandboxes)} sandboxes: {modes}")
     return EXIT_VALID
 
 
@@ -72,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m components.cli", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check a sandboxes.yaml")
-    validate.add_argument("file", nargs="?", default="sandboxes.yaml")
+    validate.add_argument("files", nargs="*", default=["sandboxes.yaml"], metavar="FILE")
     validate.add_argument(
         "--format",
         choices=["human", "github"],
