@@ -7,8 +7,10 @@ no-new-privileges, never privileged, bounded logs, memory and CPU limits, restar
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 import pulumi_docker as docker
 
 from .spec.fields import parse_size
@@ -16,6 +18,17 @@ from .spec.fields import parse_size
 LABEL_PREFIX = "sandbox-fleet"
 MIB = 1024 * 1024
 CPU_PERIOD_US = 100_000  # the kernel's default CFS period
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a fleet container runs, and how it is named, published and labelled."""
+
+    provider: docker.Provider
+    network_name: pulumi.Input[str]
+    bind_address: pulumi.Input[str]  # the one address its ports are published on
+    prefix: str  # of every Docker object name
+    labels: Mapping[str, str]
 
 
 def identity_labels(fleet: str, stack: str, role: str, sandbox: str = "") -> dict[str, str]:

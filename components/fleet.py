@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .containers import identity_labels
+from .containers import Placement, identity_labels
 from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
@@ -154,8 +154,14 @@ class Fleet(pulumi.ComponentResource):
                 child,
             ).image_id
 
-        def labels(role: str, sandbox: str = "") -> dict[str, str]:
-            return identity_labels(fleet_id, args.stack, role, sandbox)
+        def place(role: str, sandbox: str = "") -> Placement:
+            return Placement(
+                provider,
+                storage.network_name,
+                bind,
+                s.name_prefix,
+                identity_labels(fleet_id, args.stack, role, sandbox),
+            )
 
         storage = SharedStorage(
             f"{name}-storage",
@@ -177,14 +183,7 @@ class Fleet(pulumi.ComponentResource):
             model_server = ModelServer(
                 f"{name}-model-server",
                 ModelServerArgs(
-                    s.model_server,
-                    model_image,
-                    storage.network_name,
-                    storage.model_data,
-                    bind,
-                    labels("model-server"),
-                    s.name_prefix,
-                    provider,
+                    s.model_server, model_image, storage.model_data, place("model-server")
                 ),
                 child,
             )
@@ -197,13 +196,9 @@ class Fleet(pulumi.ComponentResource):
             SupervisorArgs(
                 s.supervisor,
                 image("supervisor"),
-                storage.network_name,
                 storage.logs,
                 storage.workspace,
-                bind,
-                labels("supervisor"),
-                s.name_prefix,
-                provider,
+                place("supervisor"),
                 model_server.container if model_server else None,
             ),
             child,
@@ -230,13 +225,9 @@ class Fleet(pulumi.ComponentResource):
                 SandboxArgs(
                     entry,
                     images[entry.mode],
-                    storage.network_name,
-                    bind,
+                    place("sandbox", entry.name),
                     s.top.sshAuthorizedKeys,
                     {k: secrets[k] for k in entry.secrets},
-                    labels("sandbox", entry.name),
-                    s.name_prefix,
-                    provider,
                     host.docker_host,
                     sidecar,
                 ),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
-from .containers import container_labels, hardened, healthcheck
+from .containers import Placement, container_labels, hardened, healthcheck
 from .settings import ModelServerSettings
 
 INTERNAL_PORT = 8080
@@ -20,12 +19,8 @@ INTERNAL_URL = f"http://{ALIAS}:{INTERNAL_PORT}/v1"
 class ModelServerArgs:
     settings: ModelServerSettings
     image_id: pulumi.Input[str]
-    network_name: pulumi.Input[str]
     model_volume: pulumi.Input[str]
-    bind_address: pulumi.Input[str]
-    labels: Mapping[str, str]
-    prefix: str
-    provider: docker.Provider
+    place: Placement
 
 
 def server_command(s: ModelServerSettings) -> list[str]:
@@ -52,7 +47,10 @@ class ModelServer(pulumi.ComponentResource):
         ports = (
             [
                 docker.ContainerPortArgs(
-                    internal=INTERNAL_PORT, external=s.port, ip=args.bind_address, protocol="tcp"
+                    internal=INTERNAL_PORT,
+                    external=s.port,
+                    ip=args.place.bind_address,
+                    protocol="tcp",
                 )
             ]
             if s.publish
@@ -60,7 +58,7 @@ class ModelServer(pulumi.ComponentResource):
         )
         self.container = docker.Container(
             f"{name}-container",
-            name=f"{args.prefix}{ALIAS}",
+            name=f"{args.place.prefix}{ALIAS}",
             hostname=ALIAS,
             image=args.image_id,
             command=server_command(s),
@@ -70,7 +68,7 @@ class ModelServer(pulumi.ComponentResource):
                 )
             ],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[ALIAS])
+                docker.ContainerNetworksAdvancedArgs(name=args.place.network_name, aliases=[ALIAS])
             ],
             ports=ports,
             healthcheck=healthcheck(
@@ -78,15 +76,15 @@ class ModelServer(pulumi.ComponentResource):
                 interval="10s",
                 start_period="1m0s",
             ),
-            labels=container_labels(args.labels),
+            labels=container_labels(args.place.labels),
             **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, replace_on_changes=["healthcheck"]
+                parent=self, provider=args.place.provider, replace_on_changes=["healthcheck"]
             ),
         )
         self.internal_url = INTERNAL_URL
         self.external_url = (
-            pulumi.Output.concat("http://", args.bind_address, f":{s.port}/v1")
+            pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}/v1")
             if s.publish
             else pulumi.Output.from_input("")
         )

@@ -14,7 +14,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from .config_hash import hash_labels
-from .containers import container_labels, hardened, healthcheck, volume_labels
+from .containers import Placement, container_labels, hardened, healthcheck, volume_labels
 from .spec import DataPolicy, Mode
 from .spec import Sandbox as SandboxSpec
 from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
@@ -27,13 +27,9 @@ DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default 
 class SandboxArgs:
     spec: SandboxSpec
     image_id: pulumi.Input[str]
-    network_name: pulumi.Input[str]
-    bind_address: pulumi.Input[str]
+    place: Placement
     authorized_keys: Sequence[str]
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
-    labels: Mapping[str, str]
-    prefix: str
-    provider: docker.Provider
     docker_host: pulumi.Input[str]  # for the `docker update` that sets the pids limit
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
 
@@ -81,12 +77,12 @@ class Sandbox(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:Sandbox", name, None, opts)
         spec = args.spec
-        on_host = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        workspace = workspace_volume_name(args.prefix, spec.name)
+        on_host = pulumi.ResourceOptions(parent=self, provider=args.place.provider)
+        workspace = workspace_volume_name(args.place.prefix, spec.name)
         self.workspace = docker.Volume(
             f"{name}-workspace",
             name=workspace,
-            labels=volume_labels(args.labels),
+            labels=volume_labels(args.place.labels),
             opts=pulumi.ResourceOptions.merge(
                 on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
             ),
@@ -104,7 +100,7 @@ class Sandbox(pulumi.ComponentResource):
         visual = spec.mode is Mode.VISUAL
         self.container = docker.Container(
             f"{name}-container",
-            name=f"{args.prefix}{spec.name}",
+            name=f"{args.place.prefix}{spec.name}",
             hostname=spec.name,
             image=args.image_id,
             envs=envs,
@@ -113,11 +109,13 @@ class Sandbox(pulumi.ComponentResource):
             ],
             uploads=[docker.ContainerUploadArgs(file=AUTHORIZED_KEYS_FILE, content=keys)],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[spec.name])
+                docker.ContainerNetworksAdvancedArgs(
+                    name=args.place.network_name, aliases=[spec.name]
+                )
             ],
             ports=[
                 docker.ContainerPortArgs(
-                    internal=c, external=h, ip=args.bind_address, protocol="tcp"
+                    internal=c, external=h, ip=args.place.bind_address, protocol="tcp"
                 )
                 for c, h in port_pairs
             ],
@@ -127,10 +125,10 @@ class Sandbox(pulumi.ComponentResource):
             ),
             # Identity, plus a hash of what the engine reads back (image, env, ports, mounts)
             # so the drift check sees out-of-band edits that refresh cannot (docs/drift.md).
-            labels=pulumi.Output.all(args.image_id, args.bind_address).apply(
+            labels=pulumi.Output.all(args.image_id, args.place.bind_address).apply(
                 lambda v: container_labels(
                     {
-                        **args.labels,
+                        **args.place.labels,
                         **hash_labels(
                             v[0],
                             env,
@@ -170,7 +168,7 @@ class Sandbox(pulumi.ComponentResource):
         spec = args.spec
         docker.Container(
             f"{name}-tailscale",
-            name=f"{args.prefix}{spec.name}-tailscale",
+            name=f"{args.place.prefix}{spec.name}-tailscale",
             image=sidecar.image_id,
             network_mode=pulumi.Output.concat("container:", self.container.id),
             envs=pulumi.Output.all(sidecar.auth_key).apply(
@@ -183,7 +181,7 @@ class Sandbox(pulumi.ComponentResource):
                 ]
             ),
             tmpfs={"/tmp": "rw,size=64m"},
-            labels=container_labels({**args.labels, "sandbox-fleet.role": "tailnet-sidecar"}),
+            labels=container_labels({**args.place.labels, "sandbox-fleet.role": "tailnet-sidecar"}),
             **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
             opts=on_host,
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
-from .containers import container_labels, hardened, healthcheck
+from .containers import Placement, container_labels, hardened, healthcheck
 from .model_server import INTERNAL_URL
 from .settings import SupervisorSettings
 
@@ -19,13 +18,9 @@ API_PORT = 8000
 class SupervisorArgs:
     settings: SupervisorSettings
     image_id: pulumi.Input[str]
-    network_name: pulumi.Input[str]
     logs_volume: pulumi.Input[str]
     workspace_volume: pulumi.Input[str]
-    bind_address: pulumi.Input[str]
-    labels: Mapping[str, str]
-    prefix: str
-    provider: docker.Provider
+    place: Placement
     model_server: pulumi.Resource | None  # start after it; None when the stack has none
 
 
@@ -45,7 +40,7 @@ class Supervisor(pulumi.ComponentResource):
             env["SUPERVISOR_CLI_COMMAND"] = s.cliCommand
         self.container = docker.Container(
             f"{name}-container",
-            name=f"{args.prefix}supervisor",
+            name=f"{args.place.prefix}supervisor",
             hostname="supervisor",
             image=args.image_id,
             envs=[f"{k}={v}" for k, v in sorted(env.items())],
@@ -56,24 +51,26 @@ class Supervisor(pulumi.ComponentResource):
                 ),
             ],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=["supervisor"])
+                docker.ContainerNetworksAdvancedArgs(
+                    name=args.place.network_name, aliases=["supervisor"]
+                )
             ],
             ports=[
                 docker.ContainerPortArgs(
-                    internal=API_PORT, external=s.port, ip=args.bind_address, protocol="tcp"
+                    internal=API_PORT, external=s.port, ip=args.place.bind_address, protocol="tcp"
                 )
             ],
             healthcheck=healthcheck(
                 ["python3", "-m", "supervisor.healthcheck"], interval="10s", start_period="10s"
             ),
-            labels=container_labels(args.labels),
+            labels=container_labels(args.place.labels),
             **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
+                provider=args.place.provider,
                 replace_on_changes=["healthcheck"],
                 depends_on=[args.model_server] if args.model_server else None,
             ),
         )
-        self.api_url = pulumi.Output.concat("http://", args.bind_address, f":{s.port}")
+        self.api_url = pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}")
         self.register_outputs({"apiUrl": self.api_url})
