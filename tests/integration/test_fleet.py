@@ -15,7 +15,12 @@ from tests.integration.fleet import PREFIX, Fleet, exec_in, health, wait_for
 pytestmark = pytest.mark.docker
 
 MIB = 1024 * 1024
-SANDBOXES = ("hl-existing", "hl-new", "hl-gone", "vis")
+FIXTURE_SANDBOXES = ("hl-existing", "hl-new", "hl-gone", "vis")
+
+
+def sandboxes(fleet: Fleet) -> list[str]:
+    """The fixture's sandboxes still in the fleet (test_reapply removes one)."""
+    return [n for n in FIXTURE_SANDBOXES if n not in fleet.removed]
 
 
 def ssh(fleet: Fleet, sandbox: str, command: str, key: Path | None = None) -> tuple[int, str]:
@@ -31,7 +36,7 @@ def ssh(fleet: Fleet, sandbox: str, command: str, key: Path | None = None) -> tu
 
 
 def test_every_container_is_healthy_with_the_recorded_settings(fleet: Fleet) -> None:
-    names = {f"{PREFIX}{n}" for n in (*SANDBOXES, "model-server", "supervisor")}
+    names = {f"{PREFIX}{n}" for n in (*sandboxes(fleet), "model-server", "supervisor")}
     assert set(fleet.containers()) == names
     assert {n: health(fleet.client, n) for n in names} == dict.fromkeys(names, "healthy")
     for r in fleet.run.of_type("docker:index/container:Container"):
@@ -47,7 +52,7 @@ def test_every_container_is_healthy_with_the_recorded_settings(fleet: Fleet) -> 
             r.inputs.get("cpuQuota", 0),
             r.inputs.get("cpuPeriod", 0),
         ), r.urn
-    for name in SANDBOXES:  # the pids-limit command ran against the real container
+    for name in sandboxes(fleet):  # the pids-limit command ran against the real container
         assert (
             fleet.client.api.inspect_container(f"{PREFIX}{name}")["HostConfig"]["PidsLimit"] == 256
         )
@@ -91,7 +96,7 @@ def host_addresses() -> set[str]:
 
 
 def test_ssh_works_with_the_stacks_key_on_the_bind_address_only(fleet: Fleet) -> None:
-    for name in SANDBOXES:
+    for name in sandboxes(fleet):
         ports = fleet.client.api.inspect_container(f"{PREFIX}{name}")["NetworkSettings"]["Ports"]
         bound = {p: [(b["HostIp"], int(b["HostPort"])) for b in v or []] for p, v in ports.items()}
         published = {

@@ -31,6 +31,7 @@ def test_removed_entry_loses_its_container_and_keeps_its_workspace(fleet: Fleet)
     assert f"{PREFIX}{GONE}" not in [r.inputs.get("name") for r in new.resources]
     fleet.applier.reconcile(fleet.run, new)
     old, fleet.run = fleet.run, new  # later tests see the fleet as it is now
+    fleet.removed.append(GONE)
 
     with pytest.raises(docker.errors.NotFound):
         client.containers.get(f"{PREFIX}{GONE}")
