@@ -67,7 +67,8 @@ def _line(kind: str, requested: str, available: str, ratio_milli: int, limit: st
 
 ADVICE = (
     "Remove sandboxes or lower their memory/cpus in sandboxes.yaml, or raise "
-    "preflight.overcommitRatio in the stack settings."
+    "sandbox-fleet:preflightOvercommitRatio (memory) or "
+    "sandbox-fleet:preflightCpuOvercommitRatio (CPUs) in the stack settings."
 )
 
 
@@ -77,10 +78,13 @@ def capacity_lines(
     requested_memory_bytes: int,
     requested_millicpus: int,
     ratio_milli: int,
+    cpu_ratio_milli: int | None = None,
 ) -> tuple[int, int, list[str]]:
-    """Limits and one message line per over-committed resource, all in integer units."""
+    """Limits and one message line per over-committed resource, all in integer units.
+    CPU limits are caps, not reservations, so CPUs may have a ratio of their own."""
+    cpu_ratio_milli = ratio_milli if cpu_ratio_milli is None else cpu_ratio_milli
     memory_limit = host_memory_bytes * ratio_milli // 1000
-    cpu_limit = host_millicpus * ratio_milli // 1000
+    cpu_limit = host_millicpus * cpu_ratio_milli // 1000
     lines: list[str] = []
     if requested_memory_bytes > memory_limit:
         lines.append(
@@ -98,7 +102,7 @@ def capacity_lines(
                 "cpu",
                 format_cpus(requested_millicpus),
                 format_cpus(host_millicpus),
-                ratio_milli,
+                cpu_ratio_milli,
                 format_cpus(cpu_limit),
             )
         )
@@ -111,6 +115,7 @@ def check_capacity(
     requested_memory_bytes: int,
     requested_cpus: float,
     overcommit_ratio: float,
+    cpu_overcommit_ratio: float | None = None,
 ) -> CapacityVerdict:
     """Return the verdict for a fleet that fits; raise CapacityError naming the numbers if not.
 
@@ -123,9 +128,11 @@ def check_capacity(
     if overcommit_ratio <= 0:
         raise ValueError("the over-commit ratio must be positive")
     ratio_milli = to_milli(overcommit_ratio)
+    cpu_ratio_milli = None if cpu_overcommit_ratio is None else to_milli(cpu_overcommit_ratio)
     host_milli, requested_milli = to_milli(host_cpus), to_milli(requested_cpus)
     memory_limit, cpu_limit, lines = capacity_lines(
-        host_memory_bytes, host_milli, requested_memory_bytes, requested_milli, ratio_milli
+        host_memory_bytes, host_milli, requested_memory_bytes, requested_milli, ratio_milli,
+        cpu_ratio_milli,
     )
     if lines:
         raise CapacityError("\n".join([*lines, ADVICE]))

@@ -54,7 +54,9 @@ class PreflightSettings(BaseModel):
     enabled: bool = True
     """Run the host checks at all (turning them off is logged as a warning)."""
     overcommit_ratio: float = Field(default=1.0, gt=0, le=16)
-    """How far the fleet's summed limits may exceed the host: 1.0 = never, 1.5 = by half."""
+    """How far the fleet's summed memory limits may exceed the host (1.0 = never)."""
+    cpu_overcommit_ratio: float = Field(default=4.0, gt=0, le=64)
+    """The same for CPUs. CPU limits are caps that idle agents rarely reach, so 4.0."""
     timeout_seconds: int = Field(default=10, ge=1, le=300)
     """Seconds allowed for each probe (engine info, Daytona URL, tailscale ip)."""
 
@@ -162,6 +164,7 @@ def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
         "PREFLIGHT_REQUESTED_MEMORY_BYTES": str(args.requested_memory_bytes),
         "PREFLIGHT_REQUESTED_MILLICPUS": str(to_milli(args.requested_cpus)),
         "PREFLIGHT_RATIO_MILLI": str(to_milli(args.settings.overcommit_ratio)),
+        "PREFLIGHT_CPU_RATIO_MILLI": str(to_milli(args.settings.cpu_overcommit_ratio)),
         "PREFLIGHT_TIMEOUT": str(args.settings.timeout_seconds),
     }
     if args.expected_address is not None:

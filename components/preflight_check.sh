@@ -9,6 +9,7 @@
 #   PREFLIGHT_REQUESTED_MEMORY_BYTES  sum of the fleet's memory limits, bytes
 #   PREFLIGHT_REQUESTED_MILLICPUS     sum of the fleet's CPU limits, thousandths of a CPU
 #   PREFLIGHT_RATIO_MILLI             over-commit ratio, thousandths (1000 = no over-commit)
+#   PREFLIGHT_CPU_RATIO_MILLI         the same for CPUs (limits are caps); default: the above
 #   PREFLIGHT_TIMEOUT                 seconds allowed for each probe
 #   PREFLIGHT_EXPECTED_ADDRESS        optional: the tailnet IPv4 the fleet binds its ports to
 #   PREFLIGHT_DAYTONA_URL             optional: a URL of the Daytona server that must answer
@@ -36,6 +37,7 @@ engine=${PREFLIGHT_ENGINE:-docker}
 requested_bytes=${PREFLIGHT_REQUESTED_MEMORY_BYTES:-}
 requested_milli=${PREFLIGHT_REQUESTED_MILLICPUS:-}
 ratio_milli=${PREFLIGHT_RATIO_MILLI:-1000}
+cpu_ratio_milli=${PREFLIGHT_CPU_RATIO_MILLI:-$ratio_milli}
 probe_timeout=${PREFLIGHT_TIMEOUT:-10}
 expected=${PREFLIGHT_EXPECTED_ADDRESS:-}
 daytona=${PREFLIGHT_DAYTONA_URL:-}
@@ -43,6 +45,7 @@ meminfo=${PREFLIGHT_MEMINFO:-/proc/meminfo}
 need_int PREFLIGHT_REQUESTED_MEMORY_BYTES "$requested_bytes"
 need_int PREFLIGHT_REQUESTED_MILLICPUS "$requested_milli"
 need_int PREFLIGHT_RATIO_MILLI "$ratio_milli"
+need_int PREFLIGHT_CPU_RATIO_MILLI "$cpu_ratio_milli"
 need_int PREFLIGHT_TIMEOUT "$probe_timeout"
 case "$engine" in
   docker | podman) ;;
@@ -120,9 +123,10 @@ cpus() {
   h=$(($1 / 10))
   printf '%d.%02d CPUs' $((h / 100)) $((h % 100))
 }
-ratio_text=$(printf '%d.%03d' $((ratio_milli / 1000)) $((ratio_milli % 1000)))
-over() {  # kind requested available limit
-  fail "$1: the fleet requests $2 but the host has $3; over-commit ratio $ratio_text" \
+ratio_of() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+ratio_text=$(ratio_of "$ratio_milli")
+over() {  # kind requested available limit ratio
+  fail "$1: the fleet requests $2 but the host has $3; over-commit ratio $5" \
     "allows at most $4"
   capacity_failed=1
 }
@@ -142,19 +146,22 @@ else
   host_bytes=$((mem_kb * 1024))
   host_milli=$((host_cpus * 1000))
   mem_limit=$((host_bytes * ratio_milli / 1000))
-  cpu_limit=$((host_milli * ratio_milli / 1000))
+  cpu_limit=$((host_milli * cpu_ratio_milli / 1000))
   if [ "$requested_bytes" -gt "$mem_limit" ]; then
-    over memory "$(gib "$requested_bytes")" "$(gib "$host_bytes")" "$(gib "$mem_limit")"
+    over memory "$(gib "$requested_bytes")" "$(gib "$host_bytes")" "$(gib "$mem_limit")" \
+      "$ratio_text"
   fi
   if [ "$requested_milli" -gt "$cpu_limit" ]; then
-    over cpu "$(cpus "$requested_milli")" "$(cpus "$host_milli")" "$(cpus "$cpu_limit")"
+    over cpu "$(cpus "$requested_milli")" "$(cpus "$host_milli")" "$(cpus "$cpu_limit")" \
+      "$(ratio_of "$cpu_ratio_milli")"
   fi
   if [ "$capacity_failed" -eq 0 ]; then
     ok "capacity: fleet requests $(gib "$requested_bytes") and $(cpus "$requested_milli");" \
       "host has $(gib "$host_bytes") and $(cpus "$host_milli"), ratio $ratio_text"
   else
     advice="Remove sandboxes or lower their memory/cpus in sandboxes.yaml, or raise"
-    printf '%s %s\n' "$advice" "preflight.overcommitRatio in the stack settings." >&2
+    printf '%s %s %s\n' "$advice" "sandbox-fleet:preflightOvercommitRatio (memory) or" \
+      "sandbox-fleet:preflightCpuOvercommitRatio (CPUs) in the stack settings." >&2
   fi
 fi
 

@@ -110,6 +110,7 @@ class ModelServerSettings(_Group):
 class SupervisorSettings(_Group):
     runtime: Literal["stub", "openai", "cli"] = Field("openai", description="Agent runtime")
     cliCommand: str = Field("", description="Command of the cli runtime")
+    maxTokens: int = Field(1024, ge=1, le=1_048_576, description="Longest model answer")
     port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
     memory: str = Field("512Mi", description="Memory limit")
     cpus: Cpus = Field("0.5", description="CPU limit")

@@ -39,7 +39,7 @@ def test_one_byte_over_is_refused_and_every_number_is_named() -> None:
         "over-commit ratio 1.000 allows at most 16.00 GiB"
     )
     assert "cpu:" not in message
-    assert "preflight.overcommitRatio" in message
+    assert "sandbox-fleet:preflightOvercommitRatio (memory)" in message
 
 
 def test_refusal_with_a_ratio_names_requested_available_ratio_and_limit() -> None:

@@ -59,6 +59,7 @@ def test_local_check_runs_the_script_with_the_numbers_in_its_environment() -> No
         "PREFLIGHT_REQUESTED_MEMORY_BYTES": str(6 * GIB),
         "PREFLIGHT_REQUESTED_MILLICPUS": "2500",
         "PREFLIGHT_RATIO_MILLI": "1000",
+        "PREFLIGHT_CPU_RATIO_MILLI": "4000",
         "PREFLIGHT_TIMEOUT": "10",
         "PREFLIGHT_EXPECTED_ADDRESS": "100.101.102.103",
     }
@@ -103,7 +104,8 @@ def test_remote_check_spells_out_its_environment_and_keeps_the_connection_secret
     [check] = result.of_type("command:remote:Command")
     create = check.inputs["create"]
     assert create.startswith(
-        "env PREFLIGHT_DAYTONA_URL='http://d:3000/a b' PREFLIGHT_ENGINE=podman"
+        "env PREFLIGHT_CPU_RATIO_MILLI=4000 PREFLIGHT_DAYTONA_URL='http://d:3000/a b' "
+        "PREFLIGHT_ENGINE=podman"
     )
     assert create.endswith(" /bin/sh -s") and "PREFLIGHT_REQUESTED_MILLICPUS=2500" in create
     assert check.inputs["stdin"] == SCRIPT_PATH.read_text()

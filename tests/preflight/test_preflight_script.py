@@ -145,6 +145,29 @@ def test_overcommitted_fleet_is_refused_with_the_same_words_as_capacity_py(host:
     assert "over-commit ratio 1.250 allows at most 20.00 GiB" in expected[0]
 
 
+def test_cpus_have_their_own_ratio_in_script_and_python_alike(host: Host) -> None:
+    """Memory held to 1.0 while CPUs (caps, not reservations) may go to 4x the cores."""
+    fits = host.run(
+        PREFLIGHT_REQUESTED_MEMORY_BYTES=str(8 * GIB),
+        PREFLIGHT_REQUESTED_MILLICPUS="16000",
+        PREFLIGHT_CPU_RATIO_MILLI="4000",
+    )
+    assert fits.returncode == 0, fits.stderr
+    check_capacity(16 * GIB, 4, 8 * GIB, 16.0, 1.0, 4.0)  # the same verdict in Python
+    over = host.run(
+        PREFLIGHT_REQUESTED_MEMORY_BYTES=str(8 * GIB),
+        PREFLIGHT_REQUESTED_MILLICPUS="16001",
+        PREFLIGHT_CPU_RATIO_MILLI="4000",
+    )
+    assert over.returncode == 1
+    with pytest.raises(CapacityError) as caught:
+        check_capacity(16 * GIB, 4, 8 * GIB, 16.001, 1.0, 4.0)
+    expected = str(caught.value).splitlines()
+    assert [x.removeprefix("preflight FAILED: ") for x in failures(over)] == expected[:1]
+    assert "cpu: the fleet requests 16.00 CPUs" in expected[0]
+    assert "over-commit ratio 4.000 allows at most 16.00 CPUs" in expected[0]
+
+
 def test_every_failure_is_reported_in_one_run(host: Host) -> None:
     host.tool("docker", "exit 3")
     done = host.run(PREFLIGHT_REQUESTED_MILLICPUS="4001")

@@ -24,7 +24,8 @@ def fake() -> Iterator[FakeOpenAIServer]:
 
 
 def test_returns_the_assistant_text_from_fake_openai(fake: FakeOpenAIServer) -> None:
-    runtime = OpenAIRuntime(fake.base_url, model="tiny-llama", system_prompt="be brief")
+    runtime = OpenAIRuntime(fake.base_url, model="tiny-llama", system_prompt="be brief",
+                            max_tokens=64)
     runtime.initialize()
     assert runtime.execute(make_task("list the files")) == "fake-openai reply to: list the files"
     assert fake.requests == [{
@@ -32,6 +33,7 @@ def test_returns_the_assistant_text_from_fake_openai(fake: FakeOpenAIServer) -> 
         "messages": [{"role": "system", "content": "be brief"},
                      {"role": "user", "content": "list the files"}],
         "stream": False,
+        "max_tokens": 64,
     }]
     assert "Authorization" not in fake.headers[0]
 

@@ -41,6 +41,7 @@ class Config:
     model_name: str = "local"
     model_api_key: str = ""
     model_timeout: float = 300.0
+    max_tokens: int = 1024  # bounds every answer: otherwise a model may run to its context limit
     system_prompt: str = ""
     cli_command: str = ""
     cli_timeout: float = 600.0
@@ -139,6 +140,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         model_api_key=_get(env, "MODEL_API_KEY", d.model_api_key),
         model_timeout=_parse(env, "SUPERVISOR_MODEL_TIMEOUT", d.model_timeout, _positive_float,
                              "seconds as a number > 0"),
+        max_tokens=_parse(env, "MODEL_MAX_TOKENS", d.max_tokens, _int_in(1, 1_048_576),
+                          "an integer 1..1048576"),
         system_prompt=env.get("SUPERVISOR_SYSTEM_PROMPT", d.system_prompt),
         cli_command=cli_command,
         cli_timeout=_parse(env, "SUPERVISOR_CLI_TIMEOUT", d.cli_timeout, _positive_float,

@@ -29,6 +29,7 @@ def build_runtime(config: Config) -> AgentRuntime:
             model=config.model_name,
             api_key=config.model_api_key,
             timeout=config.model_timeout,
+            max_tokens=config.max_tokens,
             system_prompt=config.system_prompt,
         )
     if config.runtime == "cli":

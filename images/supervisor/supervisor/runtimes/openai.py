@@ -47,12 +47,14 @@ class OpenAIRuntime:
         api_key: str = "",
         timeout: float = 300.0,
         system_prompt: str = "",
+        max_tokens: int = 1024,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.endpoint = f"{self.base_url}/chat/completions"
         self.model = model
         self.timeout = timeout
         self.system_prompt = system_prompt
+        self.max_tokens = max_tokens
         self._api_key = api_key
 
     def __repr__(self) -> str:  # never show the key
@@ -70,7 +72,8 @@ class OpenAIRuntime:
         if self.system_prompt:
             messages.append({"role": "system", "content": self.system_prompt})
         messages.append({"role": "user", "content": task.prompt})
-        body = {"model": self.model, "messages": messages, "stream": False}
+        body = {"model": self.model, "messages": messages, "stream": False,
+                "max_tokens": self.max_tokens}
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
