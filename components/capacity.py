@@ -131,7 +131,11 @@ def check_capacity(
     cpu_ratio_milli = None if cpu_overcommit_ratio is None else to_milli(cpu_overcommit_ratio)
     host_milli, requested_milli = to_milli(host_cpus), to_milli(requested_cpus)
     memory_limit, cpu_limit, lines = capacity_lines(
-        host_memory_bytes, host_milli, requested_memory_bytes, requested_milli, ratio_milli,
+        host_memory_bytes,
+        host_milli,
+        requested_memory_bytes,
+        requested_milli,
+        ratio_milli,
         cpu_ratio_milli,
     )
     if lines:

@@ -132,6 +132,7 @@ class Fleet(pulumi.ComponentResource):
                     memory,
                     cpus,
                     expected_address=tailnet.bind_address if s.tailnet else None,
+                    daytona_url=s.top.daytonaUrl or None,
                     visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
                 ),
             ),

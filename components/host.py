@@ -26,7 +26,7 @@ DEFAULT_SOCKETS = {
 # Prints the API socket the machine forwards, which the provider then dials.
 PODMAN_MACHINE_SCRIPT = """set -eu
 m="$PODMAN_MACHINE"
-podman machine inspect "$m" >/dev/null 2>&1 || podman machine init --rootful "$m" >&2
+podman machine inspect "$m" >/dev/null 2>&1 || podman machine init $PODMAN_ROOTFUL "$m" >&2
 state=$(podman machine inspect --format '{{.State}}' "$m")
 [ "$state" = running ] || podman machine start "$m" >&2
 podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}' "$m"
@@ -87,7 +87,10 @@ class HeadlessHost(pulumi.ComponentResource):
             started = command.local.Command(
                 f"{name}-podman-machine",
                 create=PODMAN_MACHINE_SCRIPT,
-                environment={"PODMAN_MACHINE": s.machine},
+                environment={
+                    "PODMAN_MACHINE": s.machine,
+                    "PODMAN_ROOTFUL": "" if s.rootless else "--rootful",
+                },
                 opts=child,
             )
             machine.append(started)
@@ -99,7 +102,12 @@ class HeadlessHost(pulumi.ComponentResource):
             self.docker_host = pulumi.Output.from_input(s.socket or DEFAULT_SOCKETS[s.variant])
         self.preflight = Preflight(
             f"{name}-preflight",
-            replace(args.preflight, engine=engine_of(s.variant), connection=connection),
+            replace(
+                args.preflight,
+                engine=engine_of(s.variant),
+                connection=connection,
+                rootless_podman=s.rootless and engine_of(s.variant) == "podman",
+            ),
             pulumi.ResourceOptions(parent=self, depends_on=machine),
         )
         self.provider = docker.Provider(

@@ -86,6 +86,11 @@ class HostSettings(_Group):
     sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
     socket: str = Field("", description="Engine socket URL; empty = the variant's default")
     machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
+    rootless: bool = Field(
+        False,
+        description="The Podman engine runs rootless (podman, "
+        "podman-wsl): preflight warns about visual sandboxes",
+    )
     sshHostKey: str = Field(
         "",
         description="The host's SSH host key, pinned for commands run on it over SSH "
@@ -132,6 +137,11 @@ class TopSettings(_Group):
         (), description="SSH public keys allowed into every sandbox"
     )
     buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
+    daytonaUrl: str = Field(
+        "",
+        description="Self-hosted Daytona server; preflight checks "
+        "that it answers (empty: no Daytona)",
+    )
 
 
 GROUPS: dict[str, type[BaseModel]] = {

@@ -35,8 +35,11 @@ class Supervisor(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:Supervisor", name, None, opts)
         s = args.settings
-        env = {"MODEL_URL": INTERNAL_URL, "SUPERVISOR_RUNTIME": s.runtime,
-               "MODEL_MAX_TOKENS": str(s.maxTokens)}
+        env = {
+            "MODEL_URL": INTERNAL_URL,
+            "SUPERVISOR_RUNTIME": s.runtime,
+            "MODEL_MAX_TOKENS": str(s.maxTokens),
+        }
         if s.cliCommand:
             env["SUPERVISOR_CLI_COMMAND"] = s.cliCommand
         self.container = docker.Container(

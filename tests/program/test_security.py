@@ -103,3 +103,26 @@ def test_visual_sandboxes_get_a_desktop_and_shared_memory(run_spec: RunSpec) -> 
     assert {p["internal"] for p in cli.inputs["ports"]} == {2222}
     assert "novnc" in run.outputs["sandboxes"]["ui"]
     assert "novnc" not in run.outputs["sandboxes"]["cli"]
+
+
+def _preflight_env(run_spec: RunSpec, **config: object) -> dict[str, str]:
+    run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n", **config)
+    assert run.error is None, run.error
+    return run.by_name("fleet-host-preflight-check").inputs["environment"]
+
+
+def test_preflight_checks_daytona_only_when_the_stack_enables_it(run_spec: RunSpec) -> None:
+    assert "PREFLIGHT_DAYTONA_URL" not in _preflight_env(run_spec)
+    env = _preflight_env(run_spec, daytonaUrl="http://127.0.0.1:3986")
+    assert env["PREFLIGHT_DAYTONA_URL"] == "http://127.0.0.1:3986"
+
+
+def test_rootless_podman_with_visual_sandboxes_warns(run_spec: RunSpec) -> None:
+    run = run_spec(
+        "version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n",
+        hostVariant="podman",
+        hostRootless=True,
+    )
+    assert any("rootless Podman" in w and "ui" in w for w in run.warnings), run.warnings
+    run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n", hostVariant="podman")
+    assert not any("rootless" in w for w in run.warnings)
