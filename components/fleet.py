@@ -83,138 +83,99 @@ class Fleet(pulumi.ComponentResource):
         here = docker_entries(spec, s)
         _report_elsewhere(spec, s)
         secrets = _secrets(here, spec, args.secret)
-        fleet_id = f"{s.name_prefix}{pulumi.get_project()}"
-        child = pulumi.ResourceOptions(parent=self)
-        sandboxes: dict[str, Any] = {
-            e.name: {
-                "mode": e.mode.value,
-                "runtime": e.runtime.value,
-                "branch": e.branch,
-                "status": f"not yet available: the {e.runtime.value} plane is not built",
-            }
-            for e in spec.sandboxes
-            if e.runtime is not Runtime.DOCKER
-        }
         self.outputs = {
-            "sandboxes": sandboxes,
-            "host": {
-                "name": s.host.name,
-                "variant": s.host.variant.value,
-                "bindAddress": s.bind_address,
-            },
-        }
-        if s.host.variant is HostVariant.NONE:
-            self.register_outputs(self.outputs)
-            return
-
-        identities = _tailnet_identities(here, spec, s)
-        tailnet = TailnetAccess(
-            f"{name}-tailnet",
-            TailnetAccessArgs(
-                s.tailnet,
-                host_ports(here, s),
-                [s.host.name],
-                [e.name for e in identities],
-                ssh_connection(s.host),
-                PROJECT_DIR,
-            ),
-            child,
-        )
-        bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
-        memory, cpus = requested(here, s)
-        host = HeadlessHost(
-            f"{name}-host",
-            HeadlessHostArgs(
-                s.host,
-                PreflightArgs(
-                    s.preflight,
-                    "docker",
-                    memory,
-                    cpus,
-                    expected_address=tailnet.bind_address if s.tailnet else None,
-                    daytona_url=s.top.daytonaUrl or None,
-                    visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
+            "sandboxes": {e.name: _not_yet_available(e) for e in spec.sandboxes
+                          if e.runtime is not Runtime.DOCKER},
+            "host": {"name": s.host.name, "variant": s.host.variant.value,
+                     "bindAddress": s.bind_address},
+        }  # fmt: skip
+        if s.host.variant is not HostVariant.NONE:
+            identities = _tailnet_identities(here, spec, s)
+            tailnet = TailnetAccess(
+                f"{name}-tailnet",
+                TailnetAccessArgs(
+                    s.tailnet,
+                    host_ports(here, s),
+                    [s.host.name],
+                    [e.name for e in identities],
+                    ssh_connection(s.host),
+                    PROJECT_DIR,
                 ),
-            ),
-            child,
-        )
-        provider = host.provider
-        on_host = pulumi.ResourceOptions(parent=self, provider=provider)
-
-        def image(role: str) -> pulumi.Output[str]:
-            if not s.top.buildImages:
-                return docker.RemoteImage(
-                    f"{name}-{role}-image",
-                    keep_locally=True,
-                    name=f"sandbox-fleet/{role}:latest",
-                    opts=on_host,
-                ).image_id
-            return LocalImage(
-                f"{name}-{role}-image",
-                LocalImageArgs(role, f"sandbox-fleet/{role}:latest", provider),
-                child,
-            ).image_id
-
-        def place(role: str, sandbox: str = "") -> Placement:
-            return Placement(
-                provider,
-                storage.network_name,
-                bind,
-                s.name_prefix,
-                identity_labels(fleet_id, args.stack, role, sandbox),
+                pulumi.ResourceOptions(parent=self),
             )
+            on = _OnHost(self, name, args, tailnet, self._host(name, args, here, tailnet))
+            self._shared_services(on)
+            self._sandboxes(on, here, secrets, tailnet)
+            self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": on.host.docker_host}
+        self.register_outputs(self.outputs)
 
-        storage = SharedStorage(
-            f"{name}-storage",
-            SharedStorageArgs(fleet_id, args.stack, s.name_prefix, provider),
-            child,
+    def _host(
+        self, name: str, args: FleetArgs, here: list[SandboxSpec], tailnet: TailnetAccess
+    ) -> HeadlessHost:
+        s = args.settings
+        memory, cpus = requested(here, s)
+        checks = PreflightArgs(
+            s.preflight,
+            "docker",
+            memory,
+            cpus,  # the host sets engine and connection
+            expected_address=tailnet.bind_address if s.tailnet else None,
+            daytona_url=s.top.daytonaUrl or None,
+            visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
+        return HeadlessHost(
+            f"{name}-host", HeadlessHostArgs(s.host, checks), pulumi.ResourceOptions(parent=self)
+        )
+
+    def _shared_services(self, on: _OnHost) -> None:
+        s = on.settings
         model_server = None
         if s.model_server.enabled:
             model_image = (
-                image("model-server")
+                on.image("model-server")
                 if s.model_server.build
-                else docker.RemoteImage(
-                    f"{name}-model-server-image",
-                    name=s.model_server.image,
-                    keep_locally=True,
-                    opts=on_host,
-                ).image_id
+                else on.pull("model-server", s.model_server.image)
             )
             model_server = ModelServer(
-                f"{name}-model-server",
+                f"{on.name}-model-server",
                 ModelServerArgs(
-                    s.model_server, model_image, storage.model_data, place("model-server")
+                    s.model_server, model_image, on.storage.model_data, on.place("model-server")
                 ),
-                child,
+                on.child,
             )
             self.outputs["modelServer"] = {
                 "internalUrl": model_server.internal_url,
                 "externalUrl": model_server.external_url,
             }
         supervisor = Supervisor(
-            f"{name}-supervisor",
+            f"{on.name}-supervisor",
             SupervisorArgs(
                 s.supervisor,
-                image("supervisor"),
-                storage.logs,
-                storage.workspace,
-                place("supervisor"),
+                on.image("supervisor"),
+                on.storage.logs,
+                on.storage.workspace,
+                on.place("supervisor"),
                 model_server.container if model_server else None,
             ),
-            child,
+            on.child,
         )
         self.outputs["supervisor"] = {"apiUrl": supervisor.api_url}
 
+    def _sandboxes(
+        self,
+        on: _OnHost,
+        here: list[SandboxSpec],
+        secrets: dict[str, pulumi.Output[str]],
+        tailnet: TailnetAccess,
+    ) -> None:
+        s = on.settings
         images = {
-            mode: image("desktop" if mode is Mode.VISUAL else "headless")
+            mode: on.image("desktop" if mode is Mode.VISUAL else "headless")
             for mode in sorted({e.mode for e in here})
         }
         sidecar_image = (
-            docker.RemoteImage(f"{name}-tailscale-image", name=TAILSCALE_IMAGE,
-                               keep_locally=True, opts=on_host).image_id
-            if identities else None
-        )  # fmt: skip
+            on.pull("tailscale", TAILSCALE_IMAGE) if any(e.tailnet for e in here) else None
+        )
         for entry in here:
             sidecar = None
             if sidecar_image is not None and entry.tailnet and s.tailnet is not None:
@@ -222,23 +183,72 @@ class Fleet(pulumi.ComponentResource):
                     sidecar_image, tailnet.sandbox_auth_keys[entry.name], s.tailnet.sandbox_tag
                 )
             Sandbox(
-                f"{name}-{entry.name}",
+                f"{on.name}-{entry.name}",
                 SandboxArgs(
                     entry,
                     images[entry.mode],
-                    place("sandbox", entry.name),
+                    on.place("sandbox", entry.name),
                     s.top.sshAuthorizedKeys,
                     {k: secrets[k] for k in entry.secrets},
-                    host.docker_host,
+                    on.host.docker_host,
                     sidecar,
                 ),
-                child,
+                on.child,
             )
-            sandboxes[entry.name] = _connections(
-                entry, bind, s.name_prefix, tailnet.magic_dns_names.get(entry.name)
+            self.outputs["sandboxes"][entry.name] = _connections(
+                entry, on.bind, s.name_prefix, tailnet.magic_dns_names.get(entry.name)
             )
-        self.outputs["host"] |= {"bindAddress": bind, "dockerHost": host.docker_host}
-        self.register_outputs(self.outputs)
+
+
+class _OnHost:
+    """What every piece built on the host shares: its provider, storage, address, identity."""
+
+    def __init__(
+        self, fleet: Fleet, name: str, args: FleetArgs, tailnet: TailnetAccess, host: HeadlessHost
+    ) -> None:
+        s = self.settings = args.settings
+        self.name, self.host, self.stack = name, host, args.stack
+        self.child = pulumi.ResourceOptions(parent=fleet)
+        self.on_host = pulumi.ResourceOptions(parent=fleet, provider=host.provider)
+        self.fleet_id = f"{s.name_prefix}{pulumi.get_project()}"
+        self.bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
+        self.storage = SharedStorage(
+            f"{name}-storage",
+            SharedStorageArgs(self.fleet_id, args.stack, s.name_prefix, host.provider),
+            self.child,
+        )
+
+    def image(self, role: str) -> pulumi.Output[str]:
+        """One of images/, built on the host (or expected there when buildImages is off)."""
+        tag = f"sandbox-fleet/{role}:latest"
+        if not self.settings.top.buildImages:
+            return self.pull(role, tag)
+        return LocalImage(
+            f"{self.name}-{role}-image", LocalImageArgs(role, tag, self.host.provider), self.child
+        ).image_id
+
+    def pull(self, role: str, image: str) -> pulumi.Output[str]:
+        return docker.RemoteImage(
+            f"{self.name}-{role}-image", name=image, keep_locally=True, opts=self.on_host
+        ).image_id
+
+    def place(self, role: str, sandbox: str = "") -> Placement:
+        return Placement(
+            self.host.provider,
+            self.storage.network_name,
+            self.bind,
+            self.settings.name_prefix,
+            identity_labels(self.fleet_id, self.stack, role, sandbox),
+        )
+
+
+def _not_yet_available(e: SandboxSpec) -> dict[str, str]:
+    return {
+        "mode": e.mode.value,
+        "runtime": e.runtime.value,
+        "branch": e.branch,
+        "status": f"not yet available: the {e.runtime.value} plane is not built",
+    }
 
 
 def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
