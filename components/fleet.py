@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from .connections import connections, not_yet_available
 from .containers import Placement, identity_labels
 from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .images import LocalImage, LocalImageArgs
@@ -20,13 +21,11 @@ from .sandbox import (
     SandboxArgs,
     TailnetSidecar,
     published_ports,
-    workspace_volume_name,
 )  # fmt: skip
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime
 from .spec import Sandbox as SandboxSpec
 from .spec.fields import parse_size
-from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 from .storage import SharedStorage, SharedStorageArgs
 from .supervisor import Supervisor, SupervisorArgs
 from .tailnet import TailnetAccess, TailnetAccessArgs
@@ -84,7 +83,7 @@ class Fleet(pulumi.ComponentResource):
         _report_elsewhere(spec, s)
         secrets = _secrets(here, spec, args.secret)
         self.outputs = {
-            "sandboxes": {e.name: _not_yet_available(e) for e in spec.sandboxes
+            "sandboxes": {e.name: not_yet_available(e) for e in spec.sandboxes
                           if e.runtime is not Runtime.DOCKER},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
                      "bindAddress": s.bind_address},
@@ -195,7 +194,7 @@ class Fleet(pulumi.ComponentResource):
                 ),
                 on.child,
             )
-            self.outputs["sandboxes"][entry.name] = _connections(
+            self.outputs["sandboxes"][entry.name] = connections(
                 entry, on.bind, s.name_prefix, tailnet.magic_dns_names.get(entry.name)
             )
 
@@ -240,15 +239,6 @@ class _OnHost:
             self.settings.name_prefix,
             identity_labels(self.fleet_id, self.stack, role, sandbox),
         )
-
-
-def _not_yet_available(e: SandboxSpec) -> dict[str, str]:
-    return {
-        "mode": e.mode.value,
-        "runtime": e.runtime.value,
-        "branch": e.branch,
-        "status": f"not yet available: the {e.runtime.value} plane is not built",
-    }
 
 
 def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
@@ -308,46 +298,3 @@ def _tailnet_identities(
             )
         )
     return identities
-
-
-def _connections(
-    entry: SandboxSpec, bind: pulumi.Input[str], prefix: str, magic_dns: str | None = None
-) -> Any:
-    def info(address: str) -> dict[str, Any]:
-        found = connection_info(entry, address) | {
-            "workspace": workspace_volume_name(prefix, entry.name)
-        }
-        if magic_dns:  # its own tailnet name answers on the sandbox's own ports
-            found |= connection_info(entry, magic_dns, own_identity=True)
-        return found
-
-    # A plain address (no tailnet discovery) needs no Output: cheaper for large fleets.
-    if isinstance(bind, str):
-        return info(bind)
-    return pulumi.Output.from_input(bind).apply(info)  # type: ignore[arg-type]
-
-
-def connection_info(
-    entry: SandboxSpec, address: str, *, own_identity: bool = False
-) -> dict[str, Any]:
-    """How a person reaches the sandbox: SSH, editors, the desktop, and app ports. On its own
-    tailnet identity the container ports answer directly; otherwise the host's published ones."""
-    ports = {c: (c if own_identity else h) for c, h in published_ports(entry)}
-    ssh = ports[SSH_CONTAINER_PORT]
-    info: dict[str, Any] = {
-        "mode": entry.mode.value,
-        "runtime": entry.runtime.value,
-        "task": entry.task.value,
-        "branch": entry.branch,
-        "ssh": f"ssh://dev@{address}:{ssh}",
-        "zed": f"zed://ssh/dev@{address}:{ssh}/workspace",
-        "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{ssh}/workspace",
-        "ports": {str(c): h for c, h in ports.items()},
-    }
-    if NOVNC_CONTAINER_PORT in ports:
-        info["novnc"] = (
-            f"http://{address}:{ports[NOVNC_CONTAINER_PORT]}/vnc.html?autoconnect=1&resize=scale"
-        )
-    if own_identity:
-        info["tailnetName"] = address
-    return info

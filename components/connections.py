@@ -1,0 +1,63 @@
+"""Stack outputs for one sandbox: how a person reaches it (SSH, editors, desktop, ports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from .sandbox import published_ports, workspace_volume_name
+from .spec import Sandbox as SandboxSpec
+from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
+
+
+def not_yet_available(e: SandboxSpec) -> dict[str, str]:
+    return {
+        "mode": e.mode.value,
+        "runtime": e.runtime.value,
+        "branch": e.branch,
+        "status": f"not yet available: the {e.runtime.value} plane is not built",
+    }
+
+
+def connections(
+    entry: SandboxSpec, bind: pulumi.Input[str], prefix: str, magic_dns: str | None = None
+) -> Any:
+    def info(address: str) -> dict[str, Any]:
+        found = connection_info(entry, address) | {
+            "workspace": workspace_volume_name(prefix, entry.name)
+        }
+        if magic_dns:  # its own tailnet name answers on the sandbox's own ports
+            found |= connection_info(entry, magic_dns, own_identity=True)
+        return found
+
+    # A plain address (no tailnet discovery) needs no Output: cheaper for large fleets.
+    if isinstance(bind, str):
+        return info(bind)
+    return pulumi.Output.from_input(bind).apply(info)  # type: ignore[arg-type]
+
+
+def connection_info(
+    entry: SandboxSpec, address: str, *, own_identity: bool = False
+) -> dict[str, Any]:
+    """How a person reaches the sandbox: SSH, editors, the desktop, and app ports. On its own
+    tailnet identity the container ports answer directly; otherwise the host's published ones."""
+    ports = {c: (c if own_identity else h) for c, h in published_ports(entry)}
+    ssh = ports[SSH_CONTAINER_PORT]
+    info: dict[str, Any] = {
+        "mode": entry.mode.value,
+        "runtime": entry.runtime.value,
+        "task": entry.task.value,
+        "branch": entry.branch,
+        "ssh": f"ssh://dev@{address}:{ssh}",
+        "zed": f"zed://ssh/dev@{address}:{ssh}/workspace",
+        "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{ssh}/workspace",
+        "ports": {str(c): h for c, h in ports.items()},
+    }
+    if NOVNC_CONTAINER_PORT in ports:
+        info["novnc"] = (
+            f"http://{address}:{ports[NOVNC_CONTAINER_PORT]}/vnc.html?autoconnect=1&resize=scale"
+        )
+    if own_identity:
+        info["tailnetName"] = address
+    return info
