@@ -12,7 +12,7 @@ import pulumi_docker as docker
 
 from .connections import connections, not_yet_available
 from .containers import Placement, identity_labels
-from .host import HeadlessHost, HeadlessHostArgs, ssh_connection
+from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
 from .preflight import PreflightArgs
@@ -190,6 +190,7 @@ class Fleet(pulumi.ComponentResource):
                     s.top.sshAuthorizedKeys,
                     {k: secrets[k] for k in entry.secrets},
                     on.host.docker_host,
+                    engine_of(s.host.variant),
                     sidecar,
                 ),
                 on.child,

@@ -30,7 +30,8 @@ class SandboxArgs:
     place: Placement
     authorized_keys: Sequence[str]
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
-    docker_host: pulumi.Input[str]  # for the `docker update` that sets the pids limit
+    docker_host: pulumi.Input[str]  # for the `update` command that sets the pids limit
+    engine: str = "docker"  # which CLI runs that command: docker, or podman (no docker CLI)
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
 
 
@@ -123,22 +124,7 @@ class Sandbox(pulumi.ComponentResource):
             healthcheck=healthcheck(
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
-            # Identity, plus a hash of what the engine reads back (image, env, ports, mounts)
-            # so the drift check sees out-of-band edits that refresh cannot (docs/drift.md).
-            labels=pulumi.Output.all(args.image_id, args.place.bind_address).apply(
-                lambda v: container_labels(
-                    {
-                        **args.place.labels,
-                        **hash_labels(
-                            v[0],
-                            env,
-                            [(v[1], h, c) for c, h in port_pairs],
-                            [(workspace, "/workspace")],
-                            secret_names=spec.secrets,
-                        ),
-                    }
-                )
-            ),
+            labels=_labels(args, env, port_pairs, workspace),
             **hardened(memory_bytes=spec.memory_bytes, cpus=spec.cpus),
             opts=pulumi.ResourceOptions.merge(
                 on_host,
@@ -147,18 +133,22 @@ class Sandbox(pulumi.ComponentResource):
                 ),
             ),
         )
-        # pulumi-docker has no pids limit input; `docker update` sets it in place, without a
-        # restart, and re-runs when the container is replaced or the limit changes.
+        self._limit_pids(name, args)
+        if args.tailnet is not None:
+            self._join_tailnet(name, args, args.tailnet, on_host)
+        self.register_outputs({"containerId": self.container.id, "workspace": workspace})
+
+    def _limit_pids(self, name: str, args: SandboxArgs) -> None:
+        """pulumi-docker has no pids limit input: `update` sets it in place, without a
+        restart, and re-runs when the container is replaced or the limit changes."""
+        cli = "docker" if args.engine == "docker" else 'podman --url "$DOCKER_HOST"'
         command.local.Command(
             f"{name}-pids-limit",
-            create=f'docker update --pids-limit {spec.pids} "$CONTAINER" >/dev/null',
+            create=f'{cli} update --pids-limit {args.spec.pids} "$CONTAINER" >/dev/null',
             environment={"DOCKER_HOST": args.docker_host, "CONTAINER": self.container.id},
             triggers=[self.container.id],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if args.tailnet is not None:
-            self._join_tailnet(name, args, args.tailnet, on_host)
-        self.register_outputs({"containerId": self.container.id, "workspace": workspace})
 
     def _join_tailnet(
         self, name: str, args: SandboxArgs, sidecar: TailnetSidecar, on_host: pulumi.ResourceOptions
@@ -185,3 +175,24 @@ class Sandbox(pulumi.ComponentResource):
             **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
             opts=on_host,
         )
+
+
+def _labels(
+    args: SandboxArgs, env: dict[str, str], port_pairs: list[tuple[int, int]], workspace: str
+) -> pulumi.Output[list[docker.ContainerLabelArgs]]:
+    """Identity, plus a hash of what the engine reads back (image, env, ports, mounts), so the
+    drift check sees out-of-band edits that refresh cannot (docs/drift.md)."""
+    return pulumi.Output.all(args.image_id, args.place.bind_address).apply(
+        lambda v: container_labels(
+            {
+                **args.place.labels,
+                **hash_labels(
+                    v[0],
+                    env,
+                    [(v[1], h, c) for c, h in port_pairs],
+                    [(workspace, "/workspace")],
+                    secret_names=args.spec.secrets,
+                ),
+            }
+        )
+    )

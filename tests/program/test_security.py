@@ -126,3 +126,12 @@ def test_rootless_podman_with_visual_sandboxes_warns(run_spec: RunSpec) -> None:
     assert any("rootless Podman" in w and "ui" in w for w in run.warnings), run.warnings
     run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n", hostVariant="podman")
     assert not any("rootless" in w for w in run.warnings)
+
+
+def test_pids_limit_uses_the_engines_own_cli(run_spec: RunSpec) -> None:
+    """Podman hosts (WSL especially) may have no docker CLI at all."""
+    spec = "version: 1\nsandboxes:\n  a:\n    task: audit\n    resources: {pids: 256}\n"
+    docker_cmd = run_spec(spec).by_name("fleet-a-pids-limit").inputs["create"]
+    assert docker_cmd.startswith("docker update --pids-limit 256 ")
+    podman_cmd = run_spec(spec, hostVariant="podman").by_name("fleet-a-pids-limit").inputs["create"]
+    assert podman_cmd.startswith('podman --url "$DOCKER_HOST" update --pids-limit 256 ')
