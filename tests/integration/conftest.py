@@ -7,7 +7,6 @@ named `sfit-*` and labelled `sandbox-fleet.fleet=sfit-sandbox-fleet`, and remove
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,34 +28,15 @@ from tests.integration.fleet import (
 )
 from tests.support import (
     MODEL_SERVER_IMAGE,
-    REPO_ROOT,
     ensure_model_server_image,
     local_extra_ca_certs,
 )
 from tests.support.docker_apply import DockerApplier, destroy_all
 
-SETUP_TIMEOUT_S = 900  # installing docker.io and debootstrapping the base image, cold
-
 
 @pytest.fixture(scope="session")
-def engine() -> Iterator[docker.DockerClient]:
-    """A live engine with debian:bookworm-slim; without one: fail under CI=true, else skip."""
-    try:
-        for script in ("ensure-docker", "make-base-image"):
-            subprocess.run(
-                [str(REPO_ROOT / "scripts" / script)],
-                check=True, capture_output=True, text=True, timeout=SETUP_TIMEOUT_S,
-            )  # fmt: skip
-        client = docker.from_env(timeout=300)
-        client.ping()
-    except (OSError, subprocess.SubprocessError, docker.errors.DockerException) as exc:
-        detail = getattr(exc, "stderr", None) or exc
-        reason = f"no usable Docker engine ({type(exc).__name__}: {detail})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true requires one")
-        pytest.skip(f"{reason}; run scripts/ensure-docker, or set CI=true to fail instead")
-    yield client
-    client.close()
+def engine(docker_engine: docker.DockerClient) -> docker.DockerClient:
+    return docker_engine
 
 
 def ssh_keypair(directory: Path, name: str) -> Path:
