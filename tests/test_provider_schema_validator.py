@@ -213,15 +213,15 @@ def test_program_under_mocks(schemas: ProviderSchemas) -> None:
     assert schemas.validate_registered(good) == []
 
 
-def test_computed_outputs_need_preview_runs(schemas: ProviderSchemas) -> None:
-    """Mocks echo only inputs, so a computed output (RemoteImage.image_id) is dropped from
-    dependents in a non-preview run; under preview it is the unknown sentinel and passes."""
+def test_computed_image_ids_reach_dependents_in_up_and_preview(schemas: ProviderSchemas) -> None:
+    """The harness mocks compute RemoteImage.image_id as the provider does, so a container's
+    required `image` is present in an up run (a sha256 id) and unknown in a preview."""
 
     def program() -> None:
         image = docker.RemoteImage("img", name="alpine:3")
         docker.Container("c", image=image.image_id)
 
     assert schemas.validate_registered(run_program(program, {}, preview=True).resources) == []
-    assert schemas.validate_registered(run_program(program, {}).resources) == [
-        f"c: {CONTAINER}.image: missing required input"
-    ]
+    up = run_program(program, {})
+    assert schemas.validate_registered(up.resources) == []
+    assert up.by_name("c").inputs["image"].startswith("sha256:")
