@@ -21,10 +21,10 @@ from typing import Literal
 
 import pulumi
 import pulumi_command as command
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from components.capacity import to_milli
+from components.settings_group import SettingsGroup
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
 Engine = Literal["docker", "podman"]
@@ -40,16 +40,8 @@ printf '%s\\n' "$out"
 """
 
 
-class PreflightSettings(BaseModel):
-    """Stack config `sandbox-fleet:preflight` (all keys optional)."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
+class PreflightSettings(SettingsGroup):
+    """Stack config `sandbox-fleet:preflight*` keys (all optional)."""
 
     enabled: bool = True
     """Run the host checks at all (turning them off is logged as a warning)."""

@@ -19,10 +19,10 @@ from pathlib import Path
 import pulumi
 import pulumi_command as command
 import pulumi_tailscale as tailscale
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
 from components.preflight import TAILNET_V4, discover_tailnet_address
+from components.settings_group import SettingsGroup
 from components.tailnet_policy import (
     FleetAccess,
     build_policy,
@@ -36,16 +36,8 @@ MAX_KEY_EXPIRY = 90 * 24 * 3600  # Tailscale's limit for auth keys
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
-class TailnetSettings(BaseModel):
-    """Stack config `sandbox-fleet:tailnet` (camelCase keys)."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
+class TailnetSettings(SettingsGroup):
+    """Stack config `sandbox-fleet:tailnet*` keys (read when tailnetEnabled is true)."""
 
     owner: str
     """The user (alice@example.com) or group (group:fleet) granted the fleet's ports."""
