@@ -287,10 +287,17 @@ _TEXT_KEPT_AS_WRITTEN = {
 }
 
 
+def _is_env_value(path: Path_) -> bool:
+    """`defaults.env.KEY` or `sandboxes.NAME.env.KEY`; not a sandbox that is named `env`."""
+    return (len(path) == 3 and path[:2] == ("defaults", "env")) or (
+        len(path) == 4 and path[0] == "sandboxes" and path[2] == "env"
+    )
+
+
 def _scalar(node: yaml.Node, path: Path_, source: Source) -> Any:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     source.scalar_lines[path] = (line, node.end_mark.line + 1)
-    if len(path) >= 2 and path[-2] == "env" and node.tag in _TEXT_KEPT_AS_WRITTEN:
+    if _is_env_value(path) and node.tag in _TEXT_KEPT_AS_WRITTEN:
         # Env values end up as text in the container: keep what was written. YAML 1.1 would
         # turn `3.10` into 3.1 and `0755` into 493.
         return str(node.value)

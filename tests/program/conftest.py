@@ -49,8 +49,8 @@ def custom(run: Run) -> dict[str, Registered]:
     return {r.urn: r for r in run.resources if r.custom}
 
 
-def fleet_spec(count: int, *, extra: str = "") -> str:
-    """A fleet of `count` entries, half headless and half visual, with app ports on some."""
+def fleet_spec(count: int) -> str:
+    """A fleet of `count` entries, two thirds headless and one third visual, app ports on some."""
     tasks = ["audit", "refactor", "test", "data-processing", "frontend-dev", "visual-debug"]
     lines = [
         "version: 1",
@@ -62,4 +62,4 @@ def fleet_spec(count: int, *, extra: str = "") -> str:
         lines += [f"  box-{i:03d}:", f"    task: {tasks[i % len(tasks)]}"]
         if i % 5 == 0:
             lines.append("    ports: [3000]")
-    return "\n".join(lines) + "\n" + extra
+    return "\n".join(lines) + "\n"

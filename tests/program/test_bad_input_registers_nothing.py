@@ -61,13 +61,8 @@ def test_explicit_empty_fleet_is_valid(tmp_path: Path, monkeypatch: pytest.Monke
     run = _run(spec, monkeypatch)
     assert run.error is None, run.error
     assert run.outputs["sandboxes"] == {}
-    assert not any(
-        r.type == "docker:index/container:Container"
-        and r.name.endswith("-container")
-        and "supervisor" not in r.name
-        and "model" not in r.name
-        for r in run.resources
-    )
+    containers = {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
+    assert containers == {"model-server", "supervisor"}, "an empty fleet has no sandboxes"
 
 
 def test_unreadable_spec_registers_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,8 @@ from .conftest import ROOT, RunSpec, fleet_spec
 def test_defaults_are_the_embedded_default() -> None:
     s = parse_settings({})
     assert s.bind_address == "127.0.0.1" and s.host.variant == "local"
-    assert s.tailnet_enabled is False if hasattr(s, "tailnet_enabled") else True
+    assert s.tailnet is None, "no tailnet unless the stack sets tailnetEnabled"
+    assert s.preflight.overcommit_ratio == 1.0 and s.preflight.cpu_overcommit_ratio == 4.0
 
 
 @pytest.mark.parametrize(

@@ -249,3 +249,9 @@ def test_adding_app_ports_never_moves_ssh_or_novnc() -> None:
     one, many = ports_with("3000"), ports_with(", ".join(str(3000 + i) for i in range(16)))
     assert (many.ssh, many.novnc) == (one.ssh, one.novnc)
     assert many.apps[0] == one.apps[0] and many.apps[-1] == (3015, one.ssh + BLOCK_OVERHEAD + 15)
+
+
+def test_a_sandbox_named_env_keeps_its_numbers_and_env_keeps_its_text() -> None:
+    sandbox = load("sandbox-named-env.yaml").sandboxes[0]
+    assert sandbox.name == "env" and sandbox.ssh_port_pinned and sandbox.host_ports.ssh == 30000
+    assert dict(sandbox.env) == {"PYTHON": "3.10", "MODE": "0755"}
