@@ -188,8 +188,8 @@ class Preflight(pulumi.ComponentResource):
             )
         if not args.settings.enabled:
             pulumi.log.warn(
-                "host preflight is disabled (preflight.enabled: false): the fleet is built "
-                "without checking engine, tailnet or capacity",
+                "host preflight is disabled (sandbox-fleet:preflightEnabled: false): the fleet "
+                "is built without checking engine, tailnet or capacity",
                 resource=self,
             )
             self.ready = self

@@ -175,7 +175,10 @@ class TailnetAccess(pulumi.ComponentResource):
         if settings is None:
             self.bind_address = pulumi.Output.from_input(LOOPBACK)
         else:
-            self._build(name, settings, args)
+            try:
+                self._build(name, settings, args)
+            except ValueError as exc:  # the repo's policy file or the stack's settings
+                raise pulumi.RunError(str(exc)) from None
         self.register_outputs(
             {
                 "bindAddress": self.bind_address,
@@ -229,7 +232,7 @@ class TailnetAccess(pulumi.ComponentResource):
             base_text = path.read_text()
         except OSError as exc:
             raise ValueError(
-                f"tailnet.basePolicyFile {settings.base_policy_file}: cannot read {path}: "
+                f"sandbox-fleet:tailnetBasePolicyFile: cannot read {path}: "
                 f"{exc.strerror}; keep the base tailnet policy (HuJSON) in the repo"
             ) from None
         access = FleetAccess(
@@ -244,8 +247,9 @@ class TailnetAccess(pulumi.ComponentResource):
         self.policy_json = pulumi.Output.from_input(policy)
         if settings.overwrite_existing_policy:
             pulumi.log.warn(
-                "tailnet.overwriteExistingPolicy is on: creating the Acl REPLACES the tailnet's "
-                f"current policy file with {settings.base_policy_file} plus the fleet's grants, "
+                "sandbox-fleet:tailnetOverwriteExistingPolicy is on: creating the Acl "
+                "REPLACES the tailnet's current policy file"
+                f" with {settings.base_policy_file} plus the fleet's grants, "
                 "without importing it first. Turn it off after the first successful `pulumi up` "
                 "(docs/tailnet.md)",
                 resource=self,
@@ -291,7 +295,8 @@ def _check_identities(identities: list[str], settings: TailnetSettings) -> None:
     if not settings.sandbox_identity:
         raise ValueError(
             f"sandboxes {', '.join(identities)} ask for their own tailnet identity but "
-            "tailnet.sandboxIdentity is false; set it to true to let the fleet mint their keys"
+            "sandbox-fleet:tailnetSandboxIdentity is false; set it to true to let the fleet "
+            "mint their keys"
         )
     bad = [s for s in identities if not DNS_LABEL.match(s)]
     if bad:

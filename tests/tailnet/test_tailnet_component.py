@@ -113,8 +113,9 @@ def test_overwriting_an_existing_policy_is_explicit_and_warned() -> None:
 
 def test_missing_base_policy_file_names_the_setting() -> None:
     result = run_program(fleet(settings(manageAcl=True, basePolicyFile="policy/nope.hujson")), {})
-    assert isinstance(result.error, ValueError)
-    assert "tailnet.basePolicyFile policy/nope.hujson: cannot read" in str(result.error)
+    assert isinstance(result.error, pulumi.RunError), "a user mistake, not a traceback"
+    assert "sandbox-fleet:tailnetBasePolicyFile: cannot read" in str(result.error)
+    assert "policy/nope.hujson" in str(result.error)
 
 
 def test_host_and_sandbox_keys_are_tagged_preauthorized_single_use() -> None:
@@ -151,7 +152,7 @@ def test_changing_key_rotation_changes_every_key_description() -> None:
 
 def test_sandbox_identity_needs_the_stack_switch_and_dns_names() -> None:
     refused = run_program(fleet(settings(), identities=("feature-x",)), {})
-    assert "tailnet.sandboxIdentity is false" in str(refused.error)
+    assert "sandbox-fleet:tailnetSandboxIdentity is false" in str(refused.error)
     bad = run_program(fleet(settings(sandboxIdentity=True), identities=("Feature_X",)), {})
     assert "cannot be MagicDNS hostnames" in str(bad.error)
     short = run(fleet(settings(sandboxIdentity=True), identities=("feature-x",)))
