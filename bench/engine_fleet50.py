@@ -4,7 +4,7 @@
 
 A spec of N headless entries (pinned `ssh_port`s in a free block of 127.0.0.1 ports, each
 cloning a one-commit repo from a local `git daemon`) is recorded by the program and applied in
-one go. The applier creates containers one after another (volume, create, upload, start,
+one go. The applier creates containers one after another (volume, create, start,
 pids-limit command each), so "applied" is a sequential create time; Pulumi would run up to its
 `--parallel` limit at once. "All healthy" is the time until Docker reports every container
 `healthy` (its probe runs every 5 s, so this is rounded up to the probe schedule).

@@ -19,7 +19,6 @@ from .spec import DataPolicy, Mode
 from .spec import Sandbox as SandboxSpec
 from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 
-AUTHORIZED_KEYS_FILE = "/etc/sandbox/authorized_keys"
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
 
@@ -42,10 +41,14 @@ class TailnetSidecar:
     tag: str
 
 
-def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
-    """Plain (non-secret) environment: what the image's entrypoint reads, then the user's env."""
+def sandbox_env(spec: SandboxSpec, authorized_keys: Sequence[str]) -> dict[str, str]:
+    """Plain (non-secret) environment: the user's env, then what the image's entrypoint reads.
+    Public keys go in as a variable, not as a file upload: an upload costs a copy into the
+    stopped container on every create, and the engine never reads it back, so drift checks
+    could not see it; a variable is read back like every other input."""
     return {
         **dict(spec.env),
+        "SANDBOX_AUTHORIZED_KEYS": "\n".join(authorized_keys),
         "SANDBOX_NAME": spec.name,
         "SANDBOX_MODE": spec.mode.value,
         "GIT_REPO": spec.repo or "",
@@ -88,7 +91,7 @@ class Sandbox(pulumi.ComponentResource):
                 on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
             ),
         )
-        env = sandbox_env(spec)
+        env = sandbox_env(spec, args.authorized_keys)
         plain = [f"{k}={v}" for k, v in sorted(env.items())]
         port_pairs = published_ports(spec)
         # Secret values join as Outputs, which keeps the whole env list secret in state.
@@ -97,7 +100,6 @@ class Sandbox(pulumi.ComponentResource):
             envs = pulumi.Output.all(
                 *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
             )
-        keys = "".join(f"{key}\n" for key in args.authorized_keys) or "# no keys configured\n"
         visual = spec.mode is Mode.VISUAL
         self.container = docker.Container(
             f"{name}-container",
@@ -108,7 +110,6 @@ class Sandbox(pulumi.ComponentResource):
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=workspace, target="/workspace")
             ],
-            uploads=[docker.ContainerUploadArgs(file=AUTHORIZED_KEYS_FILE, content=keys)],
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(
                     name=args.place.network_name, aliases=[spec.name]

@@ -60,7 +60,7 @@ def test_order_never_matters() -> None:
     ],
     ids=["env value", "env added", "env removed", "host ip", "host port", "mount", "image"],
 )
-def test_any_value_change_changes_the_hash(change) -> None:  # type: ignore[no-untyped-def]
+def test_any_value_change_changes_the_hash(change) -> None:
     env, ports, mounts, image = change(ENV, PORTS, MOUNTS, IMAGE)
     assert config_hash(image, env, ports, mounts) != config_hash(IMAGE, ENV, PORTS, MOUNTS)
 

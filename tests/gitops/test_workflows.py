@@ -36,7 +36,8 @@ def load(path: Path) -> dict[Any, Any]:
 
 
 def on(workflow: dict[Any, Any]) -> dict[str, Any]:
-    trigger: dict[str, Any] = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
+    trigger = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
+    assert isinstance(trigger, dict), f"no `on:` triggers in {workflow}"
     return trigger
 
 

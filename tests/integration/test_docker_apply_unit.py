@@ -15,7 +15,6 @@ from tests.support.docker_apply import (
     UnsupportedInput,
     container_config,
     go_duration_ns,
-    upload_tar,
 )
 from tests.support.pulumi_harness import Registered, Run
 
@@ -90,14 +89,6 @@ def test_model_server_mount_is_read_only(recorded: Run) -> None:
 def test_unknown_container_inputs_raise(recorded: Run, change: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedInput):
         container_config(with_inputs(container(recorded, "sfit-hl-new"), **change), "x")
-
-
-def test_upload_is_written_as_the_provider_does() -> None:
-    r = Registered("t", "n", "urn:x", "", True, {}, {}, False, False, False, "", (), (), (), ())
-    directory, data = upload_tar(r, {"file": "/etc/sandbox/authorized_keys", "content": "k\n"})
-    assert directory == "/etc/sandbox" and b"authorized_keys" in data
-    with pytest.raises(UnsupportedInput):
-        upload_tar(r, {"file": "/x", "content": "", "executable": True})
 
 
 class NoEngine:

@@ -11,7 +11,7 @@ from .conftest import RunSpec
 def _hash(run_spec: RunSpec, entry: str) -> str:
     run = run_spec(f"version: 1\nsandboxes:\n  a:\n{entry}")
     labels = {x["label"]: x["value"] for x in run.by_name("fleet-a-container").inputs["labels"]}
-    return labels[LABEL_HASH]
+    return str(labels[LABEL_HASH])
 
 
 def test_config_hash_follows_replacements_only(run_spec: RunSpec) -> None:

@@ -108,7 +108,7 @@ def test_visual_sandboxes_get_a_desktop_and_shared_memory(run_spec: RunSpec) -> 
 def _preflight_env(run_spec: RunSpec, **config: object) -> dict[str, str]:
     run = run_spec("version: 1\nsandboxes:\n  ui:\n    task: frontend-dev\n", **config)
     assert run.error is None, run.error
-    return run.by_name("fleet-host-preflight-check").inputs["environment"]
+    return dict(run.by_name("fleet-host-preflight-check").inputs["environment"])
 
 
 def test_preflight_checks_daytona_only_when_the_stack_enables_it(run_spec: RunSpec) -> None:
@@ -135,3 +135,18 @@ def test_pids_limit_uses_the_engines_own_cli(run_spec: RunSpec) -> None:
     assert docker_cmd.startswith("docker update --pids-limit 256 ")
     podman_cmd = run_spec(spec, hostVariant="podman").by_name("fleet-a-pids-limit").inputs["create"]
     assert podman_cmd.startswith('podman --url "$DOCKER_HOST" update --pids-limit 256 ')
+
+
+def test_stack_public_keys_reach_every_sandbox_as_read_back_env(run_spec: RunSpec) -> None:
+    keys = [
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@x",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBjfzWz3XjLZ7S2hwCXZ1Hqxz5xW5yq1hTrGd4Q5oJ9M b@y",
+    ]
+    run = run_spec(fleet_spec(3), sshAuthorizedKeys=keys)
+    assert run.error is None, run.error
+    sandboxes = [c for c in run.of_type(CONTAINER) if "SANDBOX_NAME" in json.dumps(c.inputs)]
+    assert len(sandboxes) == 3
+    for c in sandboxes:
+        env = dict(e.split("=", 1) for e in c.inputs["envs"])
+        assert env["SANDBOX_AUTHORIZED_KEYS"].split("\n") == keys, c.urn
+        assert "uploads" not in c.inputs, f"{c.urn}: uploads are never read back (drift-blind)"

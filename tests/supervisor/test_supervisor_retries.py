@@ -121,5 +121,6 @@ def test_worker_waits_what_the_injected_rng_says(
                               MODEL_URL=gone.base_url, SUPERVISOR_MAX_ATTEMPTS="4",
                               SUPERVISOR_BACKOFF_BASE="0.01", SUPERVISOR_BACKOFF_CAP="0.03")
     assert api.wait_status(api.submit("x"), "done", "failed")["status"] == "failed"
-    retries = [r.fields for r in captured_logs if getattr(r, "fields", {}).get("event") == "retry"]
+    fields = [getattr(r, "fields", {}) for r in captured_logs]
+    retries = [f for f in fields if f.get("event") == "retry"]
     assert [(f["attempt"], f["delay_s"]) for f in retries] == [(1, 0.01), (2, 0.02), (3, 0.03)]

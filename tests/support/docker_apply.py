@@ -13,12 +13,12 @@ Deletion follows Pulumi: a resource that left the program is deleted unless it i
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import subprocess
-import tarfile
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,7 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
     """Keyword arguments of APIClient.create_container for a recorded docker.Container."""
     i = r.inputs
     take(r, i, {
-        "name", "hostname", "image", "envs", "command", "mounts", "uploads", "ports",
+        "name", "hostname", "image", "envs", "command", "mounts", "ports",
         "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
         "privileged", "memory", "memorySwap", "cpus", "cpuPeriod", "cpuQuota", "restart",
         "logDriver", "logOpts", "shmSize", "destroyGraceSeconds",
@@ -202,19 +202,16 @@ def _healthcheck(r: Registered, h: Mapping[str, Any]) -> Healthcheck:
     )
 
 
-def upload_tar(r: Registered, upload: Mapping[str, Any]) -> tuple[str, bytes]:
-    """(directory, tar) for put_archive: the file as pulumi-docker writes it (root, 0644)."""
-    take(r, upload, {"file", "content"}, "uploads")
-    path, data = Path(upload["file"]), upload["content"].encode()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(path.name)
-        info.size, info.mode = len(data), 0o644
-        tar.addfile(info, io.BytesIO(data))
-    return str(path.parent), buf.getvalue()
-
-
 # --- the applier ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resource created (or re-run) by a reconcile; times from time.monotonic()."""
+
+    resource: Registered
+    start: float
+    end: float
 
 
 class DockerApplier:
@@ -235,6 +232,7 @@ class DockerApplier:
         self.after_storage = after_storage
         self.before_start = before_start
         self.built: list[str] = []  # tags this applier (re)built, for reports
+        self.steps: list[Step] = []  # what the last reconcile created, in order, with times
 
     def apply(self, run: Run) -> None:
         self.reconcile(Run(), run)
@@ -253,20 +251,24 @@ class DockerApplier:
         images = self._images([r for r in after.values() if r.type == IMAGE])
         containers: dict[str, str] = {}  # mock id -> real id
         hook = self.after_storage
+        self.steps = []
         for r in after.values():  # dependencies first, as Pulumi walks the graph
+            start = time.monotonic()
             if r.type in (NETWORK, VOLUME) and r.urn in todo:
                 self._storage(r)
-            elif r.type == CONTAINER:
-                if hook is not None and r.urn in todo:
+            elif r.type == CONTAINER and r.urn in todo:
+                if hook is not None:
                     hook(self.client)  # once, before the first container of this pass
                     hook = None
-                containers[f"{r.name}-id"] = (
-                    self._container(r, images)
-                    if r.urn in todo
-                    else self.client.containers.get(r.inputs["name"]).id
-                )
+                containers[f"{r.name}-id"] = self._container(r, images)
+            elif r.type == CONTAINER:
+                containers[f"{r.name}-id"] = self.client.containers.get(r.inputs["name"]).id
+                continue
             elif r.type == COMMAND and r.urn in todo:
                 self._command(r, containers)
+            else:
+                continue
+            self.steps.append(Step(r, start, time.monotonic()))
 
     def _check_known(self, r: Registered) -> None:
         if r.type == "pulumi:providers:docker":
@@ -332,9 +334,6 @@ class DockerApplier:
         container = self.client.containers.get(created["Id"])
         for name, endpoint in list(endpoints.items())[1:]:
             api.connect_container_to_network(container.id, name, aliases=endpoint.get("Aliases"))
-        for upload in r.inputs.get("uploads", []):
-            directory, data = upload_tar(r, upload)
-            container.put_archive(directory, data)
         if self.before_start is not None:
             self.before_start(r, container)
         container.start()
