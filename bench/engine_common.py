@@ -49,6 +49,7 @@ def program(
         # The host preflight runs for real; limits are caps, and 50 sandboxes of 0.25 CPU
         # over-commit a 2-core machine by design.
         "preflightOvercommitRatio": "8",
+        "preflightCpuOvercommitRatio": "8",
         **(overrides or {}),
         "spec": str(spec),
     }

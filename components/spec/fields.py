@@ -132,10 +132,26 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
+# Set by the fleet from the entry itself (components/sandbox.py sandbox_env); a user value
+# would be silently overwritten, so it is refused instead.
+_FLEET_ENV = ("GIT_REPO", "GIT_BRANCH", "GIT_BASE")
+_FLEET_ENV_PREFIX = "SANDBOX_"
+
+
+def _not_fleet_env(value: str) -> str:
+    if value.startswith(_FLEET_ENV_PREFIX) or value in _FLEET_ENV:
+        raise ValueError(
+            f"'{value}' is set by the fleet itself (reserved: {_FLEET_ENV_PREFIX}*, "
+            f"{', '.join(_FLEET_ENV)}; use the entry's `repo`, `branch` and `base`); "
+            "pick another name"
+        )
+    return value
+
+
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
         raise ValueError(f"'{value}' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
-    return value
+    return _not_fleet_env(value)
 
 
 def _secret_name(value: str) -> str:
@@ -144,7 +160,7 @@ def _secret_name(value: str) -> str:
             f"'{value}' is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
             "name of a Pulumi secret config key here, never its value"
         )
-    return value
+    return _not_fleet_env(value)
 
 
 def _plain_value(value: Any) -> str:
