@@ -27,7 +27,7 @@ from bench.engine_common import (
     engine,
     health,
     host_used_mib,
-    memory_mib,
+    memory,
     program,
     until,
 )
@@ -83,7 +83,7 @@ def main() -> None:
             until(lambda: all(health(client, n) == "healthy" for n in names), 600, every_s=0.5)
             healthy = time.monotonic() - start
             time.sleep(args.settle)
-            total = sum(memory_mib(client, n) for n in names)
+            total = sum(memory(client, n).shown for n in names)
             growth = host_used_mib() - used_before
     n = args.count
     print(f"{n} headless sandboxes, each cloning from a local git daemon")

@@ -7,6 +7,9 @@ one-commit repo from a local `git daemon`), applied to the engine, and left idle
 seconds after every container is healthy. Memory is what `docker stats` shows as MEM USAGE
 (the container cgroup's usage minus its inactive file cache), sampled 3 times 5 s apart; the
 median sample per container is reported. Targets (issue): headless <= 16 MiB, visual <= 250 MiB.
+Also printed: each container's own memory (anonymous pages and /dev/shm, "anon") apart from the
+page cache charged to it ("active file"): the kernel charges an image's binaries to whichever
+container read them first, so one container per image shows far more than the others.
 Image sizes are the engine's `Size` (what `docker images` prints, decimal MB).
 """
 
@@ -20,11 +23,12 @@ from typing import Any
 
 from bench.engine_common import (
     PREFIX,
+    Memory,
     bench_fleet,
     engine,
     health,
     median,
-    memory_mib,
+    memory,
     program,
     until,
 )
@@ -65,20 +69,28 @@ def main() -> None:
             names = [f"{PREFIX}{n}" for n in entries]
             until(lambda: all(health(client, n) == "healthy" for n in names), 300, every_s=1)
             time.sleep(args.settle)
-            samples: dict[str, list[float]] = {n: [] for n in names}
+            samples: dict[str, list[Memory]] = {n: [] for n in names}
             for i in range(3):
                 for n in names:
-                    samples[n].append(memory_mib(client, n))
+                    samples[n].append(memory(client, n))
                 if i < 2:
                     time.sleep(5)
-    per = {n: median(v) for n, v in samples.items()}
+    per = {n: sorted(v, key=lambda m: m.shown)[1] for n, v in samples.items()}  # median sample
     for kind, target in (("hl-", 16), ("vis-", 250)):
-        values = sorted(v for n, v in per.items() if n.startswith(PREFIX + kind))
+        mine = [m for n, m in per.items() if n.startswith(PREFIX + kind)]
+        values = sorted(mine, key=lambda m: m.shown)
         if values:
             label = "headless" if kind == "hl-" else "visual"
-            shown = ", ".join(f"{v:.1f}" for v in values)
-            print(f"idle {label:8} MiB: median {median(values):7.1f}  max {max(values):7.1f}  "
-                  f"(target <= {target})  each: {shown}")  # fmt: skip
+            for part in ("shown", "anon"):
+                figures = [getattr(m, part) for m in values]
+                print(f"idle {label:8} {part:5} MiB: median {median(figures):7.1f}  "
+                      f"max {max(figures):7.1f}  (target <= {target})")  # fmt: skip
+            each = ", ".join(f"{m.shown:.1f} = {m.anon:.1f} + {m.active_file:.1f}" for m in values)
+            print(f"  each, shown = anon + active file cache: {each}")
+            total = sum(m.shown for m in values)
+            print(f"  all {len(values)} together: {total:.1f} MiB shown = {len(values)} x "
+                  f"{total / len(values):.1f}; their processes hold "
+                  f"{sum(m.anon for m in values):.1f}")  # fmt: skip
     print(f"(after {args.settle:.0f} s idle; 3 samples 5 s apart, median per container)")
     print("\nimage sizes")
     for tag in IMAGES:
