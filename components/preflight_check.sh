@@ -106,7 +106,7 @@ if [ -n "$expected" ]; then
       ok "tailnet: up, $expected is this host's tailnet address"
     else
       fail "tailnet: the stack binds published ports to $expected but this host's tailnet" \
-        "IPv4 is '$(echo $ips)'; set tailnet.address to it (or tailnet.discoverAddress: true)"
+        "IPv4 is '$(echo $ips)'; set sandbox-fleet:tailnetAddress to it (or sandbox-fleet:tailnetDiscoverAddress: true)"
     fi
   else
     fail "tailnet: 'tailscale ip -4' failed: $(first_line "$ips"). The host is not on the" \

@@ -226,9 +226,13 @@ def parse_settings(
                         f"`pulumi config set {PROJECT}:{key} VALUE`"
                     )
                     continue
+                given = err.get("input")
+                if not err["loc"] and isinstance(given, dict):  # a rule across the group's keys
+                    key = f"{config_key(prefix, '*')} settings"
+                    given = {f"{PROJECT}:{config_key(prefix, k)}": v for k, v in given.items()}
                 problems.append(
                     f"{stack_file}: {PROJECT}:{key}{where}: {message} "
-                    f"(got {json.dumps(err.get('input'), default=str)})"
+                    f"(got {json.dumps(given, default=str)})"
                 )
     if problems:
         raise SettingsError("\n".join(problems))

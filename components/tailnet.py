@@ -106,19 +106,27 @@ class TailnetSettings(SettingsGroup):
     def _ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         bad = [p for p in value if not 1 <= p <= 65535]
         if bad or not value:
-            raise ValueError(f"sandboxPorts must be TCP ports 1-65535, got {list(value)}")
+            raise ValueError("give TCP ports 1-65535")
         return tuple(sorted(set(value)))
 
     @model_validator(mode="after")
     def _rules(self) -> TailnetSettings:
+        # Rules across keys: the messages name the stack keys as the user writes them.
         if (self.address is None) == (not self.discover_address):
             raise ValueError(
-                "set exactly one of address (the host's tailnet IPv4) or discoverAddress: true"
+                "set exactly one of sandbox-fleet:tailnetAddress (the host's tailnet IPv4) "
+                "or sandbox-fleet:tailnetDiscoverAddress: true"
             )
         if self.host_tag == self.sandbox_tag:
-            raise ValueError(f"hostTag and sandboxTag must differ, both are {self.host_tag}")
+            raise ValueError(
+                "sandbox-fleet:tailnetHostTag and sandbox-fleet:tailnetSandboxTag must differ, "
+                f"both are {self.host_tag}"
+            )
         if self.overwrite_existing_policy and not self.manage_acl:
-            raise ValueError("overwriteExistingPolicy only applies with manageAcl: true")
+            raise ValueError(
+                "sandbox-fleet:tailnetOverwriteExistingPolicy only applies with "
+                "sandbox-fleet:tailnetManageAcl: true"
+            )
         return self
 
 

@@ -44,6 +44,12 @@ def test_defaults_are_the_embedded_default() -> None:
         ),
         ({"sshAuthorizedKeys": '["hello"]'}, "sandbox-fleet:sshAuthorizedKeys[0]"),
         ({"namePrefix": "Bad_"}, "sandbox-fleet:namePrefix"),
+        (  # a rule across keys names the keys as written in the stack file
+            {"tailnetEnabled": "true", "tailnetOwner": "a@example.com"},
+            "sandbox-fleet:tailnet* settings: set exactly one of sandbox-fleet:tailnetAddress "
+            "(the host's tailnet IPv4) or sandbox-fleet:tailnetDiscoverAddress: true "
+            '(got {"sandbox-fleet:tailnetOwner": "a@example.com"})',
+        ),
     ],
 )
 def test_bad_settings_name_file_key_and_value(raw: dict[str, object], expected: str) -> None:
