@@ -12,8 +12,9 @@ command exits 0 (polled every 20 ms, from the start).
   Readiness command `/usr/local/bin/sandbox-health`, the container's own health check (sshd
   listening, workspace sync done).
   - create -> ready: from the sandbox's first resource (its volume). This is the target figure.
-  - whole step -> ready: from the start of the reconcile, so it includes the preflight re-check,
-    which a `pulumi up` runs once however many entries it adds.
+  - whole step -> ready: from the first step, the preflight re-check, which a `pulumi up` runs
+    once however many entries it adds. (Not from the start of the reconcile call: the applier
+    first scans the image build contexts for staleness, work Pulumi does not do on an up.)
 Two sandbox variants: no repo, and cloning a one-commit repo from a local `git daemon`.
 Also printed: the time of each step, bare `docker run --rm debian:bookworm-slim true`
 (create -> exited), and the time until Docker reports the sandbox `healthy` (its first probe runs
@@ -93,7 +94,7 @@ class SandboxTimes:
     """Seconds, one run."""
 
     ready: float  # create (the sandbox's first resource) -> ready by its health command
-    whole: float  # start of the reconcile (preflight re-check included) -> ready
+    whole: float  # first step (the preflight re-check) -> ready
     healthy: float  # start of the reconcile -> Docker reports `healthy`
     steps: dict[str, float]  # duration of each step the reconcile ran
 
@@ -127,7 +128,7 @@ def sandbox_ready(
     applier.reconcile(one, base)  # `data: discard`: the workspace volume goes too
     return SandboxTimes(
         ready=done[0] - created,
-        whole=done[0] - start,
+        whole=done[0] - steps[0].start,
         healthy=healthy,
         steps={step_label(s): s.end - s.start for s in steps},
     )
