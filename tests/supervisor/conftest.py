@@ -46,8 +46,15 @@ class Http:
         self.base = base
         self.token = token
 
-    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         hdrs = {"Content-Type": "application/json"} if data is not None else {}
         if self.token:
@@ -68,8 +75,9 @@ class Http:
         return self.request("POST", path, body)
 
     def submit(self, prompt: str, sandbox: str = "sb-1", sender: str = "tester") -> int:
-        status, _, task = self.post("/tasks", {"sender": sender, "sandbox": sandbox,
-                                               "prompt": prompt})
+        status, _, task = self.post(
+            "/tasks", {"sender": sender, "sandbox": sandbox, "prompt": prompt}
+        )
         assert status == 201, task
         return int(task["id"])
 
@@ -104,8 +112,9 @@ def start_supervisor(tmp_path: Path) -> Iterator[StartSupervisor]:
     """Start a real supervisor on 127.0.0.1:<ephemeral>; env overrides as keyword args."""
     started: list[Supervisor] = []
 
-    def start(runtime: AgentRuntime | None = None, rng: random.Random | None = None,
-              **env: str) -> tuple[Supervisor, Http]:
+    def start(
+        runtime: AgentRuntime | None = None, rng: random.Random | None = None, **env: str
+    ) -> tuple[Supervisor, Http]:
         config = load_config(base_env(tmp_path, **env))
         sup = Supervisor(config, runtime=runtime, rng=rng, poll_interval=0.05)
         started.append(sup)

@@ -48,9 +48,19 @@ class FakeOpenAIServer:
                     fake.release.wait(30)
                 if self.path != "/v1/chat/completions":
                     status = 404
-                payload = fake.reply(body) if status == 200 else json.dumps(
-                    {"error": {"code": status, "message": "fake-openai failure",
-                               "type": "server_error"}}).encode()
+                payload = (
+                    fake.reply(body)
+                    if status == 200
+                    else json.dumps(
+                        {
+                            "error": {
+                                "code": status,
+                                "message": "fake-openai failure",
+                                "type": "server_error",
+                            }
+                        }
+                    ).encode()
+                )
                 if status == 200 and fake.raw_reply is not None:
                     payload = fake.raw_reply
                 self.send_response(status)
@@ -78,16 +88,23 @@ class FakeOpenAIServer:
     def reply(request: dict[str, Any]) -> bytes:
         user = [m["content"] for m in request["messages"] if m["role"] == "user"][-1]
         content = f"fake-openai reply to: {user}"
-        return json.dumps({
-            "id": "chatcmpl-fake-1",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": request["model"],
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }],
-            "usage": {"prompt_tokens": len(user.split()), "completion_tokens": 5,
-                      "total_tokens": len(user.split()) + 5},
-        }).encode()
+        return json.dumps(
+            {
+                "id": "chatcmpl-fake-1",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": len(user.split()),
+                    "completion_tokens": 5,
+                    "total_tokens": len(user.split()) + 5,
+                },
+            }
+        ).encode()

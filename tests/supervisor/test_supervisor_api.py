@@ -19,9 +19,22 @@ def test_post_creates_a_queued_task_that_the_stub_runtime_completes(api: Http) -
     assert status == 201
     assert headers["Location"] == f"/tasks/{task['id']}"
     assert {k: task[k] for k in ("sender", "sandbox", "prompt", "status", "attempts")} == {
-        **GOOD, "status": "queued", "attempts": 0}
-    assert set(task) == {"id", "sender", "sandbox", "prompt", "status", "result", "error",
-                         "attempts", "created_at", "updated_at"}
+        **GOOD,
+        "status": "queued",
+        "attempts": 0,
+    }
+    assert set(task) == {
+        "id",
+        "sender",
+        "sandbox",
+        "prompt",
+        "status",
+        "result",
+        "error",
+        "attempts",
+        "created_at",
+        "updated_at",
+    }
     done = api.wait_status(task["id"], "done", "failed")
     assert done["status"] == "done"
     assert done["result"].startswith("stub: sandbox=feature-x sender=alice sha256=")
@@ -53,13 +66,13 @@ def test_invalid_bodies_are_400_naming_the_field(api: Http, body: object, messag
 def test_malformed_requests(api: Http) -> None:
     status, _, payload = api.request("POST", "/tasks", raw=b"{not json")
     assert (status, payload["error"].startswith("body is not valid JSON")) == (400, True)
-    status, _, payload = api.request("POST", "/tasks", GOOD,
-                                     headers={"Content-Type": "text/plain"})
+    status, _, payload = api.request("POST", "/tasks", GOOD, headers={"Content-Type": "text/plain"})
     assert (status, payload["error"]) == (415, "Content-Type must be application/json")
     # Declared length over the limit: refused before any of the body is read. (A real oversize
     # upload can see the connection closed mid-send, which is not what this checks.)
-    status, _, payload = api.request("POST", "/tasks", raw=b"{}",
-                                     headers={"Content-Length": str(1024 * 1024 + 1)})
+    status, _, payload = api.request(
+        "POST", "/tasks", raw=b"{}", headers={"Content-Length": str(1024 * 1024 + 1)}
+    )
     assert status == 413 and "larger than" in payload["error"]
 
 
@@ -81,8 +94,11 @@ def test_wrong_method_is_405_with_allow(api: Http) -> None:
 
 
 def test_list_filters_by_status_and_sandbox(api: Http) -> None:
-    ids = {api.submit("p1", sandbox="a"), api.submit("p2", sandbox="b"),
-           api.submit("p3", sandbox="a")}
+    ids = {
+        api.submit("p1", sandbox="a"),
+        api.submit("p2", sandbox="b"),
+        api.submit("p3", sandbox="a"),
+    }
     for task_id in ids:
         assert api.wait_status(task_id, "done", "failed")["status"] == "done"
     status, _, listing = api.get("/tasks?status=done&sandbox=a")

@@ -17,8 +17,18 @@ PY = shlex.quote(sys.executable)
 
 
 def make_task(prompt: str = "hello", sandbox: str = "sb-1", task_id: int = 7) -> Task:
-    return Task(id=task_id, sender="tester", sandbox=sandbox, prompt=prompt, status="running",
-                result=None, error=None, attempts=0, created_at="", updated_at="")
+    return Task(
+        id=task_id,
+        sender="tester",
+        sandbox=sandbox,
+        prompt=prompt,
+        status="running",
+        result=None,
+        error=None,
+        attempts=0,
+        created_at="",
+        updated_at="",
+    )
 
 
 def cli(code: str, *args: str, timeout: float = 30.0) -> CliRuntime:
@@ -31,7 +41,9 @@ def test_prompt_goes_to_stdin_and_stdout_is_the_result() -> None:
     runtime = cli(
         "import os, sys; print('got', sys.stdin.read().upper(), sys.argv[1:],"
         " os.environ['SUPERVISOR_TASK_ID'], os.environ['SUPERVISOR_SANDBOX'])",
-        "--workdir", "/workspace/{sandbox}", "'two words'",
+        "--workdir",
+        "/workspace/{sandbox}",
+        "'two words'",
     )
     result = runtime.execute(make_task("fix $(rm -rf /) `it`", sandbox="feature-x"))
     assert result == (
@@ -42,8 +54,9 @@ def test_prompt_goes_to_stdin_and_stdout_is_the_result() -> None:
 def test_api_token_is_not_passed_to_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SUPERVISOR_API_TOKEN", "s3cret")
     monkeypatch.setenv("SOME_AGENT_KEY", "visible")
-    runtime = cli("import os; print(os.environ.get('SUPERVISOR_API_TOKEN'),"
-                  " os.environ.get('SOME_AGENT_KEY'))")
+    runtime = cli(
+        "import os; print(os.environ.get('SUPERVISOR_API_TOKEN'), os.environ.get('SOME_AGENT_KEY'))"
+    )
     assert runtime.execute(make_task()) == "None visible\n"
 
 

@@ -66,10 +66,15 @@ def test_db_follows_log_dir_unless_set(tmp_path: Path) -> None:
 
 
 def test_process_exits_2_with_a_clear_message_on_unknown_runtime(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(SUPERVISOR_SRC), "SUPERVISOR_RUNTIME": "nope",
-           "SUPERVISOR_LOG_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "supervisor"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SUPERVISOR_SRC),
+        "SUPERVISOR_RUNTIME": "nope",
+        "SUPERVISOR_LOG_DIR": str(tmp_path),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "supervisor"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "SUPERVISOR_RUNTIME='nope' is not a known runtime" in proc.stderr
     assert "allowed values: cli, openai, stub" in proc.stderr

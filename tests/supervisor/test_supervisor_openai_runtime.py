@@ -12,8 +12,18 @@ from .fake_openai import FakeOpenAIServer
 
 
 def make_task(prompt: str = "list the files", sandbox: str = "sb-1") -> Task:
-    return Task(id=1, sender="tester", sandbox=sandbox, prompt=prompt, status="running",
-                result=None, error=None, attempts=0, created_at="", updated_at="")
+    return Task(
+        id=1,
+        sender="tester",
+        sandbox=sandbox,
+        prompt=prompt,
+        status="running",
+        result=None,
+        error=None,
+        attempts=0,
+        created_at="",
+        updated_at="",
+    )
 
 
 @pytest.fixture
@@ -24,17 +34,22 @@ def fake() -> Iterator[FakeOpenAIServer]:
 
 
 def test_returns_the_assistant_text_from_fake_openai(fake: FakeOpenAIServer) -> None:
-    runtime = OpenAIRuntime(fake.base_url, model="tiny-llama", system_prompt="be brief",
-                            max_tokens=64)
+    runtime = OpenAIRuntime(
+        fake.base_url, model="tiny-llama", system_prompt="be brief", max_tokens=64
+    )
     runtime.initialize()
     assert runtime.execute(make_task("list the files")) == "fake-openai reply to: list the files"
-    assert fake.requests == [{
-        "model": "tiny-llama",
-        "messages": [{"role": "system", "content": "be brief"},
-                     {"role": "user", "content": "list the files"}],
-        "stream": False,
-        "max_tokens": 64,
-    }]
+    assert fake.requests == [
+        {
+            "model": "tiny-llama",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "list the files"},
+            ],
+            "stream": False,
+            "max_tokens": 64,
+        }
+    ]
     assert "Authorization" not in fake.headers[0]
 
 

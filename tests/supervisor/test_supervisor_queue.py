@@ -72,8 +72,11 @@ CRASHING_PROCESS = textwrap.dedent(
 
 def test_running_task_of_a_killed_process_is_requeued_on_recover(tmp_path: Path) -> None:
     path = tmp_path / "q.sqlite3"
-    proc = subprocess.run([sys.executable, "-c", CRASHING_PROCESS, str(path), str(SUPERVISOR_SRC)],
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHING_PROCESS, str(path), str(SUPERVISOR_SRC)],
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == -9, proc.stderr
 
     queue = TaskQueue(path)

@@ -25,8 +25,12 @@ def fake() -> Iterator[FakeOpenAIServer]:
 def test_task_finishes_done_after_fake_openai_is_killed_and_comes_back(
     fake: FakeOpenAIServer, start_supervisor: StartSupervisor
 ) -> None:
-    _, api = start_supervisor(SUPERVISOR_RUNTIME="openai", MODEL_URL=fake.base_url,
-                              MODEL_NAME="tiny", SUPERVISOR_MAX_ATTEMPTS="1000")
+    _, api = start_supervisor(
+        SUPERVISOR_RUNTIME="openai",
+        MODEL_URL=fake.base_url,
+        MODEL_NAME="tiny",
+        SUPERVISOR_MAX_ATTEMPTS="1000",
+    )
     first = api.wait_status(api.submit("before the crash"), "done", "failed")
     assert (first["status"], first["result"]) == ("done", "fake-openai reply to: before the crash")
 
@@ -64,12 +68,15 @@ def test_retries_exhausted_marks_the_task_failed_with_the_last_error(
 ) -> None:
     gone = FakeOpenAIServer().start()
     gone.stop()
-    _, api = start_supervisor(SUPERVISOR_RUNTIME="openai", MODEL_URL=gone.base_url,
-                              SUPERVISOR_MAX_ATTEMPTS="3")
+    _, api = start_supervisor(
+        SUPERVISOR_RUNTIME="openai", MODEL_URL=gone.base_url, SUPERVISOR_MAX_ATTEMPTS="3"
+    )
     failed = api.wait_status(api.submit("nobody home"), "done", "failed")
     assert (failed["status"], failed["attempts"], failed["result"]) == ("failed", 3, None)
-    assert failed["error"].startswith("gave up after 3 attempts; last error: model server "
-                                      f"unreachable at {gone.base_url}/chat/completions")
+    assert failed["error"].startswith(
+        "gave up after 3 attempts; last error: model server "
+        f"unreachable at {gone.base_url}/chat/completions"
+    )
 
 
 def test_permanent_errors_are_not_retried(
@@ -87,8 +94,12 @@ def test_shutdown_during_backoff_puts_the_task_back_in_the_queue(
 ) -> None:
     gone = FakeOpenAIServer().start()
     gone.stop()
-    sup, api = start_supervisor(SUPERVISOR_RUNTIME="openai", MODEL_URL=gone.base_url,
-                                SUPERVISOR_BACKOFF_BASE="600", SUPERVISOR_BACKOFF_CAP="600")
+    sup, api = start_supervisor(
+        SUPERVISOR_RUNTIME="openai",
+        MODEL_URL=gone.base_url,
+        SUPERVISOR_BACKOFF_BASE="600",
+        SUPERVISOR_BACKOFF_CAP="600",
+    )
     task_id = api.submit("wait for me")
     wait_until(lambda: api.get(f"/tasks/{task_id}")[2]["error"], "first failed attempt")
     sup.stop(timeout=10)
@@ -117,9 +128,14 @@ def test_worker_waits_what_the_injected_rng_says(
 
     gone = FakeOpenAIServer().start()
     gone.stop()
-    _, api = start_supervisor(rng=TopOfRange(), SUPERVISOR_RUNTIME="openai",
-                              MODEL_URL=gone.base_url, SUPERVISOR_MAX_ATTEMPTS="4",
-                              SUPERVISOR_BACKOFF_BASE="0.01", SUPERVISOR_BACKOFF_CAP="0.03")
+    _, api = start_supervisor(
+        rng=TopOfRange(),
+        SUPERVISOR_RUNTIME="openai",
+        MODEL_URL=gone.base_url,
+        SUPERVISOR_MAX_ATTEMPTS="4",
+        SUPERVISOR_BACKOFF_BASE="0.01",
+        SUPERVISOR_BACKOFF_CAP="0.03",
+    )
     assert api.wait_status(api.submit("x"), "done", "failed")["status"] == "failed"
     fields = [getattr(r, "fields", {}) for r in captured_logs]
     retries = [f for f in fields if f.get("event") == "retry"]

@@ -49,8 +49,12 @@ def test_logs_are_one_json_object_per_line_on_stdout_and_in_the_file(
     done = [e for e in lines if e.get("event") == "done"]
     assert len(done) == 1
     assert {k: done[0][k] for k in ("level", "logger", "msg", "task_id", "sandbox")} == {
-        "level": "info", "logger": "supervisor.worker", "msg": "task done",
-        "task_id": task_id, "sandbox": "sb-log"}
+        "level": "info",
+        "logger": "supervisor.worker",
+        "msg": "task done",
+        "task_id": task_id,
+        "sandbox": "sb-log",
+    }
     assert all({"ts", "level", "logger", "msg"} <= set(e) for e in lines)
     assert all("log me" not in json.dumps(e) for e in lines)  # prompts are not logged
     stdout = capsys.readouterr().out
@@ -121,10 +125,18 @@ def _free_port() -> int:
 
 def test_python_dash_m_supervisor_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, **base_env(tmp_path, SUPERVISOR_PORT=str(port)),
-           "PYTHONPATH": str(SUPERVISOR_SRC)}
-    proc = subprocess.Popen([sys.executable, "-m", "supervisor"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        **base_env(tmp_path, SUPERVISOR_PORT=str(port)),
+        "PYTHONPATH": str(SUPERVISOR_SRC),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supervisor"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         api = Http(f"http://127.0.0.1:{port}")
 
@@ -136,8 +148,9 @@ def test_python_dash_m_supervisor_serves_and_stops_on_sigterm(tmp_path: Path) ->
                 return False
 
         wait_until(healthy, "the supervisor process to answer /health")
-        check = subprocess.run([sys.executable, "-m", "supervisor.healthcheck"], env=env,
-                               timeout=30)
+        check = subprocess.run(
+            [sys.executable, "-m", "supervisor.healthcheck"], env=env, timeout=30
+        )
         assert check.returncode == 0
         assert api.wait_status(api.submit("via -m"), "done", "failed")["status"] == "done"
         proc.send_signal(signal.SIGTERM)
@@ -150,6 +163,11 @@ def test_python_dash_m_supervisor_serves_and_stops_on_sigterm(tmp_path: Path) ->
     events = [json.loads(line).get("event") for line in out.splitlines()]
     assert events[0] == "started" and events[-1] == "stopped" and "done" in events
     assert (tmp_path / "logs" / "supervisor.log").read_text().count('"event": "stopped"') == 1
-    down = subprocess.run([sys.executable, "-m", "supervisor.healthcheck"], env=env,
-                          capture_output=True, text=True, timeout=30)
+    down = subprocess.run(
+        [sys.executable, "-m", "supervisor.healthcheck"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert down.returncode == 1 and "unhealthy" in down.stderr

@@ -64,15 +64,15 @@ def parse_list_query(query: str) -> tuple[Status | None, str | None, int]:
     params = urllib.parse.parse_qs(query, keep_blank_values=True)
     unknown = sorted(set(params) - set(LIST_PARAMS))
     if unknown:
-        raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)}; "
-                         f"allowed: {', '.join(LIST_PARAMS)}")
+        raise BadRequest(
+            f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(LIST_PARAMS)}"
+        )
     for name, values in params.items():
         if len(values) != 1:
             raise BadRequest(f"query parameter '{name}' given more than once")
     status = params.get("status", [None])[0]
     if status is not None and status not in STATUSES:
-        raise BadRequest(f"query parameter 'status'={status!r} is not one of "
-                         f"{', '.join(STATUSES)}")
+        raise BadRequest(f"query parameter 'status'={status!r} is not one of {', '.join(STATUSES)}")
     limit_text = params.get("limit", ["100"])[0]
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIST_LIMIT:
         raise BadRequest(f"query parameter 'limit' must be an integer 1..{MAX_LIST_LIMIT}")
@@ -83,8 +83,14 @@ def parse_list_query(query: str) -> tuple[Status | None, str | None, int]:
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], queue: TaskQueue, pool: WorkerPool,
-                 runtime_name: str, api_token: str = "") -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        queue: TaskQueue,
+        pool: WorkerPool,
+        runtime_name: str,
+        api_token: str = "",
+    ) -> None:
         self.queue = queue
         self.pool = pool
         self.runtime_name = runtime_name
@@ -94,8 +100,10 @@ class ApiServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Instead of socketserver's multi-line traceback on stderr: one JSON line.
         exc = sys.exc_info()[1]
-        log.warning(f"connection error: {exc!r}",
-                    extra={"fields": {"event": "http_error", "client": str(client_address)}})
+        log.warning(
+            f"connection error: {exc!r}",
+            extra={"fields": {"event": "http_error", "client": str(client_address)}},
+        )
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -185,15 +193,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def _health(self) -> None:
         pool = self.server.pool
-        payload: dict[str, Any] = {"status": "ok", "runtime": self.server.runtime_name,
-                                   "workers": pool.alive()}
+        payload: dict[str, Any] = {
+            "status": "ok",
+            "runtime": self.server.runtime_name,
+            "workers": pool.alive(),
+        }
         try:
             self.server.queue.ping()
         except Exception as exc:
             payload.update(status="unhealthy", reason=f"queue database: {exc}")
         if pool.alive() < pool.size:
-            payload.update(status="unhealthy",
-                           reason=f"{pool.size - pool.alive()} worker thread(s) stopped")
+            payload.update(
+                status="unhealthy", reason=f"{pool.size - pool.alive()} worker thread(s) stopped"
+            )
         ok = payload["status"] == "ok"
         self._send(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, payload)
 
@@ -201,15 +213,17 @@ class Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             # Also stops browsers from posting cross-site "simple" (form/text) requests.
-            raise BadRequest("Content-Type must be application/json",
-                             HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+            raise BadRequest(
+                "Content-Type must be application/json", HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+            )
         length_text = self.headers.get("Content-Length")
         if length_text is None or not length_text.isdigit():
             raise BadRequest("Content-Length is required", HTTPStatus.LENGTH_REQUIRED)
         length = int(length_text)
         if length > MAX_BODY_BYTES:
-            raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes",
-                             HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            raise BadRequest(
+                f"body larger than {MAX_BODY_BYTES} bytes", HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            )
         raw = self.rfile.read(length)
         try:
             return json.loads(raw)
@@ -220,9 +234,18 @@ class Handler(BaseHTTPRequestHandler):
         sender, sandbox, prompt = validate_task_body(self._read_json())
         task = self.server.queue.enqueue(sender, sandbox, prompt)
         self.server.pool.notify()
-        log.info("task queued", extra={"fields": {
-            "event": "queued", "task_id": task.id, "sandbox": sandbox, "sender": sender,
-            "prompt_chars": len(prompt)}})
+        log.info(
+            "task queued",
+            extra={
+                "fields": {
+                    "event": "queued",
+                    "task_id": task.id,
+                    "sandbox": sandbox,
+                    "sender": sender,
+                    "prompt_chars": len(prompt),
+                }
+            },
+        )
         self._send(HTTPStatus.CREATED, task.to_json(), {"Location": f"/tasks/{task.id}"})
 
     def _list(self, query: str) -> None:
@@ -242,8 +265,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class MethodNotAllowed(BadRequest):
     def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(f"method {method} not allowed; use {', '.join(allowed)}",
-                         HTTPStatus.METHOD_NOT_ALLOWED)
+        super().__init__(
+            f"method {method} not allowed; use {', '.join(allowed)}", HTTPStatus.METHOD_NOT_ALLOWED
+        )
         self.allow = ", ".join(allowed)
 
 

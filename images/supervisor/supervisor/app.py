@@ -29,19 +29,34 @@ SHUTDOWN_WAIT_SECONDS = 7.0
 class Supervisor:
     """The running service; ``start`` returns once the API is listening."""
 
-    def __init__(self, config: Config, runtime: AgentRuntime | None = None,
-                 rng: random.Random | None = None, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: Config,
+        runtime: AgentRuntime | None = None,
+        rng: random.Random | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
         self.config = config
         self.runtime = runtime if runtime is not None else build_runtime(config)
         self.runtime.initialize()
         self.queue = TaskQueue(config.db_path)
         self.recovered = self.queue.recover()
-        backoff = Backoff(config.backoff_base, config.backoff_cap,
-                          rng if rng is not None else random.Random(config.backoff_seed))
-        self.pool = WorkerPool(self.queue, self.runtime, backoff, config.max_attempts,
-                               workers=config.workers, poll_interval=poll_interval)
-        self.server = ApiServer((config.host, config.port), self.queue, self.pool,
-                                self.runtime.name, config.api_token)
+        backoff = Backoff(
+            config.backoff_base,
+            config.backoff_cap,
+            rng if rng is not None else random.Random(config.backoff_seed),
+        )
+        self.pool = WorkerPool(
+            self.queue,
+            self.runtime,
+            backoff,
+            config.max_attempts,
+            workers=config.workers,
+            poll_interval=poll_interval,
+        )
+        self.server = ApiServer(
+            (config.host, config.port), self.queue, self.pool, self.runtime.name, config.api_token
+        )
         self._serving: threading.Thread | None = None
         self._stopped = False
         self._poll_interval = poll_interval
@@ -52,13 +67,28 @@ class Supervisor:
 
     def start(self) -> None:
         self.pool.start()
-        self._serving = threading.Thread(target=self.server.serve_forever, name="http",
-                                         args=(min(self._poll_interval, 0.5),), daemon=True)
+        self._serving = threading.Thread(
+            target=self.server.serve_forever,
+            name="http",
+            args=(min(self._poll_interval, 0.5),),
+            daemon=True,
+        )
         self._serving.start()
-        log.info("supervisor started", extra={"fields": {
-            "event": "started", "version": __version__, "runtime": self.runtime.name,
-            "host": self.config.host, "port": self.port, "db": str(self.config.db_path),
-            "workers": self.config.workers, "recovered_tasks": self.recovered}})
+        log.info(
+            "supervisor started",
+            extra={
+                "fields": {
+                    "event": "started",
+                    "version": __version__,
+                    "runtime": self.runtime.name,
+                    "host": self.config.host,
+                    "port": self.port,
+                    "db": str(self.config.db_path),
+                    "workers": self.config.workers,
+                    "recovered_tasks": self.recovered,
+                }
+            },
+        )
 
     def wait(self) -> None:
         if self._serving is not None:
@@ -81,23 +111,28 @@ def main(env: Mapping[str, str] | None = None) -> int:
     try:
         config = load_config(env)
     except ConfigError as exc:
-        print(json.dumps({"level": "error", "msg": f"invalid configuration: {exc}"}),
-              file=sys.stderr)
+        print(
+            json.dumps({"level": "error", "msg": f"invalid configuration: {exc}"}), file=sys.stderr
+        )
         return 2
     setup_logging(config.log_dir, config.log_level)
     try:
         supervisor = Supervisor(config)
     except AgentError as exc:
-        log.error(f"runtime {config.runtime!r} failed to initialize: {exc}",
-                  extra={"fields": {"event": "startup_failed"}})
+        log.error(
+            f"runtime {config.runtime!r} failed to initialize: {exc}",
+            extra={"fields": {"event": "startup_failed"}},
+        )
         return 2
     except OSError as exc:
         log.error(f"cannot start: {exc}", extra={"fields": {"event": "startup_failed"}})
         return 1
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        log.info("signal received, stopping",
-                 extra={"fields": {"event": "signal", "signal": signal.Signals(signum).name}})
+        log.info(
+            "signal received, stopping",
+            extra={"fields": {"event": "signal", "signal": signal.Signals(signum).name}},
+        )
         # shutdown() blocks until serve_forever returns, so it cannot run on the serving thread.
         threading.Thread(target=supervisor.server.shutdown, daemon=True).start()
 

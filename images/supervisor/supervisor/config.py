@@ -98,10 +98,18 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the configuration; raise ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
     d = Config()
-    runtime = _choice("SUPERVISOR_RUNTIME", _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
-                      RUNTIME_NAMES, "runtime")
-    level = _choice("SUPERVISOR_LOG_LEVEL", _get(env, "SUPERVISOR_LOG_LEVEL", d.log_level).upper(),
-                    LOG_LEVELS, "log level")
+    runtime = _choice(
+        "SUPERVISOR_RUNTIME",
+        _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
+        RUNTIME_NAMES,
+        "runtime",
+    )
+    level = _choice(
+        "SUPERVISOR_LOG_LEVEL",
+        _get(env, "SUPERVISOR_LOG_LEVEL", d.log_level).upper(),
+        LOG_LEVELS,
+        "log level",
+    )
     log_dir = Path(_get(env, "SUPERVISOR_LOG_DIR", str(d.log_dir)))
     model_url = _get(env, "MODEL_URL", d.model_url).rstrip("/")
     if not model_url.startswith(("http://", "https://")):
@@ -111,10 +119,20 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     cli_command = _get(env, "SUPERVISOR_CLI_COMMAND", d.cli_command)
     if runtime == "cli" and not cli_command:
         raise ConfigError("SUPERVISOR_CLI_COMMAND is required when SUPERVISOR_RUNTIME=cli")
-    base = _parse(env, "SUPERVISOR_BACKOFF_BASE", d.backoff_base, _non_negative_float,
-                  "seconds as a number >= 0")
-    cap = _parse(env, "SUPERVISOR_BACKOFF_CAP", d.backoff_cap, _non_negative_float,
-                 "seconds as a number >= 0")
+    base = _parse(
+        env,
+        "SUPERVISOR_BACKOFF_BASE",
+        d.backoff_base,
+        _non_negative_float,
+        "seconds as a number >= 0",
+    )
+    cap = _parse(
+        env,
+        "SUPERVISOR_BACKOFF_CAP",
+        d.backoff_cap,
+        _non_negative_float,
+        "seconds as a number >= 0",
+    )
     if cap < base:
         raise ConfigError(
             f"SUPERVISOR_BACKOFF_CAP={cap} is below SUPERVISOR_BACKOFF_BASE={base}: "
@@ -127,10 +145,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         db_path=Path(_get(env, "SUPERVISOR_DB", str(log_dir / "queue.sqlite3"))),
         log_dir=log_dir,
         log_level=level,
-        workers=_parse(env, "SUPERVISOR_WORKERS", d.workers, _int_in(1, 64),
-                       "an integer 1..64"),
-        max_attempts=_parse(env, "SUPERVISOR_MAX_ATTEMPTS", d.max_attempts, _int_in(1, 1000),
-                            "an integer 1..1000"),
+        workers=_parse(env, "SUPERVISOR_WORKERS", d.workers, _int_in(1, 64), "an integer 1..64"),
+        max_attempts=_parse(
+            env, "SUPERVISOR_MAX_ATTEMPTS", d.max_attempts, _int_in(1, 1000), "an integer 1..1000"
+        ),
         backoff_base=base,
         backoff_cap=cap,
         backoff_seed=_parse(env, "SUPERVISOR_BACKOFF_SEED", d.backoff_seed, int, "an integer"),
@@ -138,12 +156,19 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         model_url=model_url,
         model_name=_get(env, "MODEL_NAME", d.model_name),
         model_api_key=_get(env, "MODEL_API_KEY", d.model_api_key),
-        model_timeout=_parse(env, "SUPERVISOR_MODEL_TIMEOUT", d.model_timeout, _positive_float,
-                             "seconds as a number > 0"),
-        max_tokens=_parse(env, "MODEL_MAX_TOKENS", d.max_tokens, _int_in(1, 1_048_576),
-                          "an integer 1..1048576"),
+        model_timeout=_parse(
+            env,
+            "SUPERVISOR_MODEL_TIMEOUT",
+            d.model_timeout,
+            _positive_float,
+            "seconds as a number > 0",
+        ),
+        max_tokens=_parse(
+            env, "MODEL_MAX_TOKENS", d.max_tokens, _int_in(1, 1_048_576), "an integer 1..1048576"
+        ),
         system_prompt=env.get("SUPERVISOR_SYSTEM_PROMPT", d.system_prompt),
         cli_command=cli_command,
-        cli_timeout=_parse(env, "SUPERVISOR_CLI_TIMEOUT", d.cli_timeout, _positive_float,
-                           "seconds as a number > 0"),
+        cli_timeout=_parse(
+            env, "SUPERVISOR_CLI_TIMEOUT", d.cli_timeout, _positive_float, "seconds as a number > 0"
+        ),
     )

@@ -120,12 +120,14 @@ class TaskQueue:
 
     def note_error(self, task_id: int, error: str) -> None:
         """Record the latest transient error on a task that will be retried."""
-        self._write("UPDATE tasks SET error = ?, updated_at = ? WHERE id = ?",
-                    (error, _now(), task_id))
+        self._write(
+            "UPDATE tasks SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), task_id)
+        )
 
     def requeue(self, task_id: int) -> None:
-        self._write("UPDATE tasks SET status = 'queued', updated_at = ? WHERE id = ?",
-                    (_now(), task_id))
+        self._write(
+            "UPDATE tasks SET status = 'queued', updated_at = ? WHERE id = ?", (_now(), task_id)
+        )
 
     def complete(self, task_id: int, result: str) -> None:
         self._write(
@@ -135,8 +137,10 @@ class TaskQueue:
         )
 
     def fail(self, task_id: int, error: str) -> None:
-        self._write("UPDATE tasks SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                    (error, _now(), task_id))
+        self._write(
+            "UPDATE tasks SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+            (error, _now(), task_id),
+        )
 
     def get(self, task_id: int) -> Task | None:
         with self._lock:

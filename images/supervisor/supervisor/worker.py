@@ -85,9 +85,17 @@ class WorkerPool:
         attempts = task.attempts
         while attempts < self.max_attempts:
             attempts = self.queue.start_attempt(task.id)
-            log.info("task attempt", extra={"fields": {
-                **fields, "event": "attempt", "attempt": attempts,
-                "prompt_chars": len(task.prompt)}})
+            log.info(
+                "task attempt",
+                extra={
+                    "fields": {
+                        **fields,
+                        "event": "attempt",
+                        "attempt": attempts,
+                        "prompt_chars": len(task.prompt),
+                    }
+                },
+            )
             try:
                 result = self.runtime.execute(task)
             except TransientAgentError as exc:
@@ -96,21 +104,34 @@ class WorkerPool:
                     break
                 delay = self.backoff.delay(attempts)
                 self.queue.note_error(task.id, last_error)
-                log.warning("backend away, will retry", extra={"fields": {
-                    **fields, "event": "retry", "attempt": attempts,
-                    "delay_s": round(delay, 3), "error": last_error}})
+                log.warning(
+                    "backend away, will retry",
+                    extra={
+                        "fields": {
+                            **fields,
+                            "event": "retry",
+                            "attempt": attempts,
+                            "delay_s": round(delay, 3),
+                            "error": last_error,
+                        }
+                    },
+                )
                 if self._stop.wait(delay):
                     self.queue.requeue(task.id)
-                    log.info("shutdown during backoff, task requeued",
-                             extra={"fields": {**fields, "event": "requeued"}})
+                    log.info(
+                        "shutdown during backoff, task requeued",
+                        extra={"fields": {**fields, "event": "requeued"}},
+                    )
                     return
                 continue
             except AgentError as exc:
                 if self._stop.is_set():
                     # Most likely our own shutdown killed the work: let the next start redo it.
                     self.queue.requeue(task.id)
-                    log.info("error during shutdown, task requeued",
-                             extra={"fields": {**fields, "event": "requeued", "error": str(exc)}})
+                    log.info(
+                        "error during shutdown, task requeued",
+                        extra={"fields": {**fields, "event": "requeued", "error": str(exc)}},
+                    )
                     return
                 self._fail(task, str(exc), attempts, fields)
                 return
@@ -119,13 +140,25 @@ class WorkerPool:
                 self._fail(task, f"{type(exc).__name__}: {exc}", attempts, fields)
                 return
             self.queue.complete(task.id, result)
-            log.info("task done", extra={"fields": {
-                **fields, "event": "done", "attempts": attempts, "result_chars": len(result)}})
+            log.info(
+                "task done",
+                extra={
+                    "fields": {
+                        **fields,
+                        "event": "done",
+                        "attempts": attempts,
+                        "result_chars": len(result),
+                    }
+                },
+            )
             return
-        self._fail(task, f"gave up after {attempts} attempts; last error: {last_error}",
-                   attempts, fields)
+        self._fail(
+            task, f"gave up after {attempts} attempts; last error: {last_error}", attempts, fields
+        )
 
     def _fail(self, task: Task, error: str, attempts: int, fields: dict[str, object]) -> None:
         self.queue.fail(task.id, error)
-        log.error("task failed", extra={"fields": {
-            **fields, "event": "failed", "attempts": attempts, "error": error}})
+        log.error(
+            "task failed",
+            extra={"fields": {**fields, "event": "failed", "attempts": attempts, "error": error}},
+        )

@@ -72,8 +72,12 @@ class OpenAIRuntime:
         if self.system_prompt:
             messages.append({"role": "system", "content": self.system_prompt})
         messages.append({"role": "user", "content": task.prompt})
-        body = {"model": self.model, "messages": messages, "stream": False,
-                "max_tokens": self.max_tokens}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": False,
+            "max_tokens": self.max_tokens,
+        }
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -98,15 +102,12 @@ class OpenAIRuntime:
             ) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
             raise TransientAgentError(
-                f"model server connection failed at {self.endpoint}: "
-                f"{type(exc).__name__}: {exc}"
+                f"model server connection failed at {self.endpoint}: {type(exc).__name__}: {exc}"
             ) from None
         try:
             payload = json.loads(raw)
         except ValueError:
-            raise AgentError(
-                f"model server sent a non-JSON response: {_detail(raw)}"
-            ) from None
+            raise AgentError(f"model server sent a non-JSON response: {_detail(raw)}") from None
         return extract_content(payload)
 
     def terminate(self) -> None:
