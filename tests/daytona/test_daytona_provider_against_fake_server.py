@@ -1,0 +1,133 @@
+"""The Daytona dynamic provider, run for real against a local fake of Daytona's REST API.
+
+The fake (tests/support/fake_daytona.py) parses every request with the published
+`daytona-api-client` models and answers with its `Sandbox` model. No real Daytona here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.daytona import DaytonaError, DaytonaSandboxArgs, DaytonaSandboxProvider
+from tests.support.fake_daytona import TOKEN, FakeDaytona, fake_daytona
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDaytona]:
+    with fake_daytona() as server:
+        yield server
+
+
+def props(fake: FakeDaytona, **change: Any) -> dict[str, Any]:
+    args = DaytonaSandboxArgs(
+        api_url=fake.url,
+        api_key=TOKEN,
+        prefix="sf-",
+        entry="etl",
+        env={"SANDBOX_NAME": "etl", "GIT_REPO": "https://git.example/app.git"},
+        secret_env={},
+        labels={"sandbox-fleet.sandbox": "etl"},
+        cpus=1.5,
+        memory_bytes=3 * 1024**3 + 1,
+        keep_data=True,
+        timeout_seconds=10,
+    )
+    return {**args.props(), "api_key": TOKEN, **change}
+
+
+def test_create_sends_the_entry_and_waits_until_started(fake: FakeDaytona) -> None:
+    result = DaytonaSandboxProvider().create(props(fake))
+    outs = result.outs
+    record = fake.sandboxes[result.id]
+    assert record["state"] == "started" and outs["state"] == "started"
+    assert outs["sandbox_id"] == result.id and outs["name"] == record["name"]
+    assert record["name"].startswith("sf-etl-") and len(record["name"]) == len("sf-etl-") + 6
+    assert record["env"] == {"SANDBOX_NAME": "etl", "GIT_REPO": "https://git.example/app.git"}
+    assert record["labels"] == {"sandbox-fleet.sandbox": "etl"}
+    assert (record["cpu"], record["memory"]) == (2, 4), "rounded up to whole CPUs and GB"
+    assert record["public"] is False and record["autoStopInterval"] == 30
+    polls = [c for c in fake.calls if c[0] == "GET"]
+    assert len(polls) == fake.start_polls + 1, "polled until the server said started"
+
+
+def test_a_sandbox_that_fails_to_start_is_removed_and_the_reason_reported(
+    fake: FakeDaytona,
+) -> None:
+    fake.fail_start = "snapshot daytonaio/missing not found"
+    with pytest.raises(DaytonaError, match="failed to start: error: snapshot daytonaio/missing"):
+        DaytonaSandboxProvider().create(props(fake))
+    assert fake.sandboxes == {}, "no untracked sandbox left behind"
+
+
+def test_a_wrong_api_key_names_the_call_and_the_answer(fake: FakeDaytona) -> None:
+    with pytest.raises(DaytonaError, match=r"create sandbox sf-etl-\w+: HTTP 401"):
+        DaytonaSandboxProvider().create(props(fake, api_key="wrong"))
+
+
+def test_read_reports_what_the_server_has_and_drops_a_vanished_sandbox(fake: FakeDaytona) -> None:
+    provider = DaytonaSandboxProvider()
+    created = provider.create(props(fake))
+    fake.sandboxes[created.id]["labels"] = {"edited": "by hand"}  # drift made out of band
+    read = provider.read(created.id, created.outs)
+    assert read.id == created.id and read.outs["labels"] == {"edited": "by hand"}
+    del fake.sandboxes[created.id]
+    gone = provider.read(created.id, created.outs)
+    assert gone.id == "" and gone.outs == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "replaces"),
+    [
+        ({"env": {"SANDBOX_NAME": "etl", "GIT_REPO": "https://git.example/other.git"}}, ["env"]),
+        ({"snapshot": "daytonaio/python"}, ["snapshot"]),
+        ({"labels": {"sandbox-fleet.sandbox": "etl", "x": "y"}}, []),
+        ({"cpu": 4}, []),
+        ({"api_key": "rotated"}, []),
+        ({"keep_data": False}, []),
+    ],
+)
+def test_diff_replaces_only_for_what_daytona_cannot_change_in_place(
+    fake: FakeDaytona, change: dict[str, Any], replaces: list[str]
+) -> None:
+    old = props(fake)
+    diff = DaytonaSandboxProvider().diff("id", old, {**old, **change})
+    assert diff.changes is True and diff.replaces == replaces
+    assert DaytonaSandboxProvider().diff("id", old, dict(old)).changes is False
+
+
+def test_update_changes_labels_size_and_auto_stop_in_place(fake: FakeDaytona) -> None:
+    provider = DaytonaSandboxProvider()
+    created = provider.create(props(fake))
+    new = {**created.outs, "labels": {"a": "b"}, "cpu": 3, "memory_gb": 8, "auto_stop_minutes": 5}
+    updated = provider.update(created.id, created.outs, new)
+    record = fake.sandboxes[created.id]
+    assert (record["labels"], record["cpu"], record["memory"]) == ({"a": "b"}, 3, 8)
+    assert record["autoStopInterval"] == 5
+    assert updated.outs["sandbox_id"] == created.id and updated.outs["labels"] == {"a": "b"}
+
+
+def test_removing_an_entry_that_keeps_its_data_archives_the_sandbox(fake: FakeDaytona) -> None:
+    provider = DaytonaSandboxProvider()
+    created = provider.create(props(fake))
+    provider.delete(created.id, created.outs)
+    assert fake.sandboxes[created.id]["state"] == "archived", "its filesystem is kept"
+    assert ("POST", f"/sandbox/{created.id}/stop") in fake.calls
+    provider.delete(created.id, created.outs)  # again: nothing to do, no error
+
+
+def test_removing_an_entry_with_data_discard_deletes_the_sandbox(fake: FakeDaytona) -> None:
+    provider = DaytonaSandboxProvider()
+    created = provider.create(props(fake, keep_data=False))
+    provider.delete(created.id, created.outs)
+    assert created.id not in fake.sandboxes
+    provider.delete(created.id, created.outs)  # already gone is fine
+
+
+def test_the_provider_holds_no_client_so_it_pickles_into_the_state() -> None:
+    import pickle
+
+    provider = pickle.loads(pickle.dumps(DaytonaSandboxProvider()))
+    assert vars(provider) == {}

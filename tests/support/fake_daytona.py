@@ -1,0 +1,212 @@
+"""A local fake of the Daytona REST API (the sandbox endpoints the Daytona plane calls).
+
+No Daytona server is reachable from our machines. This fake speaks the real HTTP shapes: request
+bodies are parsed with the published OpenAPI models of `daytona-api-client` (unknown fields are
+refused, as a strict server would) and every answer is built from its `Sandbox` model, so a field
+the client needs and the fake forgot fails the test. What it does not model: runners, snapshots,
+regions, quotas, the toolbox API.
+
+State machine as the real server reports it: create -> "creating" (for `start_polls` reads) ->
+"started"; stop -> "stopped"; archive (stopped only) -> "archived"; delete -> gone (404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from daytona_api_client import CreateSandbox, ResizeSandbox, Sandbox, SandboxLabels
+
+TOKEN = "fake-daytona-key"
+ORG = "org-fake"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class FakeDaytona:
+    url: str = ""
+    start_polls: int = 2  # reads that still say "creating" after a create
+    fail_start: str | None = None  # error_reason: the next sandbox ends in state "error"
+    sandboxes: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> record
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- the endpoints -----------------------------------------------------------------
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        request = CreateSandbox.from_dict(body)
+        assert request is not None
+        if request.additional_properties:
+            raise Refused(400, f"unknown properties {sorted(request.additional_properties)}")
+        name = request.name or ""
+        if any(r["name"] == name for r in self.sandboxes.values()):
+            raise Refused(409, f"sandbox with name {name} already exists")
+        sid = str(uuid.uuid4())
+        self.sandboxes[sid] = {
+            "id": sid,
+            "organizationId": ORG,
+            "name": name or sid,
+            "snapshot": request.snapshot or "daytonaio/sandbox:default",
+            "user": request.user or "daytona",
+            "env": request.env or {},
+            "labels": request.labels or {},
+            "public": bool(request.public),
+            "networkBlockAll": bool(request.network_block_all),
+            "kvm": False,
+            "target": request.target or "us",
+            "cpu": request.cpu or 1,
+            "gpu": 0,
+            "memory": request.memory or 1,
+            "disk": request.disk or 3,
+            "state": "creating",
+            "autoStopInterval": request.auto_stop_interval or 15,
+            "toolboxProxyUrl": f"{self.url}/toolbox",
+            "_polls": self.start_polls,
+            "_fail": self.fail_start,
+        }
+        self.fail_start = None
+        return self.view(sid)
+
+    def get(self, key: str) -> dict[str, Any]:
+        r = self.find(key)
+        if r["state"] == "creating":
+            if r["_polls"] > 0:
+                r["_polls"] -= 1
+            else:
+                r["state"] = "error" if r["_fail"] else "started"
+                r["errorReason"] = r["_fail"]
+        return self.view(r["id"])
+
+    def delete(self, key: str) -> dict[str, Any]:
+        r = self.find(key)
+        del self.sandboxes[r["id"]]
+        return self.view_of({**r, "state": "destroyed"})
+
+    def stop(self, key: str) -> dict[str, Any]:
+        r = self.find(key)
+        r["state"] = "stopped"
+        return self.view(r["id"])
+
+    def archive(self, key: str) -> dict[str, Any]:
+        r = self.find(key)
+        if r["state"] != "stopped":
+            raise Refused(400, "sandbox must be stopped before archiving")
+        r["state"] = "archived"
+        return self.view(r["id"])
+
+    def labels(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        labels = SandboxLabels.from_dict(body)
+        assert labels is not None
+        self.find(key)["labels"] = dict(labels.labels)
+        return labels.to_dict()
+
+    def resize(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        resize = ResizeSandbox.from_dict(body)
+        assert resize is not None
+        r = self.find(key)
+        r["cpu"], r["memory"] = resize.cpu or r["cpu"], resize.memory or r["memory"]
+        return self.view(r["id"])
+
+    def autostop(self, key: str, minutes: int) -> dict[str, Any]:
+        r = self.find(key)
+        r["autoStopInterval"] = minutes
+        return self.view(r["id"])
+
+    # --- helpers -----------------------------------------------------------------------
+    def find(self, key: str) -> dict[str, Any]:
+        for r in self.sandboxes.values():
+            if key in (r["id"], r["name"]):
+                return r
+        raise Refused(404, f"sandbox {key} not found")
+
+    def view(self, sid: str) -> dict[str, Any]:
+        return self.view_of(self.sandboxes[sid])
+
+    @staticmethod
+    def view_of(record: dict[str, Any]) -> dict[str, Any]:
+        public = {k: v for k, v in record.items() if not k.startswith("_")}
+        model = Sandbox.from_dict(public)  # the published model must accept what we answer
+        assert model is not None
+        return model.to_dict()
+
+    def by_name_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        return [r for r in self.sandboxes.values() if r["name"].startswith(prefix)]
+
+
+ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("POST", re.compile(r"^/sandbox$"), "create"),
+    ("GET", re.compile(r"^/sandbox/([^/]+)$"), "get"),
+    ("DELETE", re.compile(r"^/sandbox/([^/]+)$"), "delete"),
+    ("POST", re.compile(r"^/sandbox/([^/]+)/stop$"), "stop"),
+    ("POST", re.compile(r"^/sandbox/([^/]+)/archive$"), "archive"),
+    ("PUT", re.compile(r"^/sandbox/([^/]+)/labels$"), "labels"),
+    ("POST", re.compile(r"^/sandbox/([^/]+)/resize$"), "resize"),
+    ("POST", re.compile(r"^/sandbox/([^/]+)/autostop/(\d+)$"), "autostop"),
+]
+
+
+def _handler(fake: FakeDaytona) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _serve(self) -> None:
+            path = self.path.split("?", 1)[0]
+            fake.calls.append((self.command, path))
+            try:
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    raise Refused(401, "Unauthorized")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                for method, pattern, action in ROUTES:
+                    match = pattern.match(path)
+                    if method == self.command and match:
+                        args: list[Any] = list(match.groups())
+                        if action == "autostop":
+                            args[1] = int(args[1])
+                        if body is not None:
+                            args.append(body)
+                        with fake.lock:
+                            answer = getattr(fake, action)(*args)
+                        self._send(200, answer)
+                        return
+                raise Refused(404, f"no route {self.command} {path}")
+            except Refused as r:
+                self._send(r.status, {"statusCode": r.status, "message": str(r)})
+
+        def _send(self, status: int, payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    return Handler
+
+
+@contextmanager
+def fake_daytona(**options: Any) -> Iterator[FakeDaytona]:
+    fake = FakeDaytona(**options)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
