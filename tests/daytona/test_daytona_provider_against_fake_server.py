@@ -38,12 +38,17 @@ def props(fake: FakeDaytona, **change: Any) -> dict[str, Any]:
     return {**args.props(), "api_key": TOKEN, **change}
 
 
+def create(fake: FakeDaytona, **change: Any) -> tuple[str, dict[str, Any]]:
+    result = DaytonaSandboxProvider().create(props(fake, **change))
+    assert result.outs is not None
+    return result.id, result.outs
+
+
 def test_create_sends_the_entry_and_waits_until_started(fake: FakeDaytona) -> None:
-    result = DaytonaSandboxProvider().create(props(fake))
-    outs = result.outs
-    record = fake.sandboxes[result.id]
+    sid, outs = create(fake)
+    record = fake.sandboxes[sid]
     assert record["state"] == "started" and outs["state"] == "started"
-    assert outs["sandbox_id"] == result.id and outs["name"] == record["name"]
+    assert outs["sandbox_id"] == sid and outs["name"] == record["name"]
     assert record["name"].startswith("sf-etl-") and len(record["name"]) == len("sf-etl-") + 6
     assert record["env"] == {"SANDBOX_NAME": "etl", "GIT_REPO": "https://git.example/app.git"}
     assert record["labels"] == {"sandbox-fleet.sandbox": "etl"}
@@ -69,12 +74,13 @@ def test_a_wrong_api_key_names_the_call_and_the_answer(fake: FakeDaytona) -> Non
 
 def test_read_reports_what_the_server_has_and_drops_a_vanished_sandbox(fake: FakeDaytona) -> None:
     provider = DaytonaSandboxProvider()
-    created = provider.create(props(fake))
-    fake.sandboxes[created.id]["labels"] = {"edited": "by hand"}  # drift made out of band
-    read = provider.read(created.id, created.outs)
-    assert read.id == created.id and read.outs["labels"] == {"edited": "by hand"}
-    del fake.sandboxes[created.id]
-    gone = provider.read(created.id, created.outs)
+    sid, outs = create(fake)
+    fake.sandboxes[sid]["labels"] = {"edited": "by hand"}  # drift made out of band
+    read = provider.read(sid, outs)
+    assert read.id == sid and read.outs is not None
+    assert read.outs["labels"] == {"edited": "by hand"}
+    del fake.sandboxes[sid]
+    gone = provider.read(sid, outs)
     assert gone.id == "" and gone.outs == {}
 
 
@@ -100,30 +106,31 @@ def test_diff_replaces_only_for_what_daytona_cannot_change_in_place(
 
 def test_update_changes_labels_size_and_auto_stop_in_place(fake: FakeDaytona) -> None:
     provider = DaytonaSandboxProvider()
-    created = provider.create(props(fake))
-    new = {**created.outs, "labels": {"a": "b"}, "cpu": 3, "memory_gb": 8, "auto_stop_minutes": 5}
-    updated = provider.update(created.id, created.outs, new)
-    record = fake.sandboxes[created.id]
+    sid, outs = create(fake)
+    new = {**outs, "labels": {"a": "b"}, "cpu": 3, "memory_gb": 8, "auto_stop_minutes": 5}
+    updated = provider.update(sid, outs, new)
+    record = fake.sandboxes[sid]
     assert (record["labels"], record["cpu"], record["memory"]) == ({"a": "b"}, 3, 8)
     assert record["autoStopInterval"] == 5
-    assert updated.outs["sandbox_id"] == created.id and updated.outs["labels"] == {"a": "b"}
+    assert updated.outs is not None and updated.outs["sandbox_id"] == sid
+    assert updated.outs["labels"] == {"a": "b"}
 
 
 def test_removing_an_entry_that_keeps_its_data_archives_the_sandbox(fake: FakeDaytona) -> None:
     provider = DaytonaSandboxProvider()
-    created = provider.create(props(fake))
-    provider.delete(created.id, created.outs)
-    assert fake.sandboxes[created.id]["state"] == "archived", "its filesystem is kept"
-    assert ("POST", f"/sandbox/{created.id}/stop") in fake.calls
-    provider.delete(created.id, created.outs)  # again: nothing to do, no error
+    sid, outs = create(fake)
+    provider.delete(sid, outs)
+    assert fake.sandboxes[sid]["state"] == "archived", "its filesystem is kept"
+    assert ("POST", f"/sandbox/{sid}/stop") in fake.calls
+    provider.delete(sid, outs)  # again: nothing to do, no error
 
 
 def test_removing_an_entry_with_data_discard_deletes_the_sandbox(fake: FakeDaytona) -> None:
     provider = DaytonaSandboxProvider()
-    created = provider.create(props(fake, keep_data=False))
-    provider.delete(created.id, created.outs)
-    assert created.id not in fake.sandboxes
-    provider.delete(created.id, created.outs)  # already gone is fine
+    sid, outs = create(fake, keep_data=False)
+    provider.delete(sid, outs)
+    assert sid not in fake.sandboxes
+    provider.delete(sid, outs)  # already gone is fine
 
 
 def test_the_provider_holds_no_client_so_it_pickles_into_the_state() -> None:
