@@ -11,13 +11,9 @@ from .spec import Sandbox as SandboxSpec
 from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 
 
-def not_yet_available(e: SandboxSpec) -> dict[str, str]:
-    return {
-        "mode": e.mode.value,
-        "runtime": e.runtime.value,
-        "branch": e.branch,
-        "status": f"not yet available: the {e.runtime.value} plane is not built",
-    }
+def not_deployed_here(e: SandboxSpec, why: str) -> dict[str, str]:
+    """The output of an entry this stack does not create, saying why."""
+    return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch, "status": why}
 
 
 def connections(

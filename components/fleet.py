@@ -10,8 +10,9 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .connections import connections, not_yet_available
+from .connections import connections, not_deployed_here
 from .containers import Placement, identity_labels
+from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs, check_daytona, daytona_entries
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .model_server import ModelServer, ModelServerArgs
@@ -79,15 +80,23 @@ class Fleet(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
         s, spec = args.settings, args.spec
-        here = docker_entries(spec, s)
-        _report_elsewhere(spec, s)
-        secrets = _secrets(here, spec, args.secret)
+        here, daytona = docker_entries(spec, s), daytona_entries(spec, s)
+        daytona_key = args.secret(API_KEY) if daytona else None
+        check_daytona(daytona, spec, daytona_key)
+        secrets = _secrets(here + daytona, spec, args.secret)
         self.outputs = {
-            "sandboxes": {e.name: not_yet_available(e) for e in spec.sandboxes
-                          if e.runtime is not Runtime.DOCKER},
+            "sandboxes": {e.name: not_deployed_here(e, why)
+                          for e, why in _elsewhere(spec, s, here + daytona)},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
                      "bindAddress": s.bind_address},
         }  # fmt: skip
+        if daytona_key is not None:
+            plane = DaytonaPlane(
+                f"{name}-daytona",
+                DaytonaPlaneArgs(s, daytona, daytona_key, secrets, fleet_id(s), args.stack),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.outputs["sandboxes"] |= plane.outputs
         if s.host.variant is not HostVariant.NONE:
             identities = _tailnet_identities(here, spec, s)
             tailnet = TailnetAccess(
@@ -119,7 +128,7 @@ class Fleet(pulumi.ComponentResource):
             memory,
             cpus,  # the host sets engine and connection
             expected_address=tailnet.bind_address if s.tailnet else None,
-            daytona_url=s.top.daytonaUrl or None,
+            daytona_url=f"{s.top.daytonaUrl.rstrip('/')}/health" if s.top.daytonaUrl else None,
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
         return HeadlessHost(
@@ -210,7 +219,7 @@ class _OnHost:
         self.name, self.host, self.stack = name, host, args.stack
         self.child = pulumi.ResourceOptions(parent=fleet)
         self.on_host = pulumi.ResourceOptions(parent=fleet, provider=host.provider)
-        self.fleet_id = f"{s.name_prefix}{pulumi.get_project()}"
+        self.fleet_id = fleet_id(s)
         self.bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
         self.storage = SharedStorage(
             f"{name}-storage",
@@ -242,27 +251,45 @@ class _OnHost:
         )
 
 
-def _report_elsewhere(spec: FleetSpec, s: StackSettings) -> None:
+def fleet_id(s: StackSettings) -> str:
+    """What the identity labels call this fleet: one project, isolated by the name prefix."""
+    return f"{s.name_prefix}{pulumi.get_project()}"
+
+
+def _elsewhere(
+    spec: FleetSpec, s: StackSettings, deployed: list[SandboxSpec]
+) -> list[tuple[SandboxSpec, str]]:
+    """The entries this stack does not create, and why (logged, and put in the outputs)."""
+    mine = {e.name for e in deployed}
+    found = []
     for e in spec.sandboxes:
-        if e.runtime is not Runtime.DOCKER:
-            pulumi.log.warn(
-                f"sandboxes.{e.name}: runtime {e.runtime.value} is not yet "
-                "available; the entry is listed in outputs and not deployed"
+        if e.name in mine:
+            continue
+        if e.host not in (None, s.host.name):
+            why = f"placed on host {e.host}; the stack for that host deploys it"
+        elif e.runtime is Runtime.MODAL:
+            why = "not yet available: the modal plane is not built"
+        elif e.runtime is Runtime.DAYTONA:
+            why = (
+                "this stack has no Daytona server (sandbox-fleet:daytonaUrl); "
+                "the stack with one deploys it"
             )
-        elif s.host.variant is HostVariant.NONE:
-            pulumi.log.warn(
-                f"sandboxes.{e.name}: runtime docker, but this stack has no "
-                "container host (hostVariant: none); the stack with one deploys it"
+        else:
+            why = (
+                "runtime docker, but this stack has no container host (hostVariant: none); "
+                "the stack with one deploys it"
             )
-        elif e.host not in (None, s.host.name):
-            pulumi.log.info(
-                f"sandboxes.{e.name}: placed on host {e.host}; the stack for that host deploys it"
-            )
+        found.append((e, why))
+        if e.host in (None, s.host.name):
+            pulumi.log.warn(f"sandboxes.{e.name}: {why}")
+        else:
+            pulumi.log.info(f"sandboxes.{e.name}: {why}")
     for name in spec.expired:
         pulumi.log.warn(
             f"sandboxes.{name}: expired; left out (its container is removed, "
             "its workspace kept unless the entry says data: discard)"
         )
+    return found
 
 
 def _secrets(

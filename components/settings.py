@@ -137,8 +137,21 @@ class TopSettings(_Group):
     buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
     daytonaUrl: str = Field(
         "",
-        description="Self-hosted Daytona server; preflight checks "
-        "that it answers (empty: no Daytona)",
+        description="Daytona API URL (self-hosted: http://host:3000/api): `runtime: daytona` "
+        "entries go there, key in the secret DAYTONA_API_KEY; preflight checks its /health "
+        "(empty: no Daytona)",
+    )
+    daytonaSnapshot: str = Field(
+        "", description="Daytona snapshot for `runtime: daytona` entries (empty: server default)"
+    )
+    daytonaTarget: str = Field(
+        "", description="Daytona target region (empty: the organization's default)"
+    )
+    daytonaAutoStopMinutes: int = Field(
+        30, ge=0, description="Daytona stops a sandbox idle this long, in minutes (0: never)"
+    )
+    daytonaTimeoutSeconds: int = Field(
+        600, ge=10, description="How long `pulumi up` waits for a Daytona sandbox to start"
     )
 
 

@@ -113,8 +113,8 @@ def _preflight_env(run_spec: RunSpec, **config: object) -> dict[str, str]:
 
 def test_preflight_checks_daytona_only_when_the_stack_enables_it(run_spec: RunSpec) -> None:
     assert "PREFLIGHT_DAYTONA_URL" not in _preflight_env(run_spec)
-    env = _preflight_env(run_spec, daytonaUrl="http://127.0.0.1:3986")
-    assert env["PREFLIGHT_DAYTONA_URL"] == "http://127.0.0.1:3986"
+    env = _preflight_env(run_spec, daytonaUrl="http://127.0.0.1:3986/api/")
+    assert env["PREFLIGHT_DAYTONA_URL"] == "http://127.0.0.1:3986/api/health"
 
 
 def test_rootless_podman_with_visual_sandboxes_warns(run_spec: RunSpec) -> None:
