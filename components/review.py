@@ -64,6 +64,15 @@ ROUTES: dict[str, Route] = {
 }
 
 
+# How the Daytona plane applies a field (components/daytona.py: resized in place; anything in
+# the sandbox's env needs a new sandbox). Fields not listed do not reach a Daytona sandbox.
+DAYTONA_EFFECTS: dict[str, Effect] = {
+    "cpus": Effect.IN_PLACE,
+    "memory": Effect.IN_PLACE,
+    **{k: Effect.REPLACE for k in ("repo", "branch", "base", "env", "secrets", "mode")},
+}
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str
@@ -187,6 +196,9 @@ def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
         shown = [(kind, _show(getattr(old, kind)), _show(getattr(new, kind)), Effect.MOVE)]
         changes = [FieldChange(f, o, n, e) for f, o, n, e in shown]
         changes += [FieldChange(f, o, n, Effect.MOVE) for f, o, n, _ in raw]
+    elif old.runtime is Runtime.DAYTONA:
+        effects = [DAYTONA_EFFECTS.get(key, Effect.NO_RESTART) for *_, key in raw]
+        changes = [FieldChange(f, o, n, e) for (f, o, n, _), e in zip(raw, effects, strict=True)]
     elif old.runtime is not Runtime.DOCKER:
         changes = [FieldChange(f, o, n, Effect.CLOUD) for f, o, n, _ in raw]
     else:
@@ -196,11 +208,16 @@ def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
 
 def _move(old: Sandbox, new: Sandbox) -> str | None:
     if old.runtime != new.runtime:
-        where = (
-            f"container removed here, {workspace_fate(old)}"
-            if old.runtime is Runtime.DOCKER
-            else f"{old.runtime} sandbox deleted"
-        )
+        if old.runtime is Runtime.DOCKER:
+            where = f"container removed here, {workspace_fate(old)}"
+        elif old.runtime is Runtime.DAYTONA:
+            where = (
+                "Daytona sandbox deleted (data: discard)"
+                if old.data is DataPolicy.DISCARD
+                else "Daytona sandbox archived (its files kept)"
+            )
+        else:
+            where = f"{old.runtime} sandbox deleted"
         return f"runtime {old.runtime} → {new.runtime}: {where}; created on the {new.runtime} plane"
     if old.host != new.host:
         return (

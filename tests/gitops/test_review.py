@@ -208,3 +208,19 @@ def test_base_taken_from_git_show(tmp_path: Path) -> None:
     spec = load_spec(tmp_path / "base.yaml", today=TODAY)
     result = review.compare(spec, spec, today=TODAY)
     assert result.unchanged == ("audit-auth", "fix-login-ui", "scratch")
+
+
+def test_daytona_entries_get_the_daytona_planes_verdicts(tmp_path: Path) -> None:
+    base, head = tmp_path / "base.yaml", tmp_path / "head.yaml"
+    entry = "version: 1\nsandboxes:\n  etl:\n    task: data-processing\n    runtime: daytona\n"
+    base.write_text(entry + "    resources: {cpus: 1}\n    env: {A: '1'}\n")
+    head.write_text(entry + "    resources: {cpus: 2}\n    env: {A: '2'}\n")
+    result = review.review_files(base, head, today=TODAY)
+    effects = {f.field: f.effect for c in result.changed for f in c.changes}
+    assert effects == {"cpus": review.Effect.IN_PLACE, "env.A": review.Effect.REPLACE}
+    gone = tmp_path / "moved.yaml"
+    gone.write_text(
+        entry.replace("daytona", "docker") + "    resources: {cpus: 1}\n    env: {A: '1'}\n"
+    )
+    moved = review.review_files(base, gone, today=TODAY).changed[0].move or ""
+    assert "Daytona sandbox archived (its files kept)" in moved
