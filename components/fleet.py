@@ -15,6 +15,8 @@ from .containers import Placement, identity_labels
 from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs, check_daytona, daytona_entries
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
+from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs, check_modal, modal_entries
+from .modal_sandbox import ModalCredentials
 from .model_server import ModelServer, ModelServerArgs
 from .preflight import PreflightArgs
 from .sandbox import (
@@ -80,13 +82,19 @@ class Fleet(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
         s, spec = args.settings, args.spec
-        here, daytona = docker_entries(spec, s), daytona_entries(spec, s)
+        here, daytona, modal = (
+            docker_entries(spec, s),
+            daytona_entries(spec, s),
+            modal_entries(spec, s),
+        )
         daytona_key = args.secret(API_KEY) if daytona else None
         check_daytona(daytona, spec, daytona_key)
-        secrets = _secrets(here + daytona, spec, args.secret)
+        modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
+        check_modal(modal, spec, modal_tokens)
+        secrets = _secrets(here + daytona + modal, spec, args.secret)
         self.outputs = {
             "sandboxes": {e.name: not_deployed_here(e, why)
-                          for e, why in _elsewhere(spec, s, here + daytona)},
+                          for e, why in _elsewhere(spec, s, here + daytona + modal)},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
                      "bindAddress": s.bind_address},
         }  # fmt: skip
@@ -97,6 +105,17 @@ class Fleet(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
             )
             self.outputs["sandboxes"] |= plane.outputs
+        token_id, token_secret = modal_tokens
+        if token_id is not None and token_secret is not None:
+            modal_plane = ModalPlane(
+                f"{name}-modal",
+                ModalPlaneArgs(
+                    s, modal, ModalCredentials(token_id, token_secret), secrets, fleet_id(s),
+                    args.stack,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )  # fmt: skip
+            self.outputs["sandboxes"] |= modal_plane.outputs
         if s.host.variant is not HostVariant.NONE:
             identities = _tailnet_identities(here, spec, s)
             tailnet = TailnetAccess(
@@ -268,7 +287,10 @@ def _elsewhere(
         if e.host not in (None, s.host.name):
             why = f"placed on host {e.host}; the stack for that host deploys it"
         elif e.runtime is Runtime.MODAL:
-            why = "not yet available: the modal plane is not built"
+            why = (
+                "this stack does not use Modal (sandbox-fleet:modalEnabled); "
+                "the stack that does deploys it"
+            )
         elif e.runtime is Runtime.DAYTONA:
             why = (
                 "this stack has no Daytona server (sandbox-fleet:daytonaUrl); "

@@ -27,7 +27,6 @@ class Effect(StrEnum):
     REPLACE = "restarts (container replaced)"
     IN_PLACE = "applies in place"
     NO_RESTART = "no restart"
-    CLOUD = "updated on its cloud plane"
 
 
 _STRENGTH = list(Effect)
@@ -64,12 +63,17 @@ ROUTES: dict[str, Route] = {
 }
 
 
-# How the Daytona plane applies a field (components/daytona.py: resized in place; anything in
-# the sandbox's env needs a new sandbox). Fields not listed do not reach a Daytona sandbox.
-DAYTONA_EFFECTS: dict[str, Effect] = {
-    "cpus": Effect.IN_PLACE,
-    "memory": Effect.IN_PLACE,
-    **{k: Effect.REPLACE for k in ("repo", "branch", "base", "env", "secrets", "mode")},
+# How the cloud planes apply a field; fields not listed do not reach a cloud sandbox.
+# Daytona (components/daytona.py) resizes in place, anything in the env needs a new sandbox;
+# a Modal sandbox (components/modal_sandbox.py) cannot change at all once created.
+_IN_ENV = ("repo", "branch", "base", "env", "secrets", "mode")
+CLOUD_EFFECTS: dict[Runtime, dict[str, Effect]] = {
+    Runtime.DAYTONA: {
+        "cpus": Effect.IN_PLACE,
+        "memory": Effect.IN_PLACE,
+        **{k: Effect.REPLACE for k in _IN_ENV},
+    },
+    Runtime.MODAL: {k: Effect.REPLACE for k in (*_IN_ENV, "cpus", "memory")},
 }
 
 
@@ -196,11 +200,11 @@ def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
         shown = [(kind, _show(getattr(old, kind)), _show(getattr(new, kind)), Effect.MOVE)]
         changes = [FieldChange(f, o, n, e) for f, o, n, e in shown]
         changes += [FieldChange(f, o, n, Effect.MOVE) for f, o, n, _ in raw]
-    elif old.runtime is Runtime.DAYTONA:
-        effects = [DAYTONA_EFFECTS.get(key, Effect.NO_RESTART) for *_, key in raw]
-        changes = [FieldChange(f, o, n, e) for (f, o, n, _), e in zip(raw, effects, strict=True)]
-    elif old.runtime is not Runtime.DOCKER:
-        changes = [FieldChange(f, o, n, Effect.CLOUD) for f, o, n, _ in raw]
+    elif old.runtime in CLOUD_EFFECTS:
+        effects = CLOUD_EFFECTS[old.runtime]
+        changes = [
+            FieldChange(f, o, n, effects.get(key, Effect.NO_RESTART)) for f, o, n, key in raw
+        ]
     else:
         changes = [FieldChange(f, o, n, ROUTES[key].effect) for f, o, n, key in raw]
     return SandboxChange(old.name, tuple(changes), move)
@@ -217,7 +221,7 @@ def _move(old: Sandbox, new: Sandbox) -> str | None:
                 else "Daytona sandbox archived (its files kept)"
             )
         else:
-            where = f"{old.runtime} sandbox deleted"
+            where = f"Modal sandbox terminated, {workspace_fate(old)}"
         return f"runtime {old.runtime} → {new.runtime}: {where}; created on the {new.runtime} plane"
     if old.host != new.host:
         return (
@@ -291,7 +295,7 @@ def counts(r: Review) -> dict[str, int]:
         "changed": len(r.changed),
         "move": sum(v is Effect.MOVE for v in verdicts),
         "restart": sum(v is Effect.REPLACE for v in verdicts),
-        "in_place": sum(v in (Effect.IN_PLACE, Effect.CLOUD) for v in verdicts),
+        "in_place": sum(v is Effect.IN_PLACE for v in verdicts),
         "no_restart": sum(v is Effect.NO_RESTART for v in verdicts),
         "unchanged": len(r.unchanged),
     }

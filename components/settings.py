@@ -153,6 +153,21 @@ class TopSettings(_Group):
     daytonaTimeoutSeconds: int = Field(
         600, ge=10, description="How long `pulumi up` waits for a Daytona sandbox to start"
     )
+    modalEnabled: bool = Field(
+        False,
+        description="Create `runtime: modal` entries on Modal (tokens in the secrets "
+        "MODAL_TOKEN_ID and MODAL_TOKEN_SECRET)",
+    )
+    modalApp: str = Field("sandbox-fleet", description="Modal app the sandboxes belong to")
+    modalImage: str = Field(
+        "", description="Registry image for Modal sandboxes (empty: Debian slim with git)"
+    )
+    modalTimeoutSeconds: int = Field(
+        86400, ge=60, le=86400, description="Lifetime of a Modal sandbox (Modal allows 24 h)"
+    )
+    modalIdleTimeoutSeconds: int = Field(
+        0, ge=0, description="Modal ends a sandbox idle this long, in seconds (0: never)"
+    )
 
 
 GROUPS: dict[str, type[BaseModel]] = {

@@ -210,7 +210,7 @@ def test_base_taken_from_git_show(tmp_path: Path) -> None:
     assert result.unchanged == ("audit-auth", "fix-login-ui", "scratch")
 
 
-def test_daytona_entries_get_the_daytona_planes_verdicts(tmp_path: Path) -> None:
+def test_cloud_entries_get_their_planes_verdicts(tmp_path: Path) -> None:
     base, head = tmp_path / "base.yaml", tmp_path / "head.yaml"
     entry = "version: 1\nsandboxes:\n  etl:\n    task: data-processing\n    runtime: daytona\n"
     base.write_text(entry + "    resources: {cpus: 1}\n    env: {A: '1'}\n")
@@ -224,3 +224,8 @@ def test_daytona_entries_get_the_daytona_planes_verdicts(tmp_path: Path) -> None
     )
     moved = review.review_files(base, gone, today=TODAY).changed[0].move or ""
     assert "Daytona sandbox archived (its files kept)" in moved
+    modal_base, modal_head = (tmp_path / "mb.yaml", tmp_path / "mh.yaml")
+    modal_base.write_text(base.read_text().replace("daytona", "modal"))
+    modal_head.write_text(head.read_text().replace("daytona", "modal"))
+    result = review.review_files(modal_base, modal_head, today=TODAY)
+    assert {f.effect for c in result.changed for f in c.changes} == {review.Effect.REPLACE}

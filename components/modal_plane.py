@@ -1,0 +1,98 @@
+"""ModalPlane: the spec entries with `runtime: modal`, one workspace Volume and Sandbox each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .containers import identity_labels
+from .modal_sandbox import ModalCredentials, ModalSandbox, ModalSandboxArgs, ModalWorkspace
+from .sandbox import sandbox_env
+from .settings import StackSettings
+from .spec import DataPolicy, FleetSpec, Mode, Runtime
+from .spec import Sandbox as SandboxSpec
+
+TOKEN_KEYS = ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")  # the stack's secret config keys
+
+
+def modal_entries(spec: FleetSpec, s: StackSettings) -> list[SandboxSpec]:
+    """The entries this stack creates on Modal (none unless `modalEnabled`)."""
+    if not s.top.modalEnabled:
+        return []
+    return [
+        e for e in spec.sandboxes if e.runtime is Runtime.MODAL and e.host in (None, s.host.name)
+    ]
+
+
+def check_modal(
+    entries: list[SandboxSpec], spec: FleetSpec, tokens: list[pulumi.Output[str] | None]
+) -> None:
+    """What the plane cannot do, as errors at the entry's line, before anything is created."""
+    problems = [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime modal runs headless sandboxes "
+        f"only; task {e.task.value} needs a desktop: use runtime docker"
+        for e in entries
+        if e.mode is Mode.VISUAL
+    ]
+    missing = [k for k, v in zip(TOKEN_KEYS, tokens, strict=True) if v is None]
+    if entries and missing:
+        first = entries[0]
+        problems.append(
+            f"{spec.file}:{first.line}: sandboxes.{first.name}: runtime modal "
+            f"({', '.join(e.name for e in entries)}) needs this stack's Modal token; run "
+            + " and ".join(f"`pulumi config set --secret {k} <value>`" for k in missing)
+        )
+    if problems:
+        raise pulumi.RunError("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class ModalPlaneArgs:
+    settings: StackSettings
+    entries: list[SandboxSpec]
+    credentials: ModalCredentials
+    secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for the entries' `secrets`
+    fleet_id: str
+    stack: str
+
+
+class ModalPlane(pulumi.ComponentResource):
+    outputs: dict[str, Any]
+    """Per entry: how to reach its sandbox (stack output `sandboxes.NAME`)."""
+
+    def __init__(
+        self, name: str, args: ModalPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:ModalPlane", name, None, opts)
+        top = args.settings.top
+        self.outputs = {}
+        child = pulumi.ResourceOptions(parent=self)
+        for e in args.entries:
+            box_args = ModalSandboxArgs(
+                credentials=args.credentials,
+                app_name=top.modalApp,
+                name=f"{args.settings.name_prefix}{e.name}",
+                image=top.modalImage,
+                env=sandbox_env(e, top.sshAuthorizedKeys),
+                secret_env={k: args.secrets[k] for k in e.secrets},
+                tags=identity_labels(args.fleet_id, args.stack, "sandbox", e.name),
+                cpus=e.cpus,
+                memory_bytes=e.memory_bytes,
+                keep_data=e.data is DataPolicy.KEEP,
+                timeout_seconds=top.modalTimeoutSeconds,
+                idle_timeout_seconds=top.modalIdleTimeoutSeconds,
+            )
+            workspace = ModalWorkspace(f"{name}-{e.name}-workspace", box_args, child)
+            box = ModalSandbox(f"{name}-{e.name}", box_args, workspace, child)
+            self.outputs[e.name] = {
+                "mode": e.mode.value,
+                "runtime": e.runtime.value,
+                "branch": e.branch,
+                "sandboxId": box.sandbox_id,
+                "app": top.modalApp,
+                "workspaceVolume": f"{box_args.name}-workspace",
+            }
+        self.register_outputs({"sandboxes": self.outputs})
