@@ -95,7 +95,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         created = _call(f"create sandbox {request.name}", api.create_sandbox, request)
         try:
             ready = self._wait_started(api, created.id, float(props["timeout_seconds"]))
-        except DaytonaError:
+        except Exception:
             # Pulumi records nothing for a failed create: do not leave an untracked sandbox.
             _call(
                 f"delete sandbox {created.id} after a failed start", api.delete_sandbox, created.id

@@ -90,7 +90,7 @@ class Fleet(pulumi.ComponentResource):
         daytona_key = args.secret(API_KEY) if daytona else None
         check_daytona(daytona, spec, daytona_key)
         modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
-        check_modal(modal, spec, modal_tokens)
+        check_modal(modal, spec, modal_tokens, s.name_prefix)
         secrets = _secrets(here + daytona + modal, spec, args.secret)
         self.outputs = {
             "sandboxes": {e.name: not_deployed_here(e, why)

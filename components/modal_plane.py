@@ -16,6 +16,7 @@ from .spec import DataPolicy, FleetSpec, Mode, Runtime
 from .spec import Sandbox as SandboxSpec
 
 TOKEN_KEYS = ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")  # the stack's secret config keys
+MODAL_NAME_MAX = 64  # Modal's limit on object names (volumes, sandboxes)
 
 
 def modal_entries(spec: FleetSpec, s: StackSettings) -> list[SandboxSpec]:
@@ -27,8 +28,15 @@ def modal_entries(spec: FleetSpec, s: StackSettings) -> list[SandboxSpec]:
     ]
 
 
+def workspace_name(prefix: str, entry: str) -> str:
+    return f"{prefix}{entry}-workspace"
+
+
 def check_modal(
-    entries: list[SandboxSpec], spec: FleetSpec, tokens: list[pulumi.Output[str] | None]
+    entries: list[SandboxSpec],
+    spec: FleetSpec,
+    tokens: list[pulumi.Output[str] | None],
+    prefix: str,
 ) -> None:
     """What the plane cannot do, as errors at the entry's line, before anything is created."""
     problems = [
@@ -36,6 +44,13 @@ def check_modal(
         f"only; task {e.task.value} needs a desktop: use runtime docker"
         for e in entries
         if e.mode is Mode.VISUAL
+    ]
+    problems += [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: its Modal volume name "
+        f"'{workspace_name(prefix, e.name)}' is {len(workspace_name(prefix, e.name))} "
+        f"characters; Modal allows {MODAL_NAME_MAX}: shorten the sandbox name or namePrefix"
+        for e in entries
+        if len(workspace_name(prefix, e.name)) > MODAL_NAME_MAX
     ]
     missing = [k for k, v in zip(TOKEN_KEYS, tokens, strict=True) if v is None]
     if entries and missing:
@@ -75,6 +90,7 @@ class ModalPlane(pulumi.ComponentResource):
                 credentials=args.credentials,
                 app_name=top.modalApp,
                 name=f"{args.settings.name_prefix}{e.name}",
+                volume=workspace_name(args.settings.name_prefix, e.name),
                 image=top.modalImage,
                 env=sandbox_env(e, top.sshAuthorizedKeys),
                 secret_env={k: args.secrets[k] for k in e.secrets},
@@ -93,6 +109,6 @@ class ModalPlane(pulumi.ComponentResource):
                 "branch": e.branch,
                 "sandboxId": box.sandbox_id,
                 "app": top.modalApp,
-                "workspaceVolume": f"{box_args.name}-workspace",
+                "workspaceVolume": workspace_name(args.settings.name_prefix, e.name),
             }
         self.register_outputs({"sandboxes": self.outputs})

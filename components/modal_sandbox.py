@@ -178,7 +178,8 @@ class ModalCredentials:
 class ModalSandboxArgs:
     credentials: ModalCredentials
     app_name: str
-    name: str  # the sandbox's name in the app, and its volume's name stem
+    name: str  # the sandbox's name in the app
+    volume: str  # its workspace volume's name
     image: str  # a registry image reference; empty: Debian slim with git
     env: Mapping[str, str]
     secret_env: Mapping[str, pulumi.Output[str]]
@@ -197,7 +198,7 @@ class ModalWorkspace(dynamic.Resource):
         self, name: str, args: ModalSandboxArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = {
-            "name": f"{args.name}-workspace",
+            "name": args.volume,
             "keep": args.keep_data,
             "token_id": args.credentials.token_id,
             "token_secret": args.credentials.token_secret,
@@ -226,7 +227,7 @@ class ModalSandbox(dynamic.Resource):
             "name": args.name,
             "image": args.image,
             "env": dict(args.env),
-            "volume": f"{args.name}-workspace",
+            "volume": args.volume,
             "tags": dict(args.tags),
             "cpu": args.cpus,
             "memory_mib": max(1, args.memory_bytes // 2**20),

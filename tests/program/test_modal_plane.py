@@ -99,3 +99,12 @@ def test_adding_a_modal_entry_moves_nothing_on_the_host(run_spec: RunSpec) -> No
     before = {u: r.inputs for u, r in custom(without).items()}
     after = {u: r.inputs for u, r in custom(with_it).items() if r.type != DYNAMIC}
     assert before == after
+
+
+def test_a_name_too_long_for_modal_is_refused_at_its_line(run_spec: RunSpec) -> None:
+    name = "a" * 40
+    text = f"version: 1\nsandboxes:\n  {name}:\n    task: audit\n    runtime: modal\n"
+    run = modal_run(run_spec, text, namePrefix="p" * 20)
+    assert run.error is not None and custom(run) == {}
+    assert f":3: sandboxes.{name}: its Modal volume name" in str(run.error)
+    assert "is 70 characters; Modal allows 64" in str(run.error)
