@@ -24,6 +24,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
+from .containers import LABEL_PREFIX
+
 GIB = 1024**3
 # Changing one of these needs a new sandbox; everything else is changed in place.
 REPLACE_ON = ("api_url", "name_prefix", "snapshot", "target", "env")
@@ -56,6 +58,16 @@ def _call(what: str, fn: Any, *args: Any) -> Any:
         raise DaytonaError(
             f"Daytona {what}: HTTP {e.status} {e.reason or ''} {body}".strip()
         ) from e
+
+
+def _ours(label: str) -> bool:
+    return label.startswith(f"{LABEL_PREFIX}.")
+
+
+def _labels_differ(old: Mapping[str, str], new: Mapping[str, str]) -> bool:
+    """Only the fleet's own labels count: the server (or a person) may add others."""
+    keys = {k for k in (*old, *new) if _ours(k) or k in new}
+    return any(old.get(k) != new.get(k) for k in keys)
 
 
 def _outputs(props: Mapping[str, Any], sandbox: Any) -> dict[str, Any]:
@@ -139,7 +151,15 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         return dynamic.ReadResult(id_=id_, outs=_outputs(props, sandbox))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [k for k in (*REPLACE_ON, *UPDATE_IN_PLACE) if olds.get(k) != news.get(k)]
+        changed = [
+            k
+            for k in (*REPLACE_ON, *UPDATE_IN_PLACE)
+            if (
+                _labels_differ(olds.get(k) or {}, news.get(k) or {})
+                if k == "labels"
+                else olds.get(k) != news.get(k)
+            )
+        ]
         replaces = [k for k in changed if k in REPLACE_ON]
         return dynamic.DiffResult(
             changes=bool(changed),
@@ -151,13 +171,10 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         from daytona_api_client import ResizeSandbox, SandboxLabels
 
         api = _api(news)
-        if olds.get("labels") != news.get("labels"):
-            _call(
-                f"replace labels of {id_}",
-                api.replace_labels,
-                id_,
-                SandboxLabels(labels=dict(news["labels"])),
-            )
+        if _labels_differ(olds.get("labels") or {}, news["labels"]):
+            theirs = {k: v for k, v in (olds.get("labels") or {}).items() if not _ours(k)}
+            labels = SandboxLabels(labels={**theirs, **news["labels"]})
+            _call(f"replace labels of {id_}", api.replace_labels, id_, labels)
         if (olds.get("cpu"), olds.get("memory_gb")) != (news.get("cpu"), news.get("memory_gb")):
             resize = ResizeSandbox(cpu=int(news["cpu"]), memory=int(news["memory_gb"]))
             _call(f"resize {id_}", api.resize_sandbox, id_, resize)

@@ -79,6 +79,8 @@ def test_read_reports_what_the_server_has_and_drops_a_vanished_sandbox(fake: Fak
     read = provider.read(sid, outs)
     assert read.id == sid and read.outs is not None
     assert read.outs["labels"] == {"edited": "by hand"}
+    diff = provider.diff(sid, read.outs, props(fake))
+    assert diff.changes and diff.replaces == [], "its own label went missing: put it back"
     del fake.sandboxes[sid]
     gone = provider.read(sid, outs)
     assert gone.id == "" and gone.outs == {}
@@ -102,6 +104,22 @@ def test_diff_replaces_only_for_what_daytona_cannot_change_in_place(
     diff = DaytonaSandboxProvider().diff("id", old, {**old, **change})
     assert diff.changes is True and diff.replaces == replaces
     assert DaytonaSandboxProvider().diff("id", old, dict(old)).changes is False
+
+
+def test_labels_the_server_adds_are_neither_drift_nor_removed(fake: FakeDaytona) -> None:
+    provider = DaytonaSandboxProvider()
+    sid, outs = create(fake)
+    fake.sandboxes[sid]["labels"]["code-toolbox-language"] = "python"
+    read = provider.read(sid, outs)
+    assert read.outs is not None
+    assert provider.diff(sid, read.outs, props(fake)).changes is False
+    new = {**read.outs, "labels": {"sandbox-fleet.sandbox": "etl", "team": "data"}}
+    provider.update(sid, read.outs, new)
+    assert fake.sandboxes[sid]["labels"] == {
+        "code-toolbox-language": "python",
+        "sandbox-fleet.sandbox": "etl",
+        "team": "data",
+    }
 
 
 def test_update_changes_labels_size_and_auto_stop_in_place(fake: FakeDaytona) -> None:
