@@ -149,10 +149,3 @@ def test_removing_an_entry_with_data_discard_deletes_the_sandbox(fake: FakeDayto
     provider.delete(sid, outs)
     assert sid not in fake.sandboxes
     provider.delete(sid, outs)  # already gone is fine
-
-
-def test_the_provider_holds_no_client_so_it_pickles_into_the_state() -> None:
-    import pickle
-
-    provider = pickle.loads(pickle.dumps(DaytonaSandboxProvider()))
-    assert vars(provider) == {}

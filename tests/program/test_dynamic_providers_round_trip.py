@@ -1,0 +1,56 @@
+"""The cloud planes' dynamic providers survive the trip Pulumi makes them take.
+
+`pulumi up` serializes the provider object into the state with `serialize_provider` (dill); at
+refresh and destroy the engine starts the `pulumi.dynamic` plugin process in the program's
+directory, which loads it with `dill.loads`. The SDK pickles classes of importable modules by
+reference, so the class must import cleanly there and carry no state of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+
+import dill
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.daytona import DaytonaSandboxProvider
+from components.modal_sandbox import ModalSandboxProvider, ModalVolumeProvider
+
+from .conftest import ROOT
+
+LOAD = """
+import base64, sys, dill
+provider = dill.loads(base64.b64decode(sys.argv[1]))
+key = sys.argv[2]
+diff = provider.diff("id", {key: {"sandbox-fleet.a": "1"}}, {key: {"sandbox-fleet.a": "2"}})
+print(type(provider).__module__, type(provider).__name__, diff.changes)
+"""
+
+
+@pytest.mark.parametrize(
+    ("provider", "key"),
+    [
+        (DaytonaSandboxProvider, "labels"),
+        (ModalSandboxProvider, "tags"),
+        (ModalVolumeProvider, "keep"),
+    ],
+)
+def test_a_fresh_plugin_process_in_the_project_loads_and_runs_the_provider(
+    provider: type, key: str
+) -> None:
+    blob = serialize_provider(provider())
+    assert vars(dill.loads(base64.b64decode(blob))) == {}, "no client or state is pickled"
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, blob, key],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    module, name, changed = done.stdout.split()
+    assert (module, name) == (provider.__module__, provider.__name__)
+    assert changed == "True", "the loaded provider's own diff ran"
