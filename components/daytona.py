@@ -36,16 +36,16 @@ READY, FAILED = "started", ("error", "build_failed")
 class DaytonaError(Exception):
     """A Daytona API call failed; the message says which call, on what, and the answer."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when the server answered
+
 
 def _api(props: Mapping[str, Any]) -> Any:
     from daytona_api_client import ApiClient, Configuration, SandboxApi
 
     config = Configuration(host=str(props["api_url"]).rstrip("/"), access_token=props["api_key"])
     return SandboxApi(ApiClient(config))
-
-
-def _not_found(error: Exception) -> bool:
-    return getattr(error, "status", None) == 404
 
 
 def _call(what: str, fn: Any, *args: Any) -> Any:
@@ -55,9 +55,8 @@ def _call(what: str, fn: Any, *args: Any) -> Any:
         return fn(*args)
     except ApiException as e:
         body = (e.body or "").strip()[:300] if isinstance(e.body, str) else ""
-        raise DaytonaError(
-            f"Daytona {what}: HTTP {e.status} {e.reason or ''} {body}".strip()
-        ) from e
+        answer = f"HTTP {e.status} {e.reason or ''} {body}".strip()
+        raise DaytonaError(f"Daytona {what}: {answer}", e.status) from e
 
 
 def _ours(label: str) -> bool:
@@ -138,16 +137,16 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
             delay = min(delay * 2, 5.0)
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
-        from daytona_api_client.exceptions import ApiException
-
         try:
-            sandbox = _api(props).get_sandbox(id_)
-        except ApiException as e:
-            if _not_found(e):  # deleted out of band: refresh drops it, the next up recreates it
+            sandbox = _call(f"get sandbox {id_}", _api(props).get_sandbox, id_)
+        except DaytonaError as e:
+            if e.status == 404:  # deleted out of band: refresh drops it, the next up recreates it
                 return dynamic.ReadResult(id_="", outs={})
-            raise DaytonaError(f"Daytona get sandbox {id_}: HTTP {e.status} {e.reason}") from e
-        if sandbox.state is not None and sandbox.state.value in ("destroyed", "archived"):
+            raise
+        if sandbox.state is not None and sandbox.state.value == "destroyed":
             return dynamic.ReadResult(id_="", outs={})
+        # Stopped or archived (Daytona does both to idle sandboxes) is still this sandbox, files
+        # and all: it starts again on use. Its state is in the outputs.
         return dynamic.ReadResult(id_=id_, outs=_outputs(props, sandbox))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
@@ -185,24 +184,22 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         return dynamic.UpdateResult(outs=_outputs(news, sandbox))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from daytona_api_client.exceptions import ApiException
-
         api = _api(props)
         try:
             if not props.get("keep_data", True):
-                api.delete_sandbox(id_)
+                _call(f"delete sandbox {id_}", api.delete_sandbox, id_)
                 return
-            sandbox = api.get_sandbox(id_)
+            sandbox = _call(f"get sandbox {id_}", api.get_sandbox, id_)
             state = sandbox.state.value if sandbox.state is not None else "unknown"
             if state in ("archived", "archiving", "destroyed", "destroying"):
                 return
             if state != "stopped":  # Daytona archives stopped sandboxes only
-                api.stop_sandbox(id_)
+                _call(f"stop sandbox {id_}", api.stop_sandbox, id_)
                 self._wait_state(api, id_, "stopped", float(props["timeout_seconds"]))
-            api.archive_sandbox(id_)
-        except ApiException as e:
-            if not _not_found(e):  # already gone is what delete wants
-                raise DaytonaError(f"Daytona remove {id_}: HTTP {e.status} {e.reason}") from e
+            _call(f"archive sandbox {id_}", api.archive_sandbox, id_)
+        except DaytonaError as e:
+            if e.status != 404:  # already gone is what delete wants
+                raise
 
     @staticmethod
     def _wait_state(api: Any, sandbox_id: str, want: str, timeout_s: float) -> None:

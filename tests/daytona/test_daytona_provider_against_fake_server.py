@@ -81,6 +81,10 @@ def test_read_reports_what_the_server_has_and_drops_a_vanished_sandbox(fake: Fak
     assert read.outs["labels"] == {"edited": "by hand"}
     diff = provider.diff(sid, read.outs, props(fake))
     assert diff.changes and diff.replaces == [], "its own label went missing: put it back"
+    fake.sandboxes[sid]["state"] = "archived"  # Daytona archives idle sandboxes by itself
+    archived = provider.read(sid, outs)
+    assert archived.id == sid and archived.outs is not None
+    assert archived.outs["state"] == "archived", "still this sandbox, files and all"
     del fake.sandboxes[sid]
     gone = provider.read(sid, outs)
     assert gone.id == "" and gone.outs == {}
