@@ -14,16 +14,28 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
 WORKSPACE = "/workspace"
+# The host sandboxes' own workspace sync (clone or fetch, then the entry's branch; retries while
+# the remote is away; never discards local work), run in the background at boot.
+SYNC_SCRIPT = Path(__file__).resolve().parent.parent / "images" / "headless" / "sandbox-sync"
+BOOT = 'mkdir -p /run/sandbox && bash -c "$1" sandbox-sync & exec sleep infinity'
+
+
+def boot_command() -> list[str]:
+    """The sandbox's command: the workspace sync in the background, then stay up."""
+    return ["bash", "-c", BOOT, "boot", SYNC_SCRIPT.read_text()]
+
+
 # Modal sandboxes cannot change after create, except their tags.
 SANDBOX_REPLACE_ON = (
-    "app_name", "name", "image", "cpu", "memory_mib", "timeout_seconds", "idle_timeout_seconds",
-    "env", "volume",
+    "app_name", "name", "image", "command", "cpu", "memory_mib", "timeout_seconds",
+    "idle_timeout_seconds", "env", "volume",
 )  # fmt: skip
 SANDBOX_IN_PLACE = ("tags", "token_id", "token_secret")
 
@@ -96,7 +108,8 @@ class ModalVolumeProvider(dynamic.ResourceProvider):
 
 
 class ModalSandboxProvider(dynamic.ResourceProvider):
-    """A named, long-running Modal Sandbox with the workspace volume at /workspace."""
+    """A named, long-running Modal Sandbox with the workspace volume at /workspace, which its
+    boot command (`boot_command()`) fills from the entry's repository."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         import modal
@@ -106,7 +119,7 @@ class ModalSandboxProvider(dynamic.ResourceProvider):
             volume = modal.Volume.from_name(props["volume"], client=client)
             cpu, mib = float(props["cpu"]), int(props["memory_mib"])
             sandbox = modal.Sandbox.create(
-                "sleep", "infinity",  # stays up until terminated or its timeout
+                *props["command"],  # stays up until terminated or its timeout
                 app=app,
                 name=props["name"],
                 tags=dict(props["tags"]),
@@ -226,6 +239,7 @@ class ModalSandbox(dynamic.Resource):
             "app_name": args.app_name,
             "name": args.name,
             "image": args.image,
+            "command": boot_command(),
             "env": dict(args.env),
             "volume": args.volume,
             "tags": dict(args.tags),

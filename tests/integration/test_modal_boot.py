@@ -1,0 +1,87 @@
+"""The Modal sandbox's boot command, run for real: root, a fresh volume at /workspace, no
+capabilities dropped, as Modal runs a sandbox's command. Modal itself is not reachable here, so
+the container is the headless image (which has bash and git) with its entrypoint replaced by
+exactly the command the Modal provider sends (`components.modal_sandbox.boot_command`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+import pytest
+
+from components.modal_sandbox import WORKSPACE, boot_command
+from tests.integration.fleet import bridge_gateway, git_daemon, wait_for
+
+pytestmark = pytest.mark.docker
+
+IMAGE = "sandbox-fleet/headless:latest"
+
+
+def test_boot_clones_the_entrys_branch_and_stays_up(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    if not engine.images.list(name=IMAGE):
+        pytest.fail(f"{IMAGE} is missing: the fleet fixture builds it (run tests/integration)")
+    volume = engine.volumes.create(name="sfit-modal-boot-workspace")
+    with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
+        command = boot_command()
+        box = engine.containers.run(
+            IMAGE,
+            command[1:],
+            entrypoint=command[0],
+            user="0",
+            environment={"GIT_REPO": git.url, "GIT_BRANCH": "new-work", "GIT_BASE": "feature-a"},
+            # no_copy: a fresh, root-owned volume, as Modal mounts one (not seeded from the image)
+            mounts=[docker.types.Mount(WORKSPACE, volume.name, no_copy=True)],
+            working_dir=WORKSPACE,
+            name="sfit-modal-boot",
+            detach=True,
+        )
+        try:
+
+            def status() -> str | None:
+                done = box.exec_run(["cat", "/run/sandbox/status"])
+                text = done.output.decode().strip()
+                return text if text == "ready" else None
+
+            wait_for(status, "the workspace sync says ready", 60, every_s=0.5)
+            head = box.exec_run(["git", "-C", WORKSPACE, "rev-parse", "--abbrev-ref", "HEAD"])
+            commit = box.exec_run(["git", "-C", WORKSPACE, "rev-parse", "HEAD"])
+            assert head.output.decode().strip() == "new-work", "a new branch, as on the host"
+            assert commit.output.decode().strip() == git.heads["feature-a"], "started from base"
+            box.reload()
+            assert box.status == "running", "the sandbox stays up after the sync"
+        except AssertionError:
+            print(box.logs().decode())
+            raise
+        finally:
+            box.remove(force=True)
+            volume.remove(force=True)
+
+
+def test_a_checkout_git_refuses_is_reported_never_ready(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """`set -e` does not reach into a function run as an `if` condition: every failing git step
+    must still stop the sync. Here git refuses the clone as root in a dev-owned directory (the
+    image's /workspace copied into a fresh volume): "dubious ownership"."""
+    volume = engine.volumes.create(name="sfit-modal-boot-refused")
+    with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
+        command = boot_command()
+        box = engine.containers.run(
+            IMAGE, command[1:], entrypoint=command[0], user="0",
+            environment={"GIT_REPO": git.url, "GIT_BRANCH": "new-work"},
+            volumes={volume.name: {"bind": WORKSPACE, "mode": "rw"}},  # seeded: owned by dev
+            name="sfit-modal-boot-refused", detach=True,
+        )  # fmt: skip
+        try:
+
+            def status() -> str | None:
+                text = box.exec_run(["cat", "/run/sandbox/status"]).output.decode().strip()
+                return text if text.startswith(("error", "ready")) else None
+
+            assert wait_for(status, "the sync to finish", 60, every_s=0.5).startswith("error")
+        finally:
+            box.remove(force=True)
+            volume.remove(force=True)
