@@ -25,6 +25,7 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from .containers import LABEL_PREFIX
+from .workspace_sync import background_sync_command
 
 GIB = 1024**3
 # Changing one of these needs a new sandbox; everything else is changed in place.
@@ -50,13 +51,34 @@ def _api(props: Mapping[str, Any]) -> Any:
 
 def _call(what: str, fn: Any, *args: Any) -> Any:
     from daytona_api_client.exceptions import ApiException
+    from daytona_toolbox_api_client.exceptions import ApiException as ToolboxApiException
 
     try:
         return fn(*args)
-    except ApiException as e:
+    except (ApiException, ToolboxApiException) as e:
         body = (e.body or "").strip()[:300] if isinstance(e.body, str) else ""
         answer = f"HTTP {e.status} {e.reason or ''} {body}".strip()
         raise DaytonaError(f"Daytona {what}: {answer}", e.status) from e
+
+
+def _start_workspace_sync(props: Mapping[str, Any], sandbox: Any) -> None:
+    """Start the fleet's workspace sync in the sandbox (through Daytona's toolbox API, as the
+    sandbox's user): ~/workspace gets the entry's repository and branch in the background."""
+    from daytona_toolbox_api_client import ApiClient, Configuration, ExecuteRequest, ProcessApi
+
+    host = f"{str(sandbox.toolbox_proxy_url).rstrip('/')}/{sandbox.id}"
+    # The toolbox API declares no auth scheme: the key goes in as a plain header, as Daytona's
+    # own SDK sends it.
+    auth = f"Bearer {props['api_key']}"
+    process = ProcessApi(ApiClient(Configuration(host=host), "Authorization", auth))
+    git = {k: v for k, v in props["env"].items() if k.startswith("GIT_")}
+    request = ExecuteRequest(command=background_sync_command(), envs=git, timeout=30)
+    done = _call(f"start the workspace sync in {sandbox.id}", process.execute_command, request)
+    if done.exit_code:
+        raise DaytonaError(
+            f"Daytona sandbox {sandbox.id}: starting the workspace sync exited "
+            f"{done.exit_code}: {done.result[:300]}"
+        )
 
 
 def _ours(label: str) -> bool:
@@ -106,6 +128,8 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         created = _call(f"create sandbox {request.name}", api.create_sandbox, request)
         try:
             ready = self._wait_started(api, created.id, float(props["timeout_seconds"]))
+            if props["env"].get("GIT_REPO"):
+                _start_workspace_sync(props, ready)
         except Exception:
             # Pulumi records nothing for a failed create: do not leave an untracked sandbox.
             _call(

@@ -14,22 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dynamic
 
+from .workspace_sync import sync_script
+
 WORKSPACE = "/workspace"
-# The host sandboxes' own workspace sync (clone or fetch, then the entry's branch; retries while
-# the remote is away; never discards local work), run in the background at boot.
-SYNC_SCRIPT = Path(__file__).resolve().parent.parent / "images" / "headless" / "sandbox-sync"
 BOOT = 'mkdir -p /run/sandbox && bash -c "$1" sandbox-sync & exec sleep infinity'
 
 
 def boot_command() -> list[str]:
-    """The sandbox's command: the workspace sync in the background, then stay up."""
-    return ["bash", "-c", BOOT, "boot", SYNC_SCRIPT.read_text()]
+    """The sandbox's command (it runs as root): the workspace sync in the background, then
+    stay up."""
+    return ["bash", "-c", BOOT, "boot", sync_script()]
 
 
 # Modal sandboxes cannot change after create, except their tags.

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from components.daytona import DaytonaError, DaytonaSandboxArgs, DaytonaSandboxProvider
+from components.workspace_sync import background_sync_command
 from tests.support.fake_daytona import TOKEN, FakeDaytona, fake_daytona
 
 
@@ -56,6 +57,19 @@ def test_create_sends_the_entry_and_waits_until_started(fake: FakeDaytona) -> No
     assert record["public"] is False and record["autoStopInterval"] == 30
     polls = [c for c in fake.calls if c[0] == "GET"]
     assert len(polls) == fake.start_polls + 1, "polled until the server said started"
+
+
+def test_the_workspace_sync_starts_in_the_sandbox_with_the_entrys_git_settings(
+    fake: FakeDaytona,
+) -> None:
+    sid, _ = create(
+        fake, env={"GIT_REPO": "https://git.example/app.git", "GIT_BRANCH": "b", "A": "1"}
+    )
+    [(where, request)] = fake.executed
+    assert where == sid and request.command == background_sync_command()
+    assert request.envs == {"GIT_REPO": "https://git.example/app.git", "GIT_BRANCH": "b"}
+    create(fake, env={"SANDBOX_NAME": "etl"})  # no repository: nothing to sync
+    assert len(fake.executed) == 1
 
 
 def test_a_sandbox_that_fails_to_start_is_removed_and_the_reason_reported(

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from components.modal_sandbox import (
-    SYNC_SCRIPT,
     ModalError,
     ModalSandboxProvider,
     ModalVolumeProvider,
     boot_command,
 )
+from components.workspace_sync import sync_script
 from tests.support.fake_modal import TOKEN_ID, TOKEN_SECRET, FakeModal, fake_modal
 
 CREDENTIALS = {"token_id": TOKEN_ID, "token_secret": TOKEN_SECRET}
@@ -70,7 +70,7 @@ def test_create_runs_a_capped_sandbox_with_the_workspace_volume(fake: FakeModal)
     assert (res.milli_cpu_max, res.memory_mb_max) == (1500, 3072), "request = limit: a hard cap"
     assert box.definition.timeout_secs == 3600
     args = list(box.definition.entrypoint_args)
-    assert args[:2] == ["bash", "-c"] and args[-1] == SYNC_SCRIPT.read_text()
+    assert args[:2] == ["bash", "-c"] and args[-1] == sync_script()
     assert "exec sleep infinity" in args[2], "the workspace sync in the background, then stay up"
     assert box.volume_mounts == {"/workspace": fake.volumes["sf-etl-workspace"]}
     assert fake.unimplemented == []

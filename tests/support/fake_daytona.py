@@ -4,7 +4,8 @@ No Daytona server is reachable from our machines. This fake speaks the real HTTP
 bodies are parsed with the published OpenAPI models of `daytona-api-client` (unknown fields are
 refused, as a strict server would) and every answer is built from its `Sandbox` model, so a field
 the client needs and the fake forgot fails the test. What it does not model: runners, snapshots,
-regions, quotas, the toolbox API.
+regions, quotas, and of the toolbox API anything but `POST /process/execute` (recorded in
+`executed`, answered with exit code 0, nothing run).
 
 State machine as the real server reports it: create -> "creating" (for `start_polls` reads) ->
 "started"; stop -> "stopped"; archive (stopped only) -> "archived"; delete -> gone (404).
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from daytona_api_client import CreateSandbox, ResizeSandbox, Sandbox, SandboxLabels
+from daytona_toolbox_api_client import ExecuteRequest, ExecuteResponse
 
 TOKEN = "fake-daytona-key"
 ORG = "org-fake"
@@ -41,6 +43,7 @@ class FakeDaytona:
     fail_start: str | None = None  # error_reason: the next sandbox ends in state "error"
     sandboxes: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> record
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    executed: list[tuple[str, ExecuteRequest]] = field(default_factory=list)  # (sandbox id, req)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the endpoints -----------------------------------------------------------------
@@ -123,6 +126,18 @@ class FakeDaytona:
         r["autoStopInterval"] = minutes
         return self.view(r["id"])
 
+    def execute(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Toolbox: run a command in the sandbox (recorded, not run)."""
+        request = ExecuteRequest.from_dict(body)
+        assert request is not None
+        if request.additional_properties:
+            raise Refused(400, f"unknown properties {sorted(request.additional_properties)}")
+        r = self.find(key)
+        if r["state"] != "started":
+            raise Refused(400, f"sandbox {key} is {r['state']}, not started")
+        self.executed.append((r["id"], request))
+        return ExecuteResponse(exit_code=0, result="").to_dict()
+
     # --- helpers -----------------------------------------------------------------------
     def find(self, key: str) -> dict[str, Any]:
         for r in self.sandboxes.values():
@@ -153,6 +168,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("PUT", re.compile(r"^/sandbox/([^/]+)/labels$"), "labels"),
     ("POST", re.compile(r"^/sandbox/([^/]+)/resize$"), "resize"),
     ("POST", re.compile(r"^/sandbox/([^/]+)/autostop/(\d+)$"), "autostop"),
+    ("POST", re.compile(r"^/toolbox/([^/]+)/process/execute$"), "execute"),
 ]
 
 

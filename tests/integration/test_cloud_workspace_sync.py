@@ -1,7 +1,8 @@
-"""The Modal sandbox's boot command, run for real: root, a fresh volume at /workspace, no
-capabilities dropped, as Modal runs a sandbox's command. Modal itself is not reachable here, so
-the container is the headless image (which has bash and git) with its entrypoint replaced by
-exactly the command the Modal provider sends (`components.modal_sandbox.boot_command`)."""
+"""The cloud planes' workspace sync, run for real. Modal and Daytona are not reachable here, so
+the container is the headless image (it has bash and git) running exactly what each provider
+sends: the Modal sandbox's command (`boot_command`, as root on a fresh volume at /workspace),
+and the command Daytona's toolbox runs through `sh -c` as the sandbox's user
+(`background_sync_command`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import docker
 import pytest
 
 from components.modal_sandbox import WORKSPACE, boot_command
+from components.workspace_sync import background_sync_command
 from tests.integration.fleet import bridge_gateway, git_daemon, wait_for
 
 pytestmark = pytest.mark.docker
@@ -85,3 +87,31 @@ def test_a_checkout_git_refuses_is_reported_never_ready(
         finally:
             box.remove(force=True)
             volume.remove(force=True)
+
+
+def test_the_daytona_toolbox_command_syncs_into_the_users_home_and_returns(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
+        box = engine.containers.run(
+            IMAGE, ["infinity"], entrypoint="sleep", user="1000", name="sfit-daytona-sync",
+            environment={"HOME": "/home/dev"}, detach=True,
+        )  # fmt: skip
+        try:
+            git_env = {"GIT_REPO": git.url, "GIT_BRANCH": "feature-a"}
+            started = box.exec_run(["sh", "-c", background_sync_command()], environment=git_env)
+            assert started.exit_code == 0, started.output.decode()
+
+            def status() -> str | None:
+                done = box.exec_run(["cat", "/home/dev/.sandbox/status"])
+                text = done.output.decode().strip()
+                return text if text.startswith(("ready", "error")) else None
+
+            assert wait_for(status, "the sync to finish", 60, every_s=0.5) == "ready"
+            ws = "/home/dev/workspace"
+            head = box.exec_run(["git", "-C", ws, "rev-parse", "--abbrev-ref", "HEAD"])
+            commit = box.exec_run(["git", "-C", ws, "rev-parse", "HEAD"])
+            assert head.output.decode().strip() == "feature-a", "the remote branch, tracked"
+            assert commit.output.decode().strip() == git.heads["feature-a"]
+        finally:
+            box.remove(force=True)
