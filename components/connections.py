@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from .cloud import entry_outputs
 from .sandbox import published_ports, workspace_volume_name
 from .spec import Sandbox as SandboxSpec
 from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
@@ -13,7 +14,7 @@ from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 
 def not_deployed_here(e: SandboxSpec, why: str) -> dict[str, str]:
     """The output of an entry this stack does not create, saying why."""
-    return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch, "status": why}
+    return {**entry_outputs(e), "status": why}
 
 
 def connections(

@@ -8,11 +8,12 @@ from typing import Any
 
 import pulumi
 
+from .cloud import entry_outputs, plane_problems, raise_problems
 from .containers import identity_labels
 from .daytona import DaytonaSandbox, DaytonaSandboxArgs
 from .sandbox import sandbox_env
 from .settings import StackSettings
-from .spec import DataPolicy, FleetSpec, Mode, Runtime
+from .spec import DataPolicy, FleetSpec, Runtime
 from .spec import Sandbox as SandboxSpec
 
 API_KEY = "DAYTONA_API_KEY"  # the stack's secret config key
@@ -31,21 +32,8 @@ def check_daytona(
     entries: list[SandboxSpec], spec: FleetSpec, api_key: pulumi.Output[str] | None
 ) -> None:
     """What the plane cannot do, as errors at the entry's line, before anything is created."""
-    problems = [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime daytona runs headless sandboxes "
-        f"only; task {e.task.value} needs a desktop: use runtime docker"
-        for e in entries
-        if e.mode is Mode.VISUAL
-    ]
-    if entries and api_key is None:
-        names = ", ".join(e.name for e in entries)
-        problems.append(
-            f"{spec.file}:{entries[0].line}: sandboxes.{entries[0].name}: runtime daytona "
-            f"({names}) needs this stack's Daytona API key; run "
-            f"`pulumi config set --secret {API_KEY} <key>`"
-        )
-    if problems:
-        raise pulumi.RunError("\n".join(problems))
+    missing = [API_KEY] if api_key is None else []
+    raise_problems(plane_problems(Runtime.DAYTONA, entries, spec, missing))
 
 
 @dataclass(frozen=True)
@@ -89,10 +77,7 @@ class DaytonaPlane(pulumi.ComponentResource):
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
-            self.outputs[e.name] = {
-                "mode": e.mode.value,
-                "runtime": e.runtime.value,
-                "branch": e.branch,
+            self.outputs[e.name] = entry_outputs(e) | {
                 "sandboxId": box.sandbox_id,
                 "name": box.name,
                 "state": box.state,

@@ -8,11 +8,12 @@ from typing import Any
 
 import pulumi
 
+from .cloud import entry_outputs, plane_problems, raise_problems
 from .containers import identity_labels
 from .modal_sandbox import ModalCredentials, ModalSandbox, ModalSandboxArgs, ModalWorkspace
 from .sandbox import sandbox_env
 from .settings import StackSettings
-from .spec import DataPolicy, FleetSpec, Mode, Runtime
+from .spec import DataPolicy, FleetSpec, Runtime
 from .spec import Sandbox as SandboxSpec
 
 TOKEN_KEYS = ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")  # the stack's secret config keys
@@ -39,12 +40,8 @@ def check_modal(
     prefix: str,
 ) -> None:
     """What the plane cannot do, as errors at the entry's line, before anything is created."""
-    problems = [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime modal runs headless sandboxes "
-        f"only; task {e.task.value} needs a desktop: use runtime docker"
-        for e in entries
-        if e.mode is Mode.VISUAL
-    ]
+    missing = [k for k, v in zip(TOKEN_KEYS, tokens, strict=True) if v is None]
+    problems = plane_problems(Runtime.MODAL, entries, spec, missing)
     problems += [
         f"{spec.file}:{e.line}: sandboxes.{e.name}: its Modal volume name "
         f"'{workspace_name(prefix, e.name)}' is {len(workspace_name(prefix, e.name))} "
@@ -52,16 +49,7 @@ def check_modal(
         for e in entries
         if len(workspace_name(prefix, e.name)) > MODAL_NAME_MAX
     ]
-    missing = [k for k, v in zip(TOKEN_KEYS, tokens, strict=True) if v is None]
-    if entries and missing:
-        first = entries[0]
-        problems.append(
-            f"{spec.file}:{first.line}: sandboxes.{first.name}: runtime modal "
-            f"({', '.join(e.name for e in entries)}) needs this stack's Modal token; run "
-            + " and ".join(f"`pulumi config set --secret {k} <value>`" for k in missing)
-        )
-    if problems:
-        raise pulumi.RunError("\n".join(problems))
+    raise_problems(problems)
 
 
 @dataclass(frozen=True)
@@ -103,10 +91,7 @@ class ModalPlane(pulumi.ComponentResource):
             )
             workspace = ModalWorkspace(f"{name}-{e.name}-workspace", box_args, child)
             box = ModalSandbox(f"{name}-{e.name}", box_args, workspace, child)
-            self.outputs[e.name] = {
-                "mode": e.mode.value,
-                "runtime": e.runtime.value,
-                "branch": e.branch,
+            self.outputs[e.name] = entry_outputs(e) | {
                 "sandboxId": box.sandbox_id,
                 "app": top.modalApp,
                 "workspaceVolume": workspace_name(args.settings.name_prefix, e.name),

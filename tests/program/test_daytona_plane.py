@@ -68,8 +68,8 @@ def test_without_an_api_key_nothing_is_created_and_the_error_says_how(run_spec: 
     run = run_spec(SPEC, daytonaUrl=URL, GITHUB_TOKEN="ghp_x", secret_keys=("GITHUB_TOKEN",))
     assert run.error is not None and custom(run) == {}
     text = str(run.error)
-    assert ":7: sandboxes.etl: runtime daytona (etl) needs this stack's Daytona API key" in text
-    assert "pulumi config set --secret DAYTONA_API_KEY <key>" in text
+    assert ":7: sandboxes.etl: runtime daytona (etl) needs this stack's credentials" in text
+    assert "pulumi config set --secret DAYTONA_API_KEY <value>" in text
 
 
 def test_a_visual_entry_on_daytona_is_refused_at_its_line(run_spec: RunSpec) -> None:

@@ -74,7 +74,8 @@ def test_missing_tokens_stop_the_run_at_the_entry(run_spec: RunSpec) -> None:
     run = run_spec(SPEC, modalEnabled=True, GITHUB_TOKEN="x", secret_keys=("GITHUB_TOKEN",))
     assert run.error is not None and custom(run) == {}
     text = str(run.error)
-    assert ":5: sandboxes.etl: runtime modal (etl) needs this stack's Modal token" in text
+    assert ":5: sandboxes.etl: runtime modal (etl) needs this stack's credentials" in text
+    assert "pulumi config set --secret MODAL_TOKEN_ID <value>" in text
     assert "pulumi config set --secret MODAL_TOKEN_SECRET <value>" in text
 
 

@@ -1,0 +1,41 @@
+"""What the cloud planes (Daytona, Modal) share: the rules they check before anything is
+created, and the part of an entry's output that does not depend on the plane."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from .spec import FleetSpec, Mode, Runtime
+from .spec import Sandbox as SandboxSpec
+
+
+def plane_problems(
+    runtime: Runtime, entries: list[SandboxSpec], spec: FleetSpec, missing_secrets: Sequence[str]
+) -> list[str]:
+    """Errors at the entries' lines: desktops need the host; the plane needs its credentials."""
+    problems = [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime {runtime.value} runs headless "
+        f"sandboxes only; task {e.task.value} needs a desktop: use runtime docker"
+        for e in entries
+        if e.mode is Mode.VISUAL
+    ]
+    if entries and missing_secrets:
+        first = entries[0]
+        problems.append(
+            f"{spec.file}:{first.line}: sandboxes.{first.name}: runtime {runtime.value} "
+            f"({', '.join(e.name for e in entries)}) needs this stack's credentials; run "
+            + " and ".join(f"`pulumi config set --secret {k} <value>`" for k in missing_secrets)
+        )
+    return problems
+
+
+def raise_problems(problems: list[str]) -> None:
+    if problems:
+        raise pulumi.RunError("\n".join(problems))
+
+
+def entry_outputs(e: SandboxSpec) -> dict[str, Any]:
+    return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
