@@ -3,7 +3,7 @@ created, and the part of an entry's output that does not depend on the plane."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -39,3 +39,13 @@ def raise_problems(problems: list[str]) -> None:
 
 def entry_outputs(e: SandboxSpec) -> dict[str, Any]:
     return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
+
+
+def env_with_secrets(
+    env: Mapping[str, str], secret_env: Mapping[str, pulumi.Output[str]]
+) -> pulumi.Input[dict[str, str]]:
+    """The sandbox's env: plain values, plus the entry's secret values as one secret map."""
+    if not secret_env:
+        return dict(env)
+    plain = dict(env)
+    return pulumi.Output.all(**secret_env).apply(lambda values: {**plain, **values})

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
+from .cloud import env_with_secrets
 from .containers import LABEL_PREFIX
 from .workspace_sync import background_sync_command
 
@@ -228,7 +229,10 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
     @staticmethod
     def _wait_state(api: Any, sandbox_id: str, want: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        while (state := api.get_sandbox(sandbox_id).state) is None or state.value != want:
+        get = f"get sandbox {sandbox_id}"
+        while (
+            state := _call(get, api.get_sandbox, sandbox_id).state
+        ) is None or state.value != want:
             if time.monotonic() > deadline:
                 raise DaytonaError(f"Daytona sandbox {sandbox_id} not {want} after {timeout_s} s")
             time.sleep(0.5)
@@ -283,9 +287,7 @@ class DaytonaSandbox(dynamic.Resource):
         self, name: str, args: DaytonaSandboxArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props: dict[str, Any] = {**args.props(), "api_key": args.api_key}
-        if args.secret_env:  # plain env plus the secret values, as one secret map
-            plain = dict(args.env)
-            props["env"] = pulumi.Output.all(**args.secret_env).apply(lambda s: {**plain, **s})
+        props["env"] = env_with_secrets(args.env, args.secret_env)
         props |= {"sandbox_id": None, "name": None, "state": None}  # outputs
         secret = pulumi.ResourceOptions(additional_secret_outputs=["api_key", "env"])
         super().__init__(

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
+from .cloud import env_with_secrets
 from .workspace_sync import sync_script
 
 WORKSPACE = "/workspace"
@@ -44,8 +45,9 @@ class ModalError(Exception):
 
 
 @contextmanager
-def _client(props: Mapping[str, Any]) -> Iterator[Any]:
-    """A client with this resource's own credentials (never the process's ~/.modal.toml)."""
+def _client(props: Mapping[str, Any], what: str) -> Iterator[Any]:
+    """A client with this resource's own credentials (never the process's ~/.modal.toml);
+    a Modal error in the block names `what` was being done, on which object."""
     import modal
     from modal.exception import Error
 
@@ -53,7 +55,7 @@ def _client(props: Mapping[str, Any]) -> Iterator[Any]:
         client = modal.Client.from_credentials(props["token_id"], props["token_secret"])
         yield client
     except Error as e:
-        raise ModalError(f"Modal: {type(e).__name__}: {e}") from e
+        raise ModalError(f"Modal {what}: {type(e).__name__}: {e}") from e
 
 
 def _image(ref: str) -> Any:
@@ -70,7 +72,7 @@ class ModalVolumeProvider(dynamic.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         import modal
 
-        with _client(props) as client:
+        with _client(props, f"create volume {props['name']}") as client:
             volume = modal.Volume.from_name(props["name"], create_if_missing=True, client=client)
             volume.hydrate()
         return dynamic.CreateResult(id_=props["name"], outs=dict(props))
@@ -90,7 +92,7 @@ class ModalVolumeProvider(dynamic.ResourceProvider):
         import modal
         from modal.exception import NotFoundError
 
-        with _client(props) as client:
+        with _client(props, f"read volume {id_}") as client:
             try:
                 modal.Volume.from_name(id_, client=client).hydrate()
             except NotFoundError:
@@ -102,7 +104,7 @@ class ModalVolumeProvider(dynamic.ResourceProvider):
 
         if props.get("keep", True):
             return  # data outlives compute: the workspace stays in the Modal workspace
-        with _client(props) as client:
+        with _client(props, f"delete volume {id_}") as client:
             modal.Volume.objects.delete(id_, allow_missing=True, client=client)
 
 
@@ -113,7 +115,7 @@ class ModalSandboxProvider(dynamic.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         import modal
 
-        with _client(props) as client:
+        with _client(props, f"create sandbox {props['name']}") as client:
             app = modal.App.lookup(props["app_name"], create_if_missing=True, client=client)
             volume = modal.Volume.from_name(props["volume"], client=client)
             cpu, mib = float(props["cpu"]), int(props["memory_mib"])
@@ -140,7 +142,7 @@ class ModalSandboxProvider(dynamic.ResourceProvider):
         import modal
         from modal.exception import NotFoundError
 
-        with _client(props) as client:
+        with _client(props, f"read sandbox {id_}") as client:
             try:
                 sandbox = modal.Sandbox.from_id(id_, client=client)
                 ended = sandbox.poll()
@@ -168,7 +170,7 @@ class ModalSandboxProvider(dynamic.ResourceProvider):
         import modal
 
         if olds.get("tags") != news.get("tags"):
-            with _client(news) as client:
+            with _client(news, f"set tags of sandbox {id_}") as client:
                 modal.Sandbox.from_id(id_, client=client).set_tags(dict(news["tags"]))
         return dynamic.UpdateResult(outs={**news, "sandbox_id": id_})
 
@@ -176,7 +178,10 @@ class ModalSandboxProvider(dynamic.ResourceProvider):
         import modal
         from modal.exception import NotFoundError
 
-        with _client(props) as client, suppress(NotFoundError):  # gone is what delete wants
+        with (
+            _client(props, f"terminate sandbox {id_}") as client,
+            suppress(NotFoundError),
+        ):  # gone is what delete wants
             modal.Sandbox.from_id(id_, client=client).terminate()
 
 
@@ -250,9 +255,7 @@ class ModalSandbox(dynamic.Resource):
             "token_secret": args.credentials.token_secret,
             "sandbox_id": None,
         }
-        if args.secret_env:  # plain env plus the secret values, as one secret map
-            plain = dict(args.env)
-            props["env"] = pulumi.Output.all(**args.secret_env).apply(lambda s: {**plain, **s})
+        props["env"] = env_with_secrets(args.env, args.secret_env)
         secret = pulumi.ResourceOptions(
             additional_secret_outputs=["token_id", "token_secret", "env"], depends_on=[workspace]
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from components.modal_sandbox import WORKSPACE, boot_command
 from components.workspace_sync import background_sync_command
@@ -18,6 +19,16 @@ from tests.integration.fleet import bridge_gateway, git_daemon, wait_for
 pytestmark = pytest.mark.docker
 
 IMAGE = "sandbox-fleet/headless:latest"
+
+
+def final_status(box: Container, status_file: str) -> str:
+    """The sync's status once it has finished: "ready" or "error: ..." (waits up to 60 s)."""
+
+    def finished() -> str | None:
+        text = box.exec_run(["cat", status_file]).output.decode().strip()
+        return text if text.startswith(("ready", "error")) else None
+
+    return wait_for(finished, f"{status_file} to say ready or error", 60, every_s=0.5)
 
 
 def test_boot_clones_the_entrys_branch_and_stays_up(
@@ -41,13 +52,7 @@ def test_boot_clones_the_entrys_branch_and_stays_up(
             detach=True,
         )
         try:
-
-            def status() -> str | None:
-                done = box.exec_run(["cat", "/run/sandbox/status"])
-                text = done.output.decode().strip()
-                return text if text == "ready" else None
-
-            wait_for(status, "the workspace sync says ready", 60, every_s=0.5)
+            assert final_status(box, "/run/sandbox/status") == "ready"
             head = box.exec_run(["git", "-C", WORKSPACE, "rev-parse", "--abbrev-ref", "HEAD"])
             commit = box.exec_run(["git", "-C", WORKSPACE, "rev-parse", "HEAD"])
             assert head.output.decode().strip() == "new-work", "a new branch, as on the host"
@@ -78,12 +83,7 @@ def test_a_checkout_git_refuses_is_reported_never_ready(
             name="sfit-modal-boot-refused", detach=True,
         )  # fmt: skip
         try:
-
-            def status() -> str | None:
-                text = box.exec_run(["cat", "/run/sandbox/status"]).output.decode().strip()
-                return text if text.startswith(("error", "ready")) else None
-
-            assert wait_for(status, "the sync to finish", 60, every_s=0.5).startswith("error")
+            assert final_status(box, "/run/sandbox/status").startswith("error")
         finally:
             box.remove(force=True)
             volume.remove(force=True)
@@ -101,13 +101,7 @@ def test_the_daytona_toolbox_command_syncs_into_the_users_home_and_returns(
             git_env = {"GIT_REPO": git.url, "GIT_BRANCH": "feature-a"}
             started = box.exec_run(["sh", "-c", background_sync_command()], environment=git_env)
             assert started.exit_code == 0, started.output.decode()
-
-            def status() -> str | None:
-                done = box.exec_run(["cat", "/home/dev/.sandbox/status"])
-                text = done.output.decode().strip()
-                return text if text.startswith(("ready", "error")) else None
-
-            assert wait_for(status, "the sync to finish", 60, every_s=0.5) == "ready"
+            assert final_status(box, "/home/dev/.sandbox/status") == "ready"
             ws = "/home/dev/workspace"
             head = box.exec_run(["git", "-C", ws, "rev-parse", "--abbrev-ref", "HEAD"])
             commit = box.exec_run(["git", "-C", ws, "rev-parse", "HEAD"])

@@ -77,7 +77,7 @@ def test_create_runs_a_capped_sandbox_with_the_workspace_volume(fake: FakeModal)
 
 
 def test_a_wrong_token_is_a_clear_error(fake: FakeModal) -> None:
-    with pytest.raises(ModalError, match="AuthError"):
+    with pytest.raises(ModalError, match="Modal create volume sf-etl-workspace: AuthError"):
         ModalVolumeProvider().create(volume_props(token_secret="as-wrong"))
 
 
@@ -122,7 +122,7 @@ def test_update_sets_tags_in_place(fake: FakeModal) -> None:
 
 def test_a_second_running_sandbox_of_the_same_name_is_refused(fake: FakeModal) -> None:
     create()
-    with pytest.raises(ModalError, match="AlreadyExistsError"):
+    with pytest.raises(ModalError, match="Modal create sandbox sf-etl: AlreadyExistsError"):
         ModalSandboxProvider().create(sandbox_props())
 
 

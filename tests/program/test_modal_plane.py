@@ -58,10 +58,11 @@ def test_a_modal_entry_is_a_workspace_volume_and_a_sandbox(run_spec: RunSpec) ->
 
 
 def test_tokens_and_secret_env_stay_secret(run_spec: RunSpec) -> None:
-    for r in by_name(modal_run(run_spec)).values():
+    found = by_name(modal_run(run_spec))
+    for r in found.values():
         assert {"token_id", "token_secret"} <= r.secret_input_paths(), r.name
         assert {"token_id", "token_secret"} <= set(r.additional_secret_outputs), r.name
-    box = by_name(modal_run(run_spec))["fleet-modal-etl"]
+    box = found["fleet-modal-etl"]
     assert "env" in box.secret_input_paths() and "env" in box.additional_secret_outputs
 
 
