@@ -87,6 +87,11 @@ class FleetSpec:
         return {s.name: s for s in self.sandboxes}
 
 
+def utc_today() -> dt.date:
+    """The date `expires` is compared with when the caller gives none (tests pin it)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def load_spec(
     path: Path, *, today: dt.date | None = None, display_name: str | None = None
 ) -> FleetSpec:
@@ -122,7 +127,7 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
         raise SpecError([*source.problems, *_problems(exc, source)]) from None
     if source.problems:
         raise SpecError(source.problems)
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
     sandboxes = _assign_host_ports(sandboxes, document, source)

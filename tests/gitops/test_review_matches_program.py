@@ -37,7 +37,7 @@ def replacing_inputs() -> frozenset[str]:
 @cache
 def program_run(spec: Path) -> Run:
     config = stack_config(REPO / "Pulumi.dev.yaml", {"spec": str(spec), **SECRETS})
-    run = run_program(REPO / "__main__.py", config, secret_keys=tuple(SECRETS))
+    run = run_program(REPO / "__main__.py", config, secret_keys=tuple(SECRETS), today=TODAY)
     assert run.error is None, f"program failed on {spec}: {run.error!r}"
     return run
 

@@ -15,10 +15,14 @@ from docker.models.containers import Container
 from components.modal_sandbox import WORKSPACE, boot_command
 from components.workspace_sync import background_sync_command
 from tests.integration.fleet import bridge_gateway, git_daemon, wait_for
+from tests.support import ensure_headless_image
 
 pytestmark = pytest.mark.docker
 
-IMAGE = "sandbox-fleet/headless:latest"
+
+@pytest.fixture(scope="module")
+def image(engine: docker.DockerClient) -> str:
+    return ensure_headless_image(engine)
 
 
 def final_status(box: Container, status_file: str) -> str:
@@ -32,15 +36,13 @@ def final_status(box: Container, status_file: str) -> str:
 
 
 def test_boot_clones_the_entrys_branch_and_stays_up(
-    engine: docker.DockerClient, tmp_path: Path
+    engine: docker.DockerClient, image: str, tmp_path: Path
 ) -> None:
-    if not engine.images.list(name=IMAGE):
-        pytest.fail(f"{IMAGE} is missing: the fleet fixture builds it (run tests/integration)")
     volume = engine.volumes.create(name="sfit-modal-boot-workspace")
     with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
         command = boot_command()
         box = engine.containers.run(
-            IMAGE,
+            image,
             command[1:],
             entrypoint=command[0],
             user="0",
@@ -68,7 +70,7 @@ def test_boot_clones_the_entrys_branch_and_stays_up(
 
 
 def test_a_checkout_git_refuses_is_reported_never_ready(
-    engine: docker.DockerClient, tmp_path: Path
+    engine: docker.DockerClient, image: str, tmp_path: Path
 ) -> None:
     """`set -e` does not reach into a function run as an `if` condition: every failing git step
     must still stop the sync. Here git refuses the clone as root in a dev-owned directory (the
@@ -77,7 +79,7 @@ def test_a_checkout_git_refuses_is_reported_never_ready(
     with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
         command = boot_command()
         box = engine.containers.run(
-            IMAGE, command[1:], entrypoint=command[0], user="0",
+            image, command[1:], entrypoint=command[0], user="0",
             environment={"GIT_REPO": git.url, "GIT_BRANCH": "new-work"},
             volumes={volume.name: {"bind": WORKSPACE, "mode": "rw"}},  # seeded: owned by dev
             name="sfit-modal-boot-refused", detach=True,
@@ -90,11 +92,11 @@ def test_a_checkout_git_refuses_is_reported_never_ready(
 
 
 def test_the_daytona_toolbox_command_syncs_into_the_users_home_and_returns(
-    engine: docker.DockerClient, tmp_path: Path
+    engine: docker.DockerClient, image: str, tmp_path: Path
 ) -> None:
     with git_daemon(tmp_path / "git", bridge_gateway(engine)) as git:
         box = engine.containers.run(
-            IMAGE, ["infinity"], entrypoint="sleep", user="1000", name="sfit-daytona-sync",
+            image, ["infinity"], entrypoint="sleep", user="1000", name="sfit-daytona-sync",
             environment={"HOME": "/home/dev"}, detach=True,
         )  # fmt: skip
         try:

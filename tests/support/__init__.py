@@ -22,6 +22,7 @@ LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_SERVER_IMAGE = "sandbox-fleet/model-server:latest"
+HEADLESS_IMAGE = "sandbox-fleet/headless:latest"
 MODEL_SERVER_CONTEXT = REPO_ROOT / "images" / "model-server"
 VERSION_LABEL = "io.sandbox-fleet.llama-cpp-python.version"
 BASE_IMAGE = "debian:bookworm-slim"
@@ -80,5 +81,21 @@ def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERV
         rm=True,
         forcerm=True,
         timeout=BUILD_TIMEOUT_S,
+    )
+    return str(image.id)
+
+
+def ensure_headless_image(client: docker.DockerClient, tag: str = HEADLESS_IMAGE) -> str:
+    """Return the image id of `tag`, building images/headless when it is missing, so a test
+    that runs the sandbox image never depends on another test having built it first."""
+    import docker.errors
+
+    try:
+        return str(client.images.get(tag).id)
+    except docker.errors.ImageNotFound:
+        pass
+    ensure_base_image(client)
+    image, _logs = client.images.build(
+        path=str(REPO_ROOT / "images" / "headless"), tag=tag, rm=True, forcerm=True
     )
     return str(image.id)

@@ -8,6 +8,7 @@ invariants. Each call resets the runtime's global state so programs cannot leak 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pulumi
 import yaml
@@ -25,6 +27,8 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 PROJECT = "sandbox-fleet"
+# The day every program run under mocks takes as today (`expires`): a fixed date, not the clock.
+PINNED_TODAY = dt.date(2026, 11, 21)
 SECRET_SIG = rpc._special_secret_sig  # the marker a secret carries on the wire
 
 
@@ -165,8 +169,12 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
     stack: str = "dev",
     preview: bool = False,
+    today: dt.date = PINNED_TODAY,
 ) -> Run:
-    """Run `program` (a __main__.py path or a callable) under mocks; never raises for its errors."""
+    """Run `program` (a __main__.py path or a callable) under mocks; never raises for its errors.
+
+    `expires` is judged as of `today`, never the real clock, so no run changes as the calendar moves.
+    """
     run = Run()
     mocks = _Mocks()
     # The SDK binds futures to the current loop at construction: set the loop before anything
@@ -207,7 +215,8 @@ def run_program(
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     try:
-        loop.run_until_complete(run_in_stack(body))
+        with mock.patch("components.spec.loader.utc_today", return_value=today):
+            loop.run_until_complete(run_in_stack(body))
     except BaseException as exc:
         run.error = exc
     finally:
