@@ -98,10 +98,11 @@ def test_a_resize_updates_in_place_and_a_removal_keeps_the_workspace(
     spec.write_text(SPEC.replace("{cpus: 1, memory: 1Gi}", "{cpus: 2, memory: 1Gi}"))
     plan = planned(cloud)
     changed = {name: ops for name, ops in plan.items() if ops != ["same"]}
-    assert list(changed) == ["fleet-daytona-scan"] and changed["fleet-daytona-scan"] == ["update"], plan
+    assert changed == {"fleet-daytona-scan": ["update"]}, plan
     cloud.run("up", "--yes")
     [record] = daytona.sandboxes.values()
-    assert record["cpu"] == 2 and record["id"] == before["fleet-daytona-scan"], "same sandbox, resized"
+    assert record["cpu"] == 2, "resized"
+    assert record["id"] == before["fleet-daytona-scan"], "the same sandbox, not a new one"
 
     spec.write_text(HEADER + SCAN.replace("cpus: 1", "cpus: 2"))  # etl's entry removed
     cloud.run("up", "--yes")
