@@ -16,7 +16,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+IMAGES_DIR = PROJECT_DIR / "images"
 
 
 def context_digest(context: Path) -> str:
@@ -51,7 +52,9 @@ class LocalImage(pulumi.ComponentResource):
             f"{name}-build",
             name=args.tag,
             build=docker.RemoteImageBuildArgs(
-                context=str(context),
+                # Relative to the project directory, where the engine runs the program: an
+                # absolute path would differ between checkouts and plan a rebuild in each.
+                context=context.relative_to(PROJECT_DIR).as_posix(),
                 dockerfile="Dockerfile",
                 build_args=dict(args.build_args) or None,
             ),

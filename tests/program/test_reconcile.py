@@ -4,9 +4,10 @@ workspace is retained); reorder -> nothing changes; same input -> identical inpu
 
 from __future__ import annotations
 
+import json
 import re
 
-from .conftest import RunSpec, custom, fleet_spec
+from .conftest import ROOT, RunSpec, custom, fleet_spec
 
 SANDBOX_TYPES = {
     "docker:index/container:Container",
@@ -92,3 +93,12 @@ def test_resources_per_headless_sandbox(run_spec: RunSpec) -> None:
     one = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n"))
     two = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n  b:\n    task: test\n"))
     assert len(two) - len(one) == 3
+
+
+def test_no_input_carries_the_checkouts_path(run_spec: RunSpec) -> None:
+    """The engine runs the program in the project directory: an input holding this checkout's
+    absolute path (a build context, a file) would make a second checkout plan replacements."""
+    run = run_spec(fleet_spec(3))
+    checkout = str(ROOT)
+    carrying = [r.urn for r in run.resources if checkout in json.dumps(r.inputs, default=str)]
+    assert carrying == [], f"inputs with {checkout}: {carrying}"

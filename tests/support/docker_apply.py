@@ -27,6 +27,7 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, LogConfig, Mount
 
+from tests.support import REPO_ROOT
 from tests.support.pulumi_harness import Registered, Run
 
 MIB = 1024 * 1024
@@ -300,7 +301,9 @@ class DockerApplier:
             build = r.inputs.get("build")
             if build is not None:
                 take(r, build, {"context", "dockerfile", "buildArgs"}, "build")
-                context, dockerfile = Path(build["context"]), build.get("dockerfile", "Dockerfile")
+                # Relative to the project directory, as the engine runs the program there.
+                context = REPO_ROOT / build["context"]
+                dockerfile = build.get("dockerfile", "Dockerfile")
                 if stale_reason(self.client, tag, context, dockerfile):
                     args = {**build.get("buildArgs", {}), **self.extra_build_args.get(tag, {})}
                     self.client.images.build(
