@@ -173,7 +173,7 @@ def run_program(
 ) -> Run:
     """Run `program` (a __main__.py path or a callable) under mocks; never raises for its errors.
 
-    `expires` is judged as of `today`, never the real clock, so no run changes as the calendar moves.
+    `expires` is judged as of `today`, never the clock: no run changes as the calendar moves.
     """
     run = Run()
     mocks = _Mocks()
