@@ -11,7 +11,7 @@ import (
 )
 
 // version is what the plugin reports to the engine; set with -ldflags "-X main.version=...".
-var version = "4.11.0"
+var version = "dev"
 
 // schema.json is generated at build time by cmd/pulumi-tfgen-docker (see build.sh), not committed.
 //

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import docker
 import pytest
 
 from tests.support.pulumi_cli import EngineMissing, Project, copy_project, install_engine
@@ -32,3 +33,8 @@ def project(engine_bin: Path, tmp_path: Path) -> Project:
     """A copy of the checkout in its own directory, on a fresh local backend."""
     directory = copy_project(tmp_path / "checkout-a")
     return Project(directory, engine_bin, tmp_path / "state")
+
+
+@pytest.fixture(scope="session")
+def engine(docker_engine: docker.DockerClient) -> docker.DockerClient:
+    return docker_engine

@@ -10,7 +10,7 @@ import (
 )
 
 // version must match the runtime plugin's (main.version); set with -ldflags "-X main.version=...".
-var version = "4.11.0"
+var version = "dev"
 
 func main() {
 	tfgen.Main("docker", version, info.Provider(version))

@@ -1,0 +1,128 @@
+"""The real __main__.py on the real Pulumi engine and a real Docker engine: the host's shared
+pieces (ai-net, the model-data, logs and workspace volumes, the supervisor image and container).
+
+The sandboxes themselves need pulumi-command too (each one's pids limit), which the Go module
+proxy here refuses (engine-versions.txt); so this stack has no entries and no preflight, and the
+tests check what the engine does with the pieces that every fleet has: no false drift (also
+from a second checkout), out-of-band changes seen and repaired, data kept through `destroy`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.support.pulumi_cli import REPO_ROOT, Project, blocked_plugins
+
+pytestmark = pytest.mark.docker
+
+PREFIX = "sfe2e-"
+SUPERVISOR = f"{PREFIX}supervisor"
+
+
+@pytest.fixture
+def host(project: Project, engine: docker.DockerClient) -> Iterator[Project]:
+    if not (project.engine_bin / "pulumi-resource-docker").exists():
+        reason = blocked_plugins(project.engine_bin).get("pulumi-resource-docker", "not built")
+        pytest.fail(f"pulumi-resource-docker is missing: {reason}")
+    _remove_leftovers(engine)
+    (project.directory / "sandboxes.yaml").write_text("version: 1\nsandboxes: {}\n")
+    project.init(
+        REPO_ROOT / "Pulumi.dev.yaml",
+        {
+            "namePrefix": PREFIX,
+            "preflightEnabled": "false",
+            "modelServerEnabled": "false",
+            "supervisorPort": str(_free_port()),
+        },
+        {},
+    )
+    yield project
+    project.run("destroy", "--yes", "--exclude-protected", check=False)
+    _remove_leftovers(engine)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _remove_leftovers(engine: docker.DockerClient) -> None:
+    for c in engine.containers.list(all=True, filters={"name": PREFIX}):
+        c.remove(force=True)
+    for v in engine.volumes.list(filters={"name": PREFIX}):
+        v.remove(force=True)
+    for n in engine.networks.list(names=[f"{PREFIX}ai-net"]):
+        n.remove()
+
+
+def test_up_then_no_drift_from_either_checkout(
+    host: Project, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    host.run("up", "--yes")
+    supervisor = engine.containers.get(SUPERVISOR)
+    assert supervisor.status == "running"
+    assert host.outputs()["supervisor"], "the task API URL is an output"
+    host.run("preview", "--expect-no-changes")
+    host.run("refresh", "--preview-only", "--expect-no-changes")
+    elsewhere = host.clone(tmp_path / "checkout-b")
+    elsewhere.run("preview", "--expect-no-changes")
+
+
+@pytest.mark.parametrize("change", ["docker stop", "docker rm -f"])
+def test_an_out_of_band_change_is_reported_and_repaired(
+    host: Project, engine: docker.DockerClient, change: str
+) -> None:
+    host.run("up", "--yes")
+    subprocess.run([*change.split(), SUPERVISOR], check=True, capture_output=True)
+    drift = host.run("refresh", "--preview-only", "--expect-no-changes", check=False)
+    assert drift.returncode != 0, f"{change}: the drift check saw nothing"
+    assert "supervisor" in drift.stdout, drift.stdout
+    host.run("up", "--refresh", "--yes")
+    assert engine.containers.get(SUPERVISOR).status == "running"
+    host.run("preview", "--expect-no-changes")
+
+
+def test_destroy_keeps_the_data_volumes_and_the_next_up_reattaches_them(
+    host: Project, engine: docker.DockerClient
+) -> None:
+    host.run("up", "--yes")
+    engine.containers.run(
+        "debian:bookworm-slim",
+        ["sh", "-c", "echo kept > /w/note"],
+        volumes={f"{PREFIX}workspace": {"bind": "/w", "mode": "rw"}},
+        remove=True,
+    )
+    # model-data is protected: a plain destroy refuses, which is the point of protecting it.
+    refused = host.run("destroy", "--yes", check=False)
+    assert refused.returncode != 0 and "protected" in refused.stdout, refused.stdout
+    assert engine.containers.get(SUPERVISOR).status == "running", "a refused destroy does nothing"
+    host.run("destroy", "--yes", "--exclude-protected")
+    assert not engine.containers.list(all=True, filters={"name": SUPERVISOR})
+    kept = {v.name for v in engine.volumes.list(filters={"name": PREFIX})}
+    assert {f"{PREFIX}model-data", f"{PREFIX}workspace"} <= kept, kept
+    host.run("up", "--yes")
+    note = engine.containers.run(
+        "debian:bookworm-slim",
+        ["cat", "/w/note"],
+        volumes={f"{PREFIX}workspace": {"bind": "/w", "mode": "ro"}},
+        remove=True,
+    )
+    assert note.decode().strip() == "kept"
+
+
+def test_the_engine_is_asked_only_with_the_explicit_host(host: Project) -> None:
+    """The provider never falls back to $DOCKER_HOST: a bogus one changes nothing."""
+    host.run("up", "--yes")
+    host.extra_env["DOCKER_HOST"] = "tcp://127.0.0.1:9"
+    host.run("preview", "--expect-no-changes")
+    del host.extra_env["DOCKER_HOST"]
+    assert os.environ.get("DOCKER_HOST") != "tcp://127.0.0.1:9"
