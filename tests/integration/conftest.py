@@ -1,7 +1,9 @@
 """Real-engine fixtures: the engine itself, a local git server, and the fixture fleet applied.
 
 The fleet is the real `__main__.py` run under mocks for `sandboxes.yaml` beside this file, then
-created on the engine from the recorded inputs by `tests.support.docker_apply`. Everything is
+created on the engine from the recorded inputs by `tests.support.docker_apply`: the real Pulumi
+engine cannot create sandboxes here, because pulumi-command cannot be built from the Go module
+proxy (see that module's docstring and engine-versions.txt). Everything is
 named `sfit-*` and labelled `sandbox-fleet.fleet=sfit-sandbox-fleet`, and removed at the end.
 """
 

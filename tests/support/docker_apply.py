@@ -9,6 +9,12 @@ provider would reject or do differently.
 Deletion follows Pulumi: a resource that left the program is deleted unless it is
 `retain_on_delete`; deleting a `protect`ed one is an error. A changed container is replaced
 (most container inputs are ForceNew in the provider; the few in-place ones are replaced here too).
+
+Why it still exists beside the real engine (tests/e2e): every sandbox carries a pulumi-command
+resource (its pids limit), and pulumi-command's provider module is refused by the Go module proxy
+here (engine-versions.txt, blocked), so the real engine cannot create a sandbox on this machine.
+The sandbox tests in tests/integration use this applier for that reason alone; everything the
+engine can do without pulumi-command is tested with the real engine in tests/e2e.
 """
 
 from __future__ import annotations
