@@ -126,3 +126,29 @@ def test_the_engine_is_asked_only_with_the_explicit_host(host: Project) -> None:
     host.run("preview", "--expect-no-changes")
     del host.extra_env["DOCKER_HOST"]
     assert os.environ.get("DOCKER_HOST") != "tcp://127.0.0.1:9"
+
+
+def test_a_container_recreated_with_an_edited_label_is_drift_and_up_puts_it_back(
+    host: Project, engine: docker.DockerClient
+) -> None:
+    """pulumi-docker never reads labels back, so the edit itself is invisible to refresh; what
+    the engine sees is that the container it made is gone (a new id under the same name)."""
+    host.run("up", "--yes")
+    old = engine.api.inspect_container(SUPERVISOR)
+    labels = {**old["Config"]["Labels"], "sandbox-fleet.role": "edited-by-hand"}
+    engine.api.remove_container(SUPERVISOR, force=True)
+    impostor = engine.api.create_container(
+        old["Image"],
+        name=SUPERVISOR,
+        labels=labels,
+        host_config=engine.api.create_host_config(network_mode="none"),
+    )
+    engine.api.start(impostor["Id"])
+    drift = host.run("refresh", "--preview-only", "--expect-no-changes", check=False)
+    assert drift.returncode != 0 and "supervisor" in drift.stdout, drift.stdout
+    repaired = host.run("up", "--refresh", "--yes", check=False)
+    now = engine.api.inspect_container(SUPERVISOR)
+    # Whatever the engine does with the name taken, the declared container must be back.
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert now["Config"]["Labels"].get("sandbox-fleet.role") != "edited-by-hand"
+    host.run("preview", "--expect-no-changes")

@@ -1,0 +1,231 @@
+"""`pulumi up` on the real engine: N sandboxes against the same containers made directly, a
+no-op `up` of a large fleet against an empty one, and one sandbox added to a large fleet.
+
+    python -m bench.engine_pulumi_up [--sizes 10 30] [--repeats 3] [--fleet 50]
+
+The engine side is the real CLI, language host and docker plugin (scripts/install-pulumi) on a
+copy of the project, driving the real __main__.py through `bench_main.py`, which leaves out the
+per-sandbox pids-limit command: it needs pulumi-command, which cannot be built here
+(docs/engine.md). The direct side creates the same sandboxes (workspace volume, container, pids
+limit) from the same program's recorded inputs through the Docker API, with no engine
+(tests/support/docker_apply). Ratios are taken pair by pair within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from bench.engine_common import engine, median, program
+from components.spec import load_spec
+from tests.support.docker_apply import DockerApplier, destroy_all
+from tests.support.pulumi_cli import Project, copy_project, install_engine
+from tests.support.pulumi_harness import Run
+
+ENGINE_PREFIX = "sfbench-e-"
+DIRECT_PREFIX = "sfbench-d-"
+BENCH_MAIN = '''"""Benchmark entry point: the real __main__.py without the per-sandbox pids-limit
+command, which needs pulumi-command (not buildable here; docs/engine.md)."""
+import runpy
+
+from components.sandbox import Sandbox
+
+Sandbox._limit_pids = lambda self, name, args: None  # type: ignore[method-assign]
+runpy.run_path("__main__.py", run_name="__main__")
+'''
+
+
+def entries(count: int, first: int = 0) -> dict[str, Any]:
+    return {f"box-{i:03d}": {"task": "audit"} for i in range(first, first + count)}
+
+
+def write_spec(path: Path, sandboxes: dict[str, Any]) -> None:
+    lines = ["version: 1", "sandboxes:" + ("" if sandboxes else " {}")]
+    lines += [f"  {name}: {{task: {e['task']}}}" for name, e in sandboxes.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def timed(project: Project, *args: str) -> float:
+    start = time.monotonic()
+    project.run(*args)
+    return time.monotonic() - start
+
+
+def engine_project(work: Path) -> Project:
+    directory = copy_project(work / "project")
+    (directory / "bench_main.py").write_text(BENCH_MAIN)
+    yaml_text = (directory / "Pulumi.yaml").read_text()
+    (directory / "Pulumi.yaml").write_text(
+        yaml_text.replace("runtime:", "main: bench_main.py\nruntime:", 1)
+    )
+    project = Project(directory, install_engine(), work / "state", stack="bench")
+    write_spec(directory / "sandboxes.yaml", {})
+    project.init(
+        directory / "Pulumi.dev.yaml",
+        {
+            "namePrefix": ENGINE_PREFIX,
+            "preflightEnabled": "false",
+            "modelServerEnabled": "false",
+            "supervisorPort": "18101",
+        },
+        {},
+    )
+    project.run("up", "--yes")  # the shared pieces and images: not what is measured
+    return project
+
+
+def remove_kept_volumes(client: docker.DockerClient, name_part: str) -> None:
+    """Workspaces outlive their sandboxes by design; each round starts without them."""
+    for volume in client.volumes.list(filters={"name": name_part}):
+        volume.remove(force=True)
+
+
+def engine_round(project: Project, client: docker.DockerClient, count: int) -> float:
+    write_spec(project.directory / "sandboxes.yaml", entries(count))
+    seconds = timed(project, "up", "--yes")
+    write_spec(project.directory / "sandboxes.yaml", {})
+    project.run("up", "--yes")
+    remove_kept_volumes(client, f"{ENGINE_PREFIX}box-")
+    return seconds
+
+
+def direct_program(work: Path, count: int) -> Run:
+    """The same program under mocks, recorded for the direct side (its own names and port)."""
+    overrides = {"namePrefix": DIRECT_PREFIX, "preflightEnabled": False, "supervisorPort": 18102}
+    return program(work, entries(count), overrides)
+
+
+def direct_round(
+    applier: DockerApplier, client: docker.DockerClient, work: Path, count: int
+) -> float:
+    empty, fleet = direct_program(work, 0), direct_program(work, count)
+    start = time.monotonic()
+    applier.reconcile(empty, fleet)
+    seconds = time.monotonic() - start
+    applier.reconcile(fleet, empty)
+    remove_kept_volumes(client, f"{DIRECT_PREFIX}box-")
+    return seconds
+
+
+def create_ratio(
+    project: Project, client: docker.DockerClient, work: Path, sizes: list[int], repeats: int
+) -> None:
+    applier = DockerApplier(client)
+    applier.apply(direct_program(work, 0))
+    print(
+        "\n## pulumi up creating N headless sandboxes vs the same made directly (median of pairs)"
+    )
+    print("| N | pulumi up s | direct s | ratio |\n| --- | --- | --- | --- |")
+    for count in sizes:
+        pairs = [
+            (engine_round(project, client, count), direct_round(applier, client, work, count))
+            for _ in range(repeats)
+        ]
+        ratios = [e / d for e, d in pairs]
+        print(
+            f"| {count} | {median([e for e, _ in pairs]):.1f} | {median([d for _, d in pairs]):.1f}"
+            f" | {median(ratios):.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f}) |"
+        )
+
+
+def noop_costs(project: Project, count: int, repeats: int) -> dict[str, float]:
+    write_spec(project.directory / "sandboxes.yaml", entries(count))
+    project.run("up", "--yes")
+    figures: dict[str, list[float]] = {"version": [], "preview": [], "refresh": [], "up": []}
+    for _ in range(repeats):
+        start = time.monotonic()
+        project.run("version", stack=False)
+        figures["version"].append(time.monotonic() - start)
+        figures["preview"].append(timed(project, "preview", "--expect-no-changes"))
+        figures["refresh"].append(
+            timed(project, "refresh", "--preview-only", "--expect-no-changes")
+        )
+        figures["up"].append(timed(project, "up", "--yes", "--expect-no-changes"))
+    return {k: median(v) for k, v in figures.items()}
+
+
+def noop_ratio(project: Project, fleet: int, repeats: int) -> None:
+    empty, large = noop_costs(project, 0, repeats), noop_costs(project, fleet, repeats)
+    print(f"\n## no-op commands: {fleet} sandboxes vs an empty fleet (medians of {repeats})")
+    print(f"| command | empty s | {fleet} s | ratio |\n| --- | --- | --- | --- |")
+    for key, what in [
+        ("version", "`pulumi version` (CLI start)"),
+        ("preview", "`preview` (program + plugin start + diff)"),
+        ("refresh", "`refresh --preview-only` (plugin start + read of each resource)"),
+        ("up", "no-op `up` (program + diff, nothing to do)"),
+    ]:
+        print(f"| {what} | {empty[key]:.2f} | {large[key]:.2f} | {large[key] / empty[key]:.2f}x |")
+
+
+def ssh_banner(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.settimeout(0.5)
+            return conn.recv(8).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_for_ssh(port: int, start: float, answered: list[float], limit_s: float = 300) -> None:
+    """Append the seconds from `start` until sshd answers on `port` (bounded by `limit_s`)."""
+    while time.monotonic() - start < limit_s and not ssh_banner(port):
+        time.sleep(0.05)
+    answered.append(time.monotonic() - start)
+
+
+def add_one(project: Project, client: docker.DockerClient, fleet: int, repeats: int) -> None:
+    print(f"\n## one sandbox added to {fleet}: from `pulumi up` to its SSH answering")
+    print("| run | up s | SSH answering s |\n| --- | --- | --- |")
+    for run in range(repeats):
+        write_spec(project.directory / "sandboxes.yaml", entries(fleet))
+        project.run("up", "--yes")
+        remove_kept_volumes(client, f"{ENGINE_PREFIX}box-{fleet:03d}")
+        grown = entries(fleet + 1)
+        write_spec(project.directory / "sandboxes.yaml", grown)
+        port = (
+            load_spec(project.directory / "sandboxes.yaml")
+            .by_name()[f"box-{fleet:03d}"]
+            .host_ports.ssh
+        )
+        answered: list[float] = []
+        start = time.monotonic()
+        watcher = threading.Thread(target=wait_for_ssh, args=(port, start, answered))
+        watcher.start()
+        up = timed(project, "up", "--yes")
+        watcher.join()
+        print(f"| {run + 1} | {up:.1f} | {answered[0]:.1f} |")
+    write_spec(project.directory / "sandboxes.yaml", entries(fleet))
+    project.run("up", "--yes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 30])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fleet", type=int, default=50)
+    args = parser.parse_args()
+    client = engine()
+    for prefix in (ENGINE_PREFIX, DIRECT_PREFIX):
+        destroy_all(client, prefix)
+    with tempfile.TemporaryDirectory(prefix="sfbench-") as tmp:
+        work = Path(tmp)
+        project = engine_project(work)
+        try:
+            create_ratio(project, client, work, args.sizes, args.repeats)
+            noop_ratio(project, args.fleet, args.repeats)
+            add_one(project, client, args.fleet, args.repeats)
+        finally:
+            project.run("destroy", "--yes", "--exclude-protected", check=False)
+            for prefix in (ENGINE_PREFIX, DIRECT_PREFIX):
+                destroy_all(client, prefix)
+
+
+if __name__ == "__main__":
+    main()
