@@ -62,9 +62,7 @@ def graph(stack: str, fixture: str) -> dict[str, str]:
 
 
 def cases() -> list[tuple[str, str]]:
-    return [
-        (str(s.relative_to(ROOT)), f.name) for s in STACKS for f in sorted(GOOD.glob("*.yaml"))
-    ]
+    return [(str(s.relative_to(ROOT)), f.name) for s in STACKS for f in sorted(GOOD.glob("*.yaml"))]
 
 
 def recorded() -> dict[str, dict[str, str]]:
