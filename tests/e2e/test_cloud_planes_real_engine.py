@@ -161,3 +161,21 @@ def test_destroy_runs_the_stored_providers_and_keeps_the_data(
     [record] = daytona.sandboxes.values()
     assert record["state"] == "archived", "kept (archived), not deleted: data: keep"
     assert not any(s.running for s in modal.sandboxes.values()) and modal.volumes
+
+
+def test_a_rename_is_a_new_sandbox_and_the_old_workspace_stays_orphaned(
+    cloud: Project, fakes: tuple[FakeModal, FakeDaytona]
+) -> None:
+    """Names are identities: renaming an entry removes the old sandbox and creates a new one
+    with a new, empty workspace. The old workspace is kept (data: keep) but nothing in the
+    stack refers to it any more: it stays in Modal until someone deletes it by hand."""
+    modal, _daytona = fakes
+    cloud.run("up", "--yes")
+    old_volumes = set(modal.volumes)
+    (cloud.directory / "sandboxes.yaml").write_text(SPEC.replace("  etl:", "  etl-renamed:"))
+    cloud.run("up", "--yes")
+    assert old_volumes < set(modal.volumes), "a new workspace volume, the old one kept"
+    [orphan] = old_volumes
+    assert orphan not in json.dumps(cloud.outputs()), "the stack no longer names the old one"
+    [running] = [s.name for s in modal.sandboxes.values() if s.running]
+    assert "renamed" in running, "only the renamed entry's sandbox runs"
