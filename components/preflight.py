@@ -21,14 +21,12 @@ from typing import Literal
 
 import pulumi
 import pulumi_command as command
-from pydantic import Field
 
 from components.capacity import to_milli
-from components.settings_group import SettingsGroup
+from components.settings.preflight import TAILNET_V4, PreflightSettings
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
 Engine = Literal["docker", "podman"]
-TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
 # Fails the command itself (so dependents are not created) with a message that says what to do.
 DISCOVER_SCRIPT = """\
 if ! out=$(tailscale ip -4 2>&1); then
@@ -38,19 +36,6 @@ if ! out=$(tailscale ip -4 2>&1); then
 fi
 printf '%s\\n' "$out"
 """
-
-
-class PreflightSettings(SettingsGroup):
-    """Stack config `sandbox-fleet:preflight*` keys (all optional)."""
-
-    enabled: bool = True
-    """Run the host checks at all (turning them off is logged as a warning)."""
-    overcommit_ratio: float = Field(default=1.0, gt=0, le=16)
-    """How far the fleet's summed memory limits may exceed the host (1.0 = never)."""
-    cpu_overcommit_ratio: float = Field(default=4.0, gt=0, le=64)
-    """The same for CPUs. CPU limits are caps that idle agents rarely reach, so 4.0."""
-    timeout_seconds: int = Field(default=10, ge=1, le=300)
-    """Seconds allowed for each probe (engine info, Daytona URL, tailscale ip)."""
 
 
 def require_pinned_host_key(connection: command.remote.ConnectionArgs, what: str) -> None:

@@ -12,7 +12,6 @@ policy pasted back in as the base merges to the same text again (fenced lines ar
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +19,11 @@ from typing import Any
 # Re-exported so callers find policy parsing and its errors in one place.
 from components.hujson import HuJSONError as HuJSONError
 from components.hujson import parse_hujson as parse_hujson
+from components.settings.tailnet import check_owner, check_tag, check_tag_owner
 
 GENERATED_BEGIN = "// BEGIN sandbox-fleet generated (edit the fleet, not these lines)"
 GENERATED_END = "// END sandbox-fleet generated"
 
-TAG_RE = re.compile(r"^tag:[A-Za-z][A-Za-z0-9-]*$")
-GROUP_RE = re.compile(r"^group:[A-Za-z0-9][A-Za-z0-9._-]*$")
-USER_RE = re.compile(r"^[^@\s*:]+@[^@\s*:]+$")
 
 Policy = dict[str, Any]
 
@@ -79,36 +76,6 @@ class FleetAccess:
     sandbox_tag: str | None = None  # set only when some sandbox joins the tailnet itself
     sandbox_ports: tuple[int, ...] = ()
     extra_tag_owners: tuple[str, ...] = ()  # e.g. an OAuth client's tag that mints the keys
-
-
-def check_owner(owner: str) -> str:
-    """Return `owner` when it is a user e-mail or a group, else raise ValueError."""
-    if GROUP_RE.match(owner) or USER_RE.match(owner):
-        return owner
-    raise ValueError(
-        f"owner {owner!r} must be a user e-mail (alice@example.com) or a group (group:fleet); "
-        "'*', autogroups and tags would open the fleet wider than one owner"
-    )
-
-
-def check_tag_owner(owner: str) -> str:
-    """Return `owner` when it may own a tag here: a user, a group, a tag or autogroup:admin."""
-    if owner == "autogroup:admin" or TAG_RE.match(owner):
-        return owner
-    try:
-        return check_owner(owner)
-    except ValueError:
-        raise ValueError(
-            f"tag owner {owner!r} must be a user e-mail, group:<name>, tag:<name> or "
-            "autogroup:admin"
-        ) from None
-
-
-def check_tag(tag: str) -> str:
-    """Return `tag` when it is a valid Tailscale tag (tag:<letter><letters/digits/dashes>)."""
-    if TAG_RE.match(tag):
-        return tag
-    raise ValueError(f"{tag!r} is not a Tailscale tag: use tag:<name> (letters, digits, dashes)")
 
 
 def _ports(ports: Iterable[int]) -> list[str]:

@@ -15,7 +15,8 @@ import pulumi_tailscale
 import pytest
 
 from components.preflight import DISCOVER_SCRIPT
-from components.tailnet import TailnetAccess, TailnetAccessArgs, TailnetSettings
+from components.settings import TailnetSettings
+from components.tailnet import TailnetAccess, TailnetAccessArgs
 from components.tailnet_policy import FleetAccess, build_policy
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Run, run_program

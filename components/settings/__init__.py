@@ -1,0 +1,42 @@
+"""Stack settings: every `sandbox-fleet:*` config key, validated once, errors naming the key.
+
+The bottom layer: nothing here imports the components that use the settings (a test holds it
+to that). One module per group that has an owner elsewhere (`tailnet`, `preflight`), the
+stack-wide groups and the reader in `stack`.
+"""
+
+from .group import SettingsGroup
+from .preflight import PreflightSettings
+from .stack import (
+    GROUPS,
+    OPTIONAL_GROUPS,
+    PROJECT,
+    HostSettings,
+    HostVariant,
+    ModelServerSettings,
+    SettingsError,
+    StackSettings,
+    SupervisorSettings,
+    all_keys,
+    parse_settings,
+    read_stack_settings,
+)
+from .tailnet import TailnetSettings
+
+__all__ = [
+    "GROUPS",
+    "OPTIONAL_GROUPS",
+    "PROJECT",
+    "HostSettings",
+    "HostVariant",
+    "ModelServerSettings",
+    "PreflightSettings",
+    "SettingsError",
+    "SettingsGroup",
+    "StackSettings",
+    "SupervisorSettings",
+    "TailnetSettings",
+    "all_keys",
+    "parse_settings",
+    "read_stack_settings",
+]
