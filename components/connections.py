@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 
 from .cloud import entry_outputs
+from .contract import NOVNC_PORT, SSH_PORT
 from .sandbox import published_ports, workspace_volume_name
 from .spec import Sandbox as SandboxSpec
-from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 
 
 def not_deployed_here(e: SandboxSpec, why: str) -> dict[str, str]:
@@ -40,7 +40,7 @@ def connection_info(
     """How a person reaches the sandbox: SSH, editors, the desktop, and app ports. On its own
     tailnet identity the container ports answer directly; otherwise the host's published ones."""
     ports = {c: (c if own_identity else h) for c, h in published_ports(entry)}
-    ssh = ports[SSH_CONTAINER_PORT]
+    ssh = ports[SSH_PORT]
     info: dict[str, Any] = {
         "mode": entry.mode.value,
         "runtime": entry.runtime.value,
@@ -51,10 +51,8 @@ def connection_info(
         "vscode": f"vscode://vscode-remote/ssh-remote+dev@{address}:{ssh}/workspace",
         "ports": {str(c): h for c, h in ports.items()},
     }
-    if NOVNC_CONTAINER_PORT in ports:
-        info["novnc"] = (
-            f"http://{address}:{ports[NOVNC_CONTAINER_PORT]}/vnc.html?autoconnect=1&resize=scale"
-        )
+    if NOVNC_PORT in ports:
+        info["novnc"] = f"http://{address}:{ports[NOVNC_PORT]}/vnc.html?autoconnect=1&resize=scale"
     if own_identity:
         info["tailnetName"] = address
     return info

@@ -26,6 +26,7 @@ import pulumi.dynamic as dynamic
 
 from .cloud import env_with_secrets
 from .containers import LABEL_PREFIX
+from .contract import GIT_ENV_PREFIX, GIT_REPO
 from .workspace_sync import background_sync_command
 
 GIB = 1024**3
@@ -72,7 +73,7 @@ def _start_workspace_sync(props: Mapping[str, Any], sandbox: Any) -> None:
     # own SDK sends it.
     auth = f"Bearer {props['api_key']}"
     process = ProcessApi(ApiClient(Configuration(host=host), "Authorization", auth))
-    git = {k: v for k, v in props["env"].items() if k.startswith("GIT_")}
+    git = {k: v for k, v in props["env"].items() if k.startswith(GIT_ENV_PREFIX)}
     request = ExecuteRequest(command=background_sync_command(), envs=git, timeout=30)
     done = _call(f"start the workspace sync in {sandbox.id}", process.execute_command, request)
     if done.exit_code:
@@ -129,7 +130,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         created = _call(f"create sandbox {request.name}", api.create_sandbox, request)
         try:
             ready = self._wait_started(api, created.id, float(props["timeout_seconds"]))
-            if props["env"].get("GIT_REPO"):
+            if props["env"].get(GIT_REPO):
                 _start_workspace_sync(props, ready)
         except Exception:
             # Pulumi records nothing for a failed create: do not leave an untracked sandbox.

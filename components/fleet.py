@@ -12,6 +12,7 @@ import pulumi_docker as docker
 
 from .connections import connections, not_deployed_here
 from .containers import Placement, identity_labels
+from .contract import MODEL_SERVER, SUPERVISOR
 from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs, check_daytona, daytona_entries
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
@@ -159,14 +160,14 @@ class Fleet(pulumi.ComponentResource):
         model_server = None
         if s.model_server.enabled:
             model_image = (
-                on.image("model-server")
+                on.image(MODEL_SERVER)
                 if s.model_server.build
-                else on.pull("model-server", s.model_server.image)
+                else on.pull(MODEL_SERVER, s.model_server.image)
             )
             model_server = ModelServer(
                 f"{on.name}-model-server",
                 ModelServerArgs(
-                    s.model_server, model_image, on.storage.model_data, on.place("model-server")
+                    s.model_server, model_image, on.storage.model_data, on.place(MODEL_SERVER)
                 ),
                 on.child,
             )
@@ -178,15 +179,15 @@ class Fleet(pulumi.ComponentResource):
             f"{on.name}-supervisor",
             SupervisorArgs(
                 s.supervisor,
-                on.image("supervisor"),
+                on.image(SUPERVISOR),
                 on.storage.logs,
                 on.storage.workspace,
-                on.place("supervisor"),
+                on.place(SUPERVISOR),
                 model_server.container if model_server else None,
             ),
             on.child,
         )
-        self.outputs["supervisor"] = {"apiUrl": supervisor.api_url}
+        self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url}
 
     def _sandboxes(
         self,

@@ -20,9 +20,10 @@ import pulumi
 import pulumi.dynamic as dynamic
 
 from .cloud import env_with_secrets
+from .contract import WORKSPACE_PATH
 from .workspace_sync import sync_script
 
-WORKSPACE = "/workspace"
+WORKSPACE = WORKSPACE_PATH
 BOOT = 'mkdir -p /run/sandbox && bash -c "$1" sandbox-sync & exec sleep infinity'
 
 

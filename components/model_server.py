@@ -8,11 +8,10 @@ import pulumi
 import pulumi_docker as docker
 
 from .containers import Placement, container_labels, hardened, healthcheck
+from .contract import MODEL_SERVER, MODEL_SERVER_PORT, MODELS_PATH
 from .settings import ModelServerSettings
 
-INTERNAL_PORT = 8080
-ALIAS = "model-server"
-INTERNAL_URL = f"http://{ALIAS}:{INTERNAL_PORT}/v1"
+INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class ModelServerArgs:
 def server_command(s: ModelServerSettings) -> list[str]:
     """Flags shared by the official image and images/model-server (same entrypoint)."""
     return [
-        "-m", f"/models/{s.modelFile}", "--host", "0.0.0.0", "--port", str(INTERNAL_PORT),
+        "-m", f"{MODELS_PATH}/{s.modelFile}", "--host", "0.0.0.0", "--port", str(MODEL_SERVER_PORT),
         "-c", str(s.contextSize), "-t", str(s.threads), "-ngl", str(s.gpuLayers),
     ]  # fmt: skip
 
@@ -47,7 +46,7 @@ class ModelServer(pulumi.ComponentResource):
         ports = (
             [
                 docker.ContainerPortArgs(
-                    internal=INTERNAL_PORT,
+                    internal=MODEL_SERVER_PORT,
                     external=s.port,
                     ip=args.place.bind_address,
                     protocol="tcp",
@@ -58,21 +57,23 @@ class ModelServer(pulumi.ComponentResource):
         )
         self.container = docker.Container(
             f"{name}-container",
-            name=f"{args.place.prefix}{ALIAS}",
-            hostname=ALIAS,
+            name=f"{args.place.prefix}{MODEL_SERVER}",
+            hostname=MODEL_SERVER,
             image=args.image_id,
             command=server_command(s),
             mounts=[
                 docker.ContainerMountArgs(
-                    type="volume", source=args.model_volume, target="/models", read_only=True
+                    type="volume", source=args.model_volume, target=MODELS_PATH, read_only=True
                 )
             ],
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=args.place.network_name, aliases=[ALIAS])
+                docker.ContainerNetworksAdvancedArgs(
+                    name=args.place.network_name, aliases=[MODEL_SERVER]
+                )
             ],
             ports=ports,
             healthcheck=healthcheck(
-                ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{INTERNAL_PORT}/health"],
+                ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{MODEL_SERVER_PORT}/health"],
                 interval="10s",
                 start_period="1m0s",
             ),

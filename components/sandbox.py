@@ -15,9 +15,19 @@ import pulumi_docker as docker
 
 from .config_hash import hash_labels
 from .containers import Placement, container_labels, hardened, healthcheck, volume_labels
+from .contract import (
+    GIT_BASE,
+    GIT_BRANCH,
+    GIT_REPO,
+    NOVNC_PORT,
+    SANDBOX_AUTHORIZED_KEYS,
+    SANDBOX_MODE,
+    SANDBOX_NAME,
+    SSH_PORT,
+    WORKSPACE_PATH,
+)
 from .spec import DataPolicy, Mode
 from .spec import Sandbox as SandboxSpec
-from .spec.models import NOVNC_CONTAINER_PORT, SSH_CONTAINER_PORT
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
@@ -48,12 +58,12 @@ def sandbox_env(spec: SandboxSpec, authorized_keys: Sequence[str]) -> dict[str, 
     could not see it; a variable is read back like every other input."""
     return {
         **dict(spec.env),
-        "SANDBOX_AUTHORIZED_KEYS": "\n".join(authorized_keys),
-        "SANDBOX_NAME": spec.name,
-        "SANDBOX_MODE": spec.mode.value,
-        "GIT_REPO": spec.repo or "",
-        "GIT_BRANCH": spec.branch,
-        "GIT_BASE": spec.base,
+        SANDBOX_AUTHORIZED_KEYS: "\n".join(authorized_keys),
+        SANDBOX_NAME: spec.name,
+        SANDBOX_MODE: spec.mode.value,
+        GIT_REPO: spec.repo or "",
+        GIT_BRANCH: spec.branch,
+        GIT_BASE: spec.base,
     }
 
 
@@ -64,9 +74,9 @@ def workspace_volume_name(prefix: str, sandbox: str) -> str:
 def published_ports(spec: SandboxSpec) -> list[tuple[int, int]]:
     """(container port, host port) for everything the sandbox publishes."""
     hp = spec.host_ports
-    pairs = [(SSH_CONTAINER_PORT, hp.ssh)]
+    pairs = [(SSH_PORT, hp.ssh)]
     if hp.novnc is not None:
-        pairs.append((NOVNC_CONTAINER_PORT, hp.novnc))
+        pairs.append((NOVNC_PORT, hp.novnc))
     return pairs + list(hp.apps)
 
 
@@ -108,7 +118,7 @@ class Sandbox(pulumi.ComponentResource):
             image=args.image_id,
             envs=envs,
             mounts=[
-                docker.ContainerMountArgs(type="volume", source=workspace, target="/workspace")
+                docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
             ],
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(
@@ -191,7 +201,7 @@ def _labels(
                     v[0],
                     env,
                     [(v[1], h, c) for c, h in port_pairs],
-                    [(workspace, "/workspace")],
+                    [(workspace, WORKSPACE_PATH)],
                     secret_names=args.spec.secrets,
                 ),
             }

@@ -8,10 +8,18 @@ import pulumi
 import pulumi_docker as docker
 
 from .containers import Placement, container_labels, hardened, healthcheck
+from .contract import (
+    LOGS_PATH,
+    MODEL_MAX_TOKENS,
+    MODEL_URL,
+    SUPERVISOR,
+    SUPERVISOR_CLI_COMMAND,
+    SUPERVISOR_PORT,
+    SUPERVISOR_RUNTIME,
+    WORKSPACE_PATH,
+)
 from .model_server import INTERNAL_URL
 from .settings import SupervisorSettings
-
-API_PORT = 8000
 
 
 @dataclass(frozen=True)
@@ -36,32 +44,35 @@ class Supervisor(pulumi.ComponentResource):
         super().__init__("sandbox-fleet:index:Supervisor", name, None, opts)
         s = args.settings
         env = {
-            "MODEL_URL": INTERNAL_URL,
-            "SUPERVISOR_RUNTIME": s.runtime,
-            "MODEL_MAX_TOKENS": str(s.maxTokens),
+            MODEL_URL: INTERNAL_URL,
+            SUPERVISOR_RUNTIME: s.runtime,
+            MODEL_MAX_TOKENS: str(s.maxTokens),
         }
         if s.cliCommand:
-            env["SUPERVISOR_CLI_COMMAND"] = s.cliCommand
+            env[SUPERVISOR_CLI_COMMAND] = s.cliCommand
         self.container = docker.Container(
             f"{name}-container",
-            name=f"{args.place.prefix}supervisor",
-            hostname="supervisor",
+            name=f"{args.place.prefix}{SUPERVISOR}",
+            hostname=SUPERVISOR,
             image=args.image_id,
             envs=[f"{k}={v}" for k, v in sorted(env.items())],
             mounts=[
-                docker.ContainerMountArgs(type="volume", source=args.logs_volume, target="/logs"),
+                docker.ContainerMountArgs(type="volume", source=args.logs_volume, target=LOGS_PATH),
                 docker.ContainerMountArgs(
-                    type="volume", source=args.workspace_volume, target="/workspace"
+                    type="volume", source=args.workspace_volume, target=WORKSPACE_PATH
                 ),
             ],
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(
-                    name=args.place.network_name, aliases=["supervisor"]
+                    name=args.place.network_name, aliases=[SUPERVISOR]
                 )
             ],
             ports=[
                 docker.ContainerPortArgs(
-                    internal=API_PORT, external=s.port, ip=args.place.bind_address, protocol="tcp"
+                    internal=SUPERVISOR_PORT,
+                    external=s.port,
+                    ip=args.place.bind_address,
+                    protocol="tcp",
                 )
             ],
             healthcheck=healthcheck(

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from ..contract import SUPERVISOR
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
 
@@ -174,7 +175,7 @@ GROUPS: dict[str, type[BaseModel]] = {
     "": TopSettings,
     "host": HostSettings,
     "modelServer": ModelServerSettings,
-    "supervisor": SupervisorSettings,
+    SUPERVISOR: SupervisorSettings,
     "tailnet": TailnetSettings,
     "preflight": PreflightSettings,
 }
@@ -268,7 +269,7 @@ def parse_settings(
         top=typing.cast(TopSettings, models[""]),
         host=typing.cast(HostSettings, models["host"]),
         model_server=typing.cast(ModelServerSettings, models["modelServer"]),
-        supervisor=typing.cast(SupervisorSettings, models["supervisor"]),
+        supervisor=typing.cast(SupervisorSettings, models[SUPERVISOR]),
         tailnet=typing.cast(TailnetSettings | None, models["tailnet"]),
         preflight=typing.cast(PreflightSettings, models["preflight"]),
     )

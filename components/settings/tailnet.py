@@ -7,6 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
+from ..contract import NOVNC_PORT, SSH_PORT
 from .group import SettingsGroup
 from .preflight import TAILNET_V4
 
@@ -73,7 +74,7 @@ class TailnetSettings(SettingsGroup):
     """Opaque label; changing it replaces every auth key the fleet minted."""
     sandbox_identity: bool = False
     """Allow sandboxes to join the tailnet themselves (tailscaled sidecar, ephemeral key)."""
-    sandbox_ports: tuple[int, ...] = (2222, 6080)
+    sandbox_ports: tuple[int, ...] = (SSH_PORT, NOVNC_PORT)
     """Ports granted on sandboxes that have their own identity (sshd, noVNC)."""
     magic_dns_suffix: str | None = None
     """Tailnet DNS name (tail1234.ts.net) to give full MagicDNS names; else short names."""

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
+from ..contract import GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
+
 RESERVED_NAMES = frozenset(
     {
-        "model-server",
-        "supervisor",
+        MODEL_SERVER,
+        SUPERVISOR,
         "ai-net",
         "model-data",
         "workspace",
@@ -134,8 +136,8 @@ _SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 # Set by the fleet from the entry itself (components/sandbox.py sandbox_env); a user value
 # would be silently overwritten, so it is refused instead.
-_FLEET_ENV = ("GIT_REPO", "GIT_BRANCH", "GIT_BASE")
-_FLEET_ENV_PREFIX = "SANDBOX_"
+_FLEET_ENV = GIT_ENV
+_FLEET_ENV_PREFIX = SANDBOX_ENV_PREFIX
 
 
 def _not_fleet_env(value: str) -> str:

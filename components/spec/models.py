@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
+from ..contract import NOVNC_PORT, SSH_PORT, VNC_PORT
 from . import ports
 from .fields import (
     Date,
@@ -64,9 +65,7 @@ TASK_MODE: dict[Task, Mode] = {
 }
 
 # Container ports the sandbox images use themselves; an app cannot publish them again.
-SSH_CONTAINER_PORT = 2222
-NOVNC_CONTAINER_PORT = 6080
-RESERVED_CONTAINER_PORTS = {SSH_CONTAINER_PORT: "SSH", NOVNC_CONTAINER_PORT: "noVNC", 5900: "VNC"}
+RESERVED_CONTAINER_PORTS = {SSH_PORT: "SSH", NOVNC_PORT: "noVNC", VNC_PORT: "VNC"}
 MAX_APP_PORTS = ports.MAX_APP_PORTS
 
 # The document is strict (no "2" for 2, no 1 for true), but enums are written as their values.

@@ -1,0 +1,40 @@
+"""What the Python code and the images agree on: ports inside the containers, environment
+variable names, names on ai-net and paths. One place, so a port or a name cannot change on one
+side only; tests/test_contract.py fails when one of these values is written anywhere else in
+components/.
+"""
+
+from __future__ import annotations
+
+# Ports inside the containers.
+SSH_PORT = 2222  # sshd in every sandbox (images/headless/sshd_config)
+NOVNC_PORT = 6080  # websockify serving noVNC in visual sandboxes (images/desktop)
+VNC_PORT = 5900  # x11vnc behind websockify, loopback only (images/desktop)
+SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
+MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
+
+# The shared services: each one's name on ai-net, its folder under images/, its role label.
+MODEL_SERVER = "model-server"
+SUPERVISOR = "supervisor"
+
+# Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
+SANDBOX_ENV_PREFIX = "SANDBOX_"
+SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"
+SANDBOX_NAME = "SANDBOX_NAME"
+SANDBOX_MODE = "SANDBOX_MODE"
+GIT_REPO = "GIT_REPO"
+GIT_BRANCH = "GIT_BRANCH"
+GIT_BASE = "GIT_BASE"
+GIT_ENV = (GIT_REPO, GIT_BRANCH, GIT_BASE)
+GIT_ENV_PREFIX = "GIT_"  # what the workspace sync passes on (git reads GIT_* itself too)
+
+# Environment of the supervisor (images/supervisor/supervisor/config.py).
+MODEL_URL = "MODEL_URL"
+MODEL_MAX_TOKENS = "MODEL_MAX_TOKENS"
+SUPERVISOR_RUNTIME = "SUPERVISOR_RUNTIME"
+SUPERVISOR_CLI_COMMAND = "SUPERVISOR_CLI_COMMAND"
+
+# Paths inside the containers.
+WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
+MODELS_PATH = "/models"  # the model-data volume in the model server
+LOGS_PATH = "/logs"  # the logs volume in the supervisor
