@@ -32,11 +32,6 @@ def plane_problems(
     return problems
 
 
-def raise_problems(problems: list[str]) -> None:
-    if problems:
-        raise pulumi.RunError("\n".join(problems))
-
-
 def entry_outputs(e: SandboxSpec) -> dict[str, Any]:
     return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from .cloud import entry_outputs, plane_problems, raise_problems
+from .cloud import entry_outputs, plane_problems
 from .containers import identity_labels
 from .daytona import DaytonaSandbox, DaytonaSandboxArgs
 from .sandbox import sandbox_env
@@ -28,12 +28,12 @@ def daytona_entries(spec: FleetSpec, s: StackSettings) -> list[SandboxSpec]:
     ]
 
 
-def check_daytona(
+def daytona_problems(
     entries: list[SandboxSpec], spec: FleetSpec, api_key: pulumi.Output[str] | None
-) -> None:
+) -> list[str]:
     """What the plane cannot do, as errors at the entry's line, before anything is created."""
     missing = [API_KEY] if api_key is None else []
-    raise_problems(plane_problems(Runtime.DAYTONA, entries, spec, missing))
+    return plane_problems(Runtime.DAYTONA, entries, spec, missing)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,16 @@ import pulumi_docker as docker
 from .connections import connections, not_deployed_here
 from .containers import Placement, identity_labels
 from .contract import MODEL_SERVER, SUPERVISOR
-from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs, check_daytona, daytona_entries
+from .daytona_plane import (
+    API_KEY,
+    DaytonaPlane,
+    DaytonaPlaneArgs,
+    daytona_entries,
+    daytona_problems,
+)
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
-from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs, check_modal, modal_entries
+from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs, modal_entries, modal_problems
 from .modal_sandbox import ModalCredentials
 from .model_server import ModelServer, ModelServerArgs
 from .preflight import PreflightArgs
@@ -81,7 +87,6 @@ class Fleet(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
         s, spec = args.settings, args.spec
         here, daytona, modal = (
             docker_entries(spec, s),
@@ -89,10 +94,25 @@ class Fleet(pulumi.ComponentResource):
             modal_entries(spec, s),
         )
         daytona_key = args.secret(API_KEY) if daytona else None
-        check_daytona(daytona, spec, daytona_key)
         modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
-        check_modal(modal, spec, modal_tokens, s.name_prefix)
-        secrets = _secrets(here + daytona + modal, spec, args.secret)
+        # Every problem the spec and the settings have together, reported at once, before the
+        # first resource (this one included) is registered.
+        problems = [
+            *daytona_problems(daytona, spec, daytona_key),
+            *modal_problems(modal, spec, modal_tokens, s.name_prefix),
+            *_missing_secrets(here + daytona + modal, spec, args.secret),
+            *_tailnet_identity_problems(here, spec, s),
+            *_port_clashes(here, spec, s),
+        ]
+        if problems:
+            raise pulumi.RunError("\n".join(problems))
+        super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
+        secrets = {
+            key: value
+            for e in here + daytona + modal
+            for key in e.secrets
+            if (value := args.secret(key)) is not None
+        }
         self.outputs = {
             "sandboxes": {e.name: not_deployed_here(e, why)
                           for e, why in _elsewhere(spec, s, here + daytona + modal)},
@@ -118,7 +138,7 @@ class Fleet(pulumi.ComponentResource):
             )  # fmt: skip
             self.outputs["sandboxes"] |= modal_plane.outputs
         if s.host.variant is not HostVariant.NONE:
-            identities = _tailnet_identities(here, spec, s)
+            identities = [e for e in here if e.tailnet]
             tailnet = TailnetAccess(
                 f"{name}-tailnet",
                 TailnetAccessArgs(
@@ -315,37 +335,41 @@ def _elsewhere(
     return found
 
 
-def _secrets(
+def _missing_secrets(
     entries: list[SandboxSpec], spec: FleetSpec, lookup: SecretLookup
-) -> dict[str, pulumi.Output[str]]:
-    found: dict[str, pulumi.Output[str]] = {}
-    missing = []
-    for e in entries:
-        for key in e.secrets:
-            value = lookup(key)
-            if value is None:
-                missing.append(
-                    f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not "
-                    f"set in this stack; run `pulumi config set --secret {key} <value>`"
-                )
-            else:
-                found[key] = value
-    if missing:
-        raise pulumi.RunError("\n".join(missing))
-    return found
+) -> list[str]:
+    return [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
+        f"run `pulumi config set --secret {key} <value>`"
+        for e in entries
+        for key in e.secrets
+        if lookup(key) is None
+    ]
 
 
-def _tailnet_identities(
+def _tailnet_identity_problems(
     here: list[SandboxSpec], spec: FleetSpec, s: StackSettings
-) -> list[SandboxSpec]:
-    identities = [e for e in here if e.tailnet]
-    if identities and (s.tailnet is None or not s.tailnet.sandbox_identity):
-        raise pulumi.RunError(
-            "\n".join(
-                f"{spec.file}:{e.line}: sandboxes.{e.name}.tailnet: joining the tailnet needs "
-                "sandbox-fleet:tailnetEnabled and sandbox-fleet:tailnetSandboxIdentity set to true "
-                "in this stack"
-                for e in identities
-            )
-        )
-    return identities
+) -> list[str]:
+    if s.tailnet is not None and s.tailnet.sandbox_identity:
+        return []
+    return [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}.tailnet: joining the tailnet needs "
+        "sandbox-fleet:tailnetEnabled and sandbox-fleet:tailnetSandboxIdentity set to true "
+        "in this stack"
+        for e in here
+        if e.tailnet
+    ]
+
+
+def _port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
+    """A sandbox port on the host that one of the fleet's own services publishes too."""
+    own = {s.supervisor.port: "sandbox-fleet:supervisorPort"}
+    if s.model_server.enabled and s.model_server.publish:
+        own[s.model_server.port] = "sandbox-fleet:modelServerPort"
+    return [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
+        "pin another ssh_port for the sandbox or change that setting"
+        for e in here
+        for _, host in published_ports(e)
+        if host in own
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from .cloud import entry_outputs, plane_problems, raise_problems
+from .cloud import entry_outputs, plane_problems
 from .containers import identity_labels
 from .modal_sandbox import ModalCredentials, ModalSandbox, ModalSandboxArgs, ModalWorkspace
 from .sandbox import sandbox_env
@@ -33,12 +33,12 @@ def workspace_name(prefix: str, entry: str) -> str:
     return f"{prefix}{entry}-workspace"
 
 
-def check_modal(
+def modal_problems(
     entries: list[SandboxSpec],
     spec: FleetSpec,
     tokens: list[pulumi.Output[str] | None],
     prefix: str,
-) -> None:
+) -> list[str]:
     """What the plane cannot do, as errors at the entry's line, before anything is created."""
     missing = [k for k, v in zip(TOKEN_KEYS, tokens, strict=True) if v is None]
     problems = plane_problems(Runtime.MODAL, entries, spec, missing)
@@ -49,7 +49,7 @@ def check_modal(
         for e in entries
         if len(workspace_name(prefix, e.name)) > MODAL_NAME_MAX
     ]
-    raise_problems(problems)
+    return problems
 
 
 @dataclass(frozen=True)

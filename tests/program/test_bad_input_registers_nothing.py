@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.pulumi_harness import run_program, stack_config
 
-from .conftest import MAIN, ROOT
+from .conftest import MAIN, ROOT, RunSpec
 
 BAD = sorted((ROOT / "tests" / "spec" / "bad").glob("*.yaml"))
 
@@ -82,3 +82,31 @@ def test_expired_entries_are_left_out_with_a_warning(
     assert run.error is None
     assert set(run.outputs["sandboxes"]) == {"new"}
     assert any("sandboxes.old: expired" in w for w in run.warnings), run.warnings
+
+
+def test_every_problem_of_spec_and_settings_together_is_reported_at_once(
+    run_spec: RunSpec,
+) -> None:
+    """Problems that only the spec and the stack together show come from several places; they
+    are all collected in one pass and reported together, before Fleet itself is registered."""
+    text = """version: 1
+sandboxes:
+  needs-token: {task: audit, secrets: [GITHUB_TOKEN]}
+  own-identity: {task: audit, tailnet: true}
+  on-the-api-port: {task: audit, ssh_port: 18000}
+  cloud-desktop: {task: shopping, runtime: daytona}
+  etl: {task: data-processing, runtime: modal}
+"""
+    run = run_spec(text, daytonaUrl="http://127.0.0.1:9", modalEnabled=True)
+    assert isinstance(run.error, pulumi.RunError), run.error
+    message = str(run.error)
+    for line, expected in [
+        (3, "sandboxes.needs-token.secrets: GITHUB_TOKEN is not set"),
+        (4, "sandboxes.own-identity.tailnet: joining the tailnet needs"),
+        (5, "sandboxes.on-the-api-port: host port 18000 is also sandbox-fleet:supervisorPort"),
+        (6, "sandboxes.cloud-desktop: runtime daytona runs headless sandboxes only"),
+        (6, "needs this stack's credentials; run `pulumi config set --secret DAYTONA_API_KEY"),
+        (7, "needs this stack's credentials; run `pulumi config set --secret MODAL_TOKEN_ID"),
+    ]:
+        assert f".yaml:{line}: " in message and expected in message, f"{expected!r} in {message}"
+    assert run.resources == [], [r.urn for r in run.resources]
