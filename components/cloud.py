@@ -8,8 +8,7 @@ from typing import Any
 
 import pulumi
 
-from .spec import FleetSpec, Mode, Runtime
-from .spec import Sandbox as SandboxSpec
+from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 
 
 def plane_problems(

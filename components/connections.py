@@ -9,7 +9,7 @@ import pulumi
 from .cloud import entry_outputs
 from .contract import NOVNC_PORT, SSH_PORT
 from .sandbox import published_ports, workspace_volume_name
-from .spec import Sandbox as SandboxSpec
+from .spec import SandboxSpec
 
 
 def not_deployed_here(e: SandboxSpec, why: str) -> dict[str, str]:

@@ -13,8 +13,7 @@ from .containers import identity_labels
 from .daytona import DaytonaSandbox, DaytonaSandboxArgs
 from .sandbox import sandbox_env
 from .settings import StackSettings
-from .spec import DataPolicy, FleetSpec, Runtime
-from .spec import Sandbox as SandboxSpec
+from .spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
 
 API_KEY = "DAYTONA_API_KEY"  # the stack's secret config key
 

@@ -33,8 +33,7 @@ from .sandbox import (
     published_ports,
 )  # fmt: skip
 from .settings import HostVariant, StackSettings
-from .spec import FleetSpec, Mode, Runtime
-from .spec import Sandbox as SandboxSpec
+from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .spec.fields import parse_size
 from .storage import SharedStorage, SharedStorageArgs
 from .supervisor import Supervisor, SupervisorArgs

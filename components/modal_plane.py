@@ -13,8 +13,7 @@ from .containers import identity_labels
 from .modal_sandbox import ModalCredentials, ModalSandbox, ModalSandboxArgs, ModalWorkspace
 from .sandbox import sandbox_env
 from .settings import StackSettings
-from .spec import DataPolicy, FleetSpec, Runtime
-from .spec import Sandbox as SandboxSpec
+from .spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
 
 TOKEN_KEYS = ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")  # the stack's secret config keys
 MODAL_NAME_MAX = 64  # Modal's limit on object names (volumes, sandboxes)

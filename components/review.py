@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .spec import DataPolicy, FleetSpec, Runtime, Sandbox, SpecError, load_spec
+from .spec import DataPolicy, FleetSpec, Runtime, SandboxSpec, SpecError, load_spec
 
 
 class Effect(StrEnum):
@@ -100,8 +100,8 @@ class SandboxChange:
 class Review:
     base_file: str
     head_file: str
-    added: tuple[Sandbox, ...]
-    removed: tuple[tuple[Sandbox, str], ...]  # (sandbox as in base, why)
+    added: tuple[SandboxSpec, ...]
+    removed: tuple[tuple[SandboxSpec, str], ...]  # (sandbox as in base, why)
     changed: tuple[SandboxChange, ...]
     unchanged: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
@@ -156,14 +156,14 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _host_ports(s: Sandbox) -> str:
+def _host_ports(s: SandboxSpec) -> str:
     hp = s.host_ports
     parts = [f"ssh {hp.ssh}"] + ([f"novnc {hp.novnc}"] if hp.novnc else [])
     parts += [f"{c}→{h}" for c, h in hp.apps]
     return ", ".join(parts)
 
 
-_PLAIN: tuple[tuple[str, Callable[[Sandbox], object]], ...] = (
+_PLAIN: tuple[tuple[str, Callable[[SandboxSpec], object]], ...] = (
     ("task", lambda s: s.task),
     ("mode", lambda s: s.mode),
     ("repo", lambda s: s.repo),
@@ -180,7 +180,7 @@ _PLAIN: tuple[tuple[str, Callable[[Sandbox], object]], ...] = (
 )
 
 
-def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
+def diff_sandbox(old: SandboxSpec, new: SandboxSpec) -> SandboxChange | None:
     """Field-by-field changes of one sandbox, or None when nothing that matters changed."""
     raw: list[tuple[str, str, str, str]] = []  # (field shown, old, new, route key)
     for name, get in _PLAIN:
@@ -210,7 +210,7 @@ def diff_sandbox(old: Sandbox, new: Sandbox) -> SandboxChange | None:
     return SandboxChange(old.name, tuple(changes), move)
 
 
-def _move(old: Sandbox, new: Sandbox) -> str | None:
+def _move(old: SandboxSpec, new: SandboxSpec) -> str | None:
     if old.runtime != new.runtime:
         if old.runtime is Runtime.DOCKER:
             where = f"container removed here, {workspace_fate(old)}"
@@ -231,7 +231,7 @@ def _move(old: Sandbox, new: Sandbox) -> str | None:
     return None
 
 
-def workspace_fate(s: Sandbox) -> str:
+def workspace_fate(s: SandboxSpec) -> str:
     if s.data is DataPolicy.DISCARD:
         return "workspace deleted (data: discard)"
     return "workspace kept"

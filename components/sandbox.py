@@ -26,8 +26,7 @@ from .contract import (
     SSH_PORT,
     WORKSPACE_PATH,
 )
-from .spec import DataPolicy, Mode
-from .spec import Sandbox as SandboxSpec
+from .spec import DataPolicy, Mode, SandboxSpec
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .fields import parse_size
-from .loader import FleetSpec, Sandbox
+from .loader import FleetSpec, SandboxSpec
 
 # Largest first, so 1073741824 is written 1Gi and 1000000000 is written 1G.
 _UNITS = sorted(
@@ -33,7 +33,7 @@ def size_text(size: int) -> str:
     return exact if parse_size(exact) == size else f"{Decimal(2 * size + 1) / 2000}K"
 
 
-def _entry(s: Sandbox) -> dict[str, Any]:
+def _entry(s: SandboxSpec) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "task": s.task.value,
         "mode": s.mode.value,

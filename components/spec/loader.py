@@ -48,7 +48,7 @@ class HostPorts:
 
 
 @dataclass(frozen=True)
-class Sandbox:
+class SandboxSpec:
     """One sandbox with defaults applied: everything a plane needs, nothing optional left."""
 
     name: str
@@ -80,10 +80,10 @@ class Sandbox:
 @dataclass(frozen=True)
 class FleetSpec:
     file: str
-    sandboxes: tuple[Sandbox, ...]  # sorted by name
+    sandboxes: tuple[SandboxSpec, ...]  # sorted by name
     expired: tuple[str, ...] = ()
 
-    def by_name(self) -> dict[str, Sandbox]:
+    def by_name(self) -> dict[str, SandboxSpec]:
         return {s.name: s for s in self.sandboxes}
 
 
@@ -135,12 +135,12 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
     return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
 
 
-def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> Sandbox:
+def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> SandboxSpec:
     d = doc.defaults
     res = entry.resources
     # A secret named like a default env key replaces it for this entry: the secret wins.
     env = {k: v for k, v in {**d.env, **entry.env}.items() if k not in entry.secrets}
-    return Sandbox(
+    return SandboxSpec(
         name=name,
         task=entry.task,
         mode=entry.mode or TASK_MODE[entry.task],
@@ -168,7 +168,9 @@ def _first(*values: _T | None) -> _T:
     return next(v for v in values if v is not None)
 
 
-def _assign_host_ports(sandboxes: list[Sandbox], doc: SpecFile, source: Source) -> list[Sandbox]:
+def _assign_host_ports(
+    sandboxes: list[SandboxSpec], doc: SpecFile, source: Source
+) -> list[SandboxSpec]:
     blocks = {}
     for s in sandboxes:
         size = ports.block_size(len(s.ports))

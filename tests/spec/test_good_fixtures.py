@@ -14,7 +14,7 @@ from components.spec import (
     HostPorts,
     Mode,
     Runtime,
-    Sandbox,
+    SandboxSpec,
     SpecError,
     Task,
     load_spec,
@@ -31,7 +31,7 @@ def load(name: str, today: dt.date = TODAY) -> FleetSpec:
     return load_spec(GOOD / name, today=today, display_name=name)
 
 
-def by_name(name: str) -> dict[str, Sandbox]:
+def by_name(name: str) -> dict[str, SandboxSpec]:
     return load(name).by_name()
 
 
