@@ -4,9 +4,10 @@
 host key) through pulumi-command. The script checks that the container engine answers, that the
 Daytona server answers (when given), that the tailnet is up with the expected bind address (when
 given) and that the host's memory and CPUs cover the fleet's requests within the over-commit
-ratio (the arithmetic of components/capacity.py). A failing check makes the command fail, so
-every resource with `depends_on=[preflight.ready]` is not created. Commands run at `pulumi up`
-only (never at preview) and again whenever the fleet's requirements change (`triggers`).
+ratio (tests/support/capacity_reference.py is the same arithmetic in Python, for the tests).
+A failing check makes the command fail, so every resource with `depends_on=[preflight.ready]`
+is not created. Commands run at `pulumi up` only (never at preview) and again whenever the
+fleet's requirements change (`triggers`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Literal
 import pulumi
 import pulumi_command as command
 
-from components.capacity import to_milli
 from components.settings.preflight import TAILNET_V4, PreflightSettings
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
@@ -36,6 +36,11 @@ if ! out=$(tailscale ip -4 2>&1); then
 fi
 printf '%s\\n' "$out"
 """
+
+
+def to_milli(value: float) -> int:
+    """A CPU count or ratio in thousandths (0.5 CPU -> 500), the unit the host script uses."""
+    return round(value * 1000)
 
 
 def require_pinned_host_key(connection: command.remote.ConnectionArgs, what: str) -> None:

@@ -14,7 +14,7 @@
 #   PREFLIGHT_EXPECTED_ADDRESS        optional: the tailnet IPv4 the fleet binds its ports to
 #   PREFLIGHT_DAYTONA_URL             optional: a URL of the Daytona server that must answer
 #   PREFLIGHT_MEMINFO                 optional: meminfo file to read (tests); default /proc/meminfo
-# The capacity arithmetic and wording mirror components/capacity.py exactly (integers only).
+# The capacity arithmetic and wording mirror tests/support/capacity_reference.py exactly (integers only).
 set -u
 
 failures=0

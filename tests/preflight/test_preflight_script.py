@@ -1,5 +1,6 @@
 """components/preflight_check.sh run for real (dash and bash) against fake host tools and fixture
-/proc/meminfo files; its capacity verdicts and wording must equal components/capacity.py."""
+/proc/meminfo files; its capacity verdicts and wording must equal those of
+tests/support/capacity_reference.py."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.capacity import GIB, CapacityError, check_capacity
 from components.preflight import SCRIPT_PATH
+from tests.support.capacity_reference import GIB, CapacityError, check_capacity
 
 SHELLS = ["/bin/sh", "/bin/bash"]
 SYSTEM_TOOLS = ["id", "hostname", "timeout", "curl", "getconf", "sleep"]

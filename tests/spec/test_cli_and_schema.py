@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.spec import load_spec, render_json_schema
-from components.spec.dump import to_document
+from tests.support.spec_dump import to_document
 
 from .conftest import BAD, GOOD, REPO, TODAY
 

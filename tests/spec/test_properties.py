@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from components.spec import FleetSpec, SpecError, load_spec_text
-from components.spec.dump import dump_yaml, to_document
 from components.spec.fields import RESERVED_NAMES
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
 from components.spec.source import SECRET_PATTERNS
+from tests.support.spec_dump import dump_yaml, to_document
 
 from .conftest import REPO, TODAY
 

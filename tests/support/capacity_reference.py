@@ -1,20 +1,17 @@
-"""Host capacity against what the fleet requests, with an over-commit ratio.
+"""The capacity check that components/preflight_check.sh runs on the host, in Python.
 
-Pure integer arithmetic on purpose: components/preflight_check.sh repeats it in shell on the host,
-and both must agree to the byte. CPUs and the ratio travel as thousandths (`to_milli`), memory as
-bytes; limits round down. Messages use the same fixed-point formatting the script prints.
+Pure integer arithmetic on purpose: the tests hold the script to this reference, to the byte.
+CPUs and the ratio travel as thousandths (`to_milli`), memory as bytes; limits round down.
+Messages use the same fixed-point formatting the script prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.preflight import to_milli
+
 GIB = 1024**3
-
-
-def to_milli(value: float) -> int:
-    """A CPU count or ratio in thousandths (0.5 CPU -> 500), the unit the host script uses."""
-    return round(value * 1000)
 
 
 def format_gib(n_bytes: int) -> str:

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .fields import parse_size
-from .loader import FleetSpec, SandboxSpec
+from components.spec.fields import parse_size
+from components.spec.loader import FleetSpec, SandboxSpec
 
 # Largest first, so 1073741824 is written 1Gi and 1000000000 is written 1G.
 _UNITS = sorted(
