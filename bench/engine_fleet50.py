@@ -31,7 +31,7 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.integration.fleet import bridge_gateway, git_daemon, local_port
+from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
 
 FIRST_PORT = 41000
 

@@ -45,7 +45,6 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.integration.fleet import bridge_gateway, git_daemon, local_port
 from tests.support.docker_apply import (
     COMMAND,
     CONTAINER,
@@ -55,6 +54,7 @@ from tests.support.docker_apply import (
     DockerApplier,
     Step,
 )
+from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
 from tests.support.pulumi_harness import Run
 
 LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}

@@ -17,23 +17,14 @@ from typing import Any
 import docker
 import pytest
 
-from tests.integration.fleet import (
-    PREFIX,
-    Fleet,
-    bridge_gateway,
-    git_daemon,
-    load_model,
-    local_port,
-    stack,
-    wait_healthy,
-    write_spec,
-)
+from tests.integration.fleet import PREFIX, Fleet, load_model, stack, wait_healthy, write_spec
 from tests.support import (
     MODEL_SERVER_IMAGE,
     ensure_model_server_image,
     local_extra_ca_certs,
 )
 from tests.support.docker_apply import DockerApplier, destroy_all
+from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import io
-import ipaddress
 import json
-import socket
-import subprocess
 import tarfile
-import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +16,7 @@ import yaml
 
 from tests.support import REPO_ROOT
 from tests.support.docker_apply import FLEET_LABEL, DockerApplier
+from tests.support.git_daemon import GitServer, wait_for
 from tests.support.pulumi_harness import Run, run_program, stack_config
 
 PREFIX = "sfit-"
@@ -29,18 +25,6 @@ SPEC_TEMPLATE = Path(__file__).with_name("sandboxes.yaml")
 REPO_PLACEHOLDER = "@GIT_REPO@"
 MODEL_FILE = "model.gguf"
 T = TypeVar("T")
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout_s: float, every_s: float = 1) -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout_s` naming `what`."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every_s)
-    raise AssertionError(f"{what}: not reached within {timeout_s:.0f}s (last: {last!r})")
 
 
 def health(client: docker.DockerClient, name: str) -> str:
@@ -70,78 +54,11 @@ def exec_in(client: docker.DockerClient, name: str, *cmd: str) -> tuple[int, str
     return int(code), out.decode(errors="replace").strip()
 
 
-def local_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def http_json(url: str, body: Mapping[str, Any] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return resp.status, json.loads(resp.read())
-
-
-# --- the local git server ---------------------------------------------------------------
-
-
-def bridge_gateway(client: docker.DockerClient) -> str:
-    """The default bridge's gateway: a host address every container can route to."""
-    ipam = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
-    gateway = ipam.get("Gateway") or str(next(ipaddress.ip_network(ipam["Subnet"]).hosts()))
-    with socket.socket() as s:
-        s.bind((gateway, 0))  # fails unless the address is on this host
-    return str(gateway)
-
-
-@dataclass
-class GitServer:
-    url: str
-    heads: dict[str, str]  # branch -> commit
-
-
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
-
-
-@contextmanager
-def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
-    """`git daemon` serving proj.git (main, feature-a) on `address` only (never 0.0.0.0)."""
-    bare, work = root / "proj.git", root / "work"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True, capture_output=True)
-    ident = ["-c", "user.name=sfit", "-c", "user.email=sfit@example.invalid"]
-    (work / "README.md").write_text("fixture repository\n")
-    _git(work, "add", "README.md")
-    _git(work, *ident, "commit", "-q", "-m", "main: first")
-    _git(work, "checkout", "-q", "-b", "feature-a")
-    (work / "feature.txt").write_text("feature a\n")
-    _git(work, "add", "feature.txt")
-    _git(work, *ident, "commit", "-q", "-m", "feature-a: work")
-    _git(work, "push", "-q", "origin", "main", "feature-a")
-    heads = {b: _git(work, "rev-parse", b) for b in ("main", "feature-a")}
-    port = local_port(address)
-    daemon = subprocess.Popen(
-        ["git", "daemon", "--export-all", "--reuseaddr", f"--base-path={root}",
-         f"--listen={address}", f"--port={port}", str(root)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-
-        def answers() -> bool:
-            try:
-                socket.create_connection((address, port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-
-        wait_for(answers, "git daemon listening", 20, every_s=0.2)
-        yield GitServer(f"git://{address}:{port}/proj.git", heads)
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 # --- the fleet --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from docker.models.containers import Container
 
 from components.modal_sandbox import WORKSPACE, boot_command
 from components.workspace_sync import background_sync_command
-from tests.integration.fleet import bridge_gateway, git_daemon, wait_for
 from tests.support import ensure_headless_image
+from tests.support.git_daemon import bridge_gateway, git_daemon, wait_for
 
 pytestmark = pytest.mark.docker
 

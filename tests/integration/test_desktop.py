@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from tests.integration.cdp import Chromium
-from tests.integration.fleet import Fleet, wait_for
+from tests.integration.fleet import Fleet
 from tests.integration.png import decode_png, distinct_colours, fraction_near
 from tests.support import REPO_ROOT
+from tests.support.git_daemon import wait_for
 
 pytestmark = pytest.mark.docker
 

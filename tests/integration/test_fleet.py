@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ssh_keypair
-from tests.integration.fleet import PREFIX, Fleet, exec_in, health, wait_for
+from tests.integration.fleet import PREFIX, Fleet, exec_in, health
+from tests.support.git_daemon import wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.fleet import PREFIX, Fleet, health, http_json, wait_for, wait_healthy
+from tests.integration.fleet import PREFIX, Fleet, health, http_json, wait_healthy
+from tests.support.git_daemon import wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -1,0 +1,94 @@
+"""A local `git daemon` with a fixture repository, reachable from containers, and bounded waits:
+what the real-engine tests and the benchmarks clone from."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import docker
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeout_s: float, every_s: float = 1) -> T:
+    """Poll `check` until it returns something truthy; fail after `timeout_s` naming `what`."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every_s)
+    raise AssertionError(f"{what}: not reached within {timeout_s:.0f}s (last: {last!r})")
+
+
+def local_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def bridge_gateway(client: docker.DockerClient) -> str:
+    """The default bridge's gateway: a host address every container can route to."""
+    ipam = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    gateway = ipam.get("Gateway") or str(next(ipaddress.ip_network(ipam["Subnet"]).hosts()))
+    with socket.socket() as s:
+        s.bind((gateway, 0))  # fails unless the address is on this host
+    return str(gateway)
+
+
+@dataclass
+class GitServer:
+    url: str
+    heads: dict[str, str]  # branch -> commit
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@contextmanager
+def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
+    """`git daemon` serving proj.git (main, feature-a) on `address` only (never 0.0.0.0)."""
+    bare, work = root / "proj.git", root / "work"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True, capture_output=True)
+    ident = ["-c", "user.name=sfit", "-c", "user.email=sfit@example.invalid"]
+    (work / "README.md").write_text("fixture repository\n")
+    _git(work, "add", "README.md")
+    _git(work, *ident, "commit", "-q", "-m", "main: first")
+    _git(work, "checkout", "-q", "-b", "feature-a")
+    (work / "feature.txt").write_text("feature a\n")
+    _git(work, "add", "feature.txt")
+    _git(work, *ident, "commit", "-q", "-m", "feature-a: work")
+    _git(work, "push", "-q", "origin", "main", "feature-a")
+    heads = {b: _git(work, "rev-parse", b) for b in ("main", "feature-a")}
+    port = local_port(address)
+    daemon = subprocess.Popen(
+        ["git", "daemon", "--export-all", "--reuseaddr", f"--base-path={root}",
+         f"--listen={address}", f"--port={port}", str(root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        def answers() -> bool:
+            try:
+                socket.create_connection((address, port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for(answers, "git daemon listening", 20, every_s=0.2)
+        yield GitServer(f"git://{address}:{port}/proj.git", heads)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
