@@ -17,6 +17,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.support.git_daemon import local_port
 from tests.support.pulumi_cli import REPO_ROOT, Project, blocked_plugins
 
 pytestmark = pytest.mark.docker
@@ -38,21 +39,13 @@ def host(project: Project, engine: docker.DockerClient) -> Iterator[Project]:
             "namePrefix": PREFIX,
             "preflightEnabled": "false",
             "modelServerEnabled": "false",
-            "supervisorPort": str(_free_port()),
+            "supervisorPort": str(local_port()),
         },
         {},
     )
     yield project
     project.run("destroy", "--yes", "--exclude-protected", check=False)
     _remove_leftovers(engine)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _remove_leftovers(engine: docker.DockerClient) -> None:
