@@ -19,6 +19,9 @@ except SpecError as error:
     ) from None
 
 config = pulumi.Config()
-fleet = Fleet("fleet", FleetArgs(settings, spec, pulumi.get_stack(), config.get_secret))
+fleet = Fleet(
+    "fleet",
+    FleetArgs(settings=settings, spec=spec, stack=pulumi.get_stack(), secret=config.get_secret),
+)
 for key, value in fleet.outputs.items():
     pulumi.export(key, value)

@@ -239,7 +239,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
             time.sleep(0.5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DaytonaSandboxArgs:
     api_url: str
     api_key: pulumi.Input[str]

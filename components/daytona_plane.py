@@ -35,7 +35,7 @@ def daytona_problems(
     return plane_problems(Runtime.DAYTONA, entries, spec, missing)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DaytonaPlaneArgs:
     settings: StackSettings
     entries: list[SandboxSpec]

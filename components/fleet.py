@@ -44,7 +44,7 @@ TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled
 SecretLookup = Callable[[str], pulumi.Output[str] | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FleetArgs:
     settings: StackSettings
     spec: FleetSpec
@@ -121,7 +121,14 @@ class Fleet(pulumi.ComponentResource):
         if daytona_key is not None:
             plane = DaytonaPlane(
                 f"{name}-daytona",
-                DaytonaPlaneArgs(s, daytona, daytona_key, secrets, fleet_id(s), args.stack),
+                DaytonaPlaneArgs(
+                    settings=s,
+                    entries=daytona,
+                    api_key=daytona_key,
+                    secrets=secrets,
+                    fleet_id=fleet_id(s),
+                    stack=args.stack,
+                ),
                 pulumi.ResourceOptions(parent=self),
             )
             self.outputs["sandboxes"] |= plane.outputs
@@ -130,8 +137,12 @@ class Fleet(pulumi.ComponentResource):
             modal_plane = ModalPlane(
                 f"{name}-modal",
                 ModalPlaneArgs(
-                    s, modal, ModalCredentials(token_id, token_secret), secrets, fleet_id(s),
-                    args.stack,
+                    settings=s,
+                    entries=modal,
+                    credentials=ModalCredentials(token_id, token_secret),
+                    secrets=secrets,
+                    fleet_id=fleet_id(s),
+                    stack=args.stack,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )  # fmt: skip
@@ -141,12 +152,12 @@ class Fleet(pulumi.ComponentResource):
             tailnet = TailnetAccess(
                 f"{name}-tailnet",
                 TailnetAccessArgs(
-                    s.tailnet,
-                    host_ports(here, s),
-                    [s.host.name],
-                    [e.name for e in identities],
-                    ssh_connection(s.host),
-                    PROJECT_DIR,
+                    settings=s.tailnet,
+                    published_ports=host_ports(here, s),
+                    hosts=[s.host.name],
+                    sandbox_identities=[e.name for e in identities],
+                    connection=ssh_connection(s.host),
+                    project_dir=PROJECT_DIR,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
@@ -162,16 +173,18 @@ class Fleet(pulumi.ComponentResource):
         s = args.settings
         memory, cpus = requested(here, s)
         checks = PreflightArgs(
-            s.preflight,
-            "docker",
-            memory,
-            cpus,  # the host sets engine and connection
+            settings=s.preflight,
+            engine="docker",  # the host sets engine and connection
+            requested_memory_bytes=memory,
+            requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
             daytona_url=f"{s.top.daytonaUrl.rstrip('/')}/health" if s.top.daytonaUrl else None,
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
         return HeadlessHost(
-            f"{name}-host", HeadlessHostArgs(s.host, checks), pulumi.ResourceOptions(parent=self)
+            f"{name}-host",
+            HeadlessHostArgs(settings=s.host, preflight=checks),
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _shared_services(self, on: _OnHost) -> None:
@@ -186,7 +199,10 @@ class Fleet(pulumi.ComponentResource):
             model_server = ModelServer(
                 f"{on.name}-model-server",
                 ModelServerArgs(
-                    s.model_server, model_image, on.storage.model_data, on.place(MODEL_SERVER)
+                    settings=s.model_server,
+                    image_id=model_image,
+                    model_volume=on.storage.model_data,
+                    place=on.place(MODEL_SERVER),
                 ),
                 on.child,
             )
@@ -197,12 +213,12 @@ class Fleet(pulumi.ComponentResource):
         supervisor = Supervisor(
             f"{on.name}-supervisor",
             SupervisorArgs(
-                s.supervisor,
-                on.image(SUPERVISOR),
-                on.storage.logs,
-                on.storage.workspace,
-                on.place(SUPERVISOR),
-                model_server.container if model_server else None,
+                settings=s.supervisor,
+                image_id=on.image(SUPERVISOR),
+                logs_volume=on.storage.logs,
+                workspace_volume=on.storage.workspace,
+                place=on.place(SUPERVISOR),
+                model_server=model_server.container if model_server else None,
             ),
             on.child,
         )
@@ -232,14 +248,14 @@ class Fleet(pulumi.ComponentResource):
             Sandbox(
                 f"{on.name}-{entry.name}",
                 SandboxArgs(
-                    entry,
-                    images[entry.mode],
-                    on.place("sandbox", entry.name),
-                    s.top.sshAuthorizedKeys,
-                    {k: secrets[k] for k in entry.secrets},
-                    on.host.docker_host,
-                    engine_of(s.host.variant),
-                    sidecar,
+                    spec=entry,
+                    image_id=images[entry.mode],
+                    place=on.place("sandbox", entry.name),
+                    authorized_keys=s.top.sshAuthorizedKeys,
+                    secrets={k: secrets[k] for k in entry.secrets},
+                    docker_host=on.host.docker_host,
+                    engine=engine_of(s.host.variant),
+                    tailnet=sidecar,
                 ),
                 on.child,
             )
@@ -262,7 +278,9 @@ class _OnHost:
         self.bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
         self.storage = SharedStorage(
             f"{name}-storage",
-            SharedStorageArgs(self.fleet_id, args.stack, s.name_prefix, host.provider),
+            SharedStorageArgs(
+                fleet=self.fleet_id, stack=args.stack, prefix=s.name_prefix, provider=host.provider
+            ),
             self.child,
         )
 
@@ -272,7 +290,9 @@ class _OnHost:
         if not self.settings.top.buildImages:
             return self.pull(role, tag)
         return LocalImage(
-            f"{self.name}-{role}-image", LocalImageArgs(role, tag, self.host.provider), self.child
+            f"{self.name}-{role}-image",
+            LocalImageArgs(directory=role, tag=tag, provider=self.host.provider),
+            self.child,
         ).image_id
 
     def pull(self, role: str, image: str) -> pulumi.Output[str]:

@@ -59,7 +59,7 @@ def ssh_connection(s: HostSettings) -> command.remote.ConnectionArgs | None:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HeadlessHostArgs:
     settings: HostSettings
     preflight: PreflightArgs  # engine and connection are filled in here

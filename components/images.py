@@ -31,7 +31,7 @@ def context_digest(context: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LocalImageArgs:
     directory: str  # under images/
     tag: str

@@ -51,7 +51,7 @@ def modal_problems(
     return problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModalPlaneArgs:
     settings: StackSettings
     entries: list[SandboxSpec]

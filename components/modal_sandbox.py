@@ -192,7 +192,7 @@ class ModalCredentials:
     token_secret: pulumi.Input[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModalSandboxArgs:
     credentials: ModalCredentials
     app_name: str

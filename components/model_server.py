@@ -14,7 +14,7 @@ from .settings import ModelServerSettings
 INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelServerArgs:
     settings: ModelServerSettings
     image_id: pulumi.Input[str]

@@ -118,7 +118,7 @@ def discover_tailnet_address(
     return found.stdout.apply(first_tailnet_ipv4)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreflightArgs:
     """What the host must provide; all numbers are the fleet's sums."""
 

@@ -31,7 +31,7 @@ from .spec import DataPolicy, Mode, SandboxSpec
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SandboxArgs:
     spec: SandboxSpec
     image_id: pulumi.Input[str]

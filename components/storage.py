@@ -15,7 +15,7 @@ import pulumi_docker as docker
 from .containers import identity_labels, volume_labels
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SharedStorageArgs:
     fleet: str
     stack: str

@@ -22,7 +22,7 @@ from .model_server import INTERNAL_URL
 from .settings import SupervisorSettings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SupervisorArgs:
     settings: SupervisorSettings
     image_id: pulumi.Input[str]

@@ -38,7 +38,7 @@ def key_description(kind: str, name: str, rotation: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TailnetAccessArgs:
     """Inputs of TailnetAccess."""
 
