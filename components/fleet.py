@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,13 @@ from .daytona_plane import (
     API_KEY,
     DaytonaPlane,
     DaytonaPlaneArgs,
-    daytona_entries,
-    daytona_problems,
 )
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
-from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs, modal_entries, modal_problems
+from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
 from .modal_sandbox import ModalCredentials
 from .model_server import ModelServer, ModelServerArgs
+from .planes import PLANES, SecretLookup
 from .preflight import PreflightArgs
 from .sandbox import (
     Sandbox,
@@ -41,7 +39,6 @@ from .tailnet import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
-SecretLookup = Callable[[str], pulumi.Output[str] | None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,17 +47,6 @@ class FleetArgs:
     spec: FleetSpec
     stack: str
     secret: SecretLookup  # a Pulumi secret config value by key, or None when unset
-
-
-def docker_entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
-    """The entries this stack runs as containers: docker runtime, placed on this host."""
-    if settings.host.variant is HostVariant.NONE:
-        return []
-    return [
-        s
-        for s in spec.sandboxes
-        if s.runtime is Runtime.DOCKER and s.host in (None, settings.host.name)
-    ]
 
 
 def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
@@ -87,25 +73,23 @@ class Fleet(pulumi.ComponentResource):
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         s, spec = args.settings, args.spec
-        here, daytona, modal = (
-            docker_entries(spec, s),
-            daytona_entries(spec, s),
-            modal_entries(spec, s),
-        )
-        daytona_key = args.secret(API_KEY) if daytona else None
-        modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
+        taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
+        here, daytona, modal = (taken[r] for r in (Runtime.DOCKER, Runtime.DAYTONA, Runtime.MODAL))
         # Every problem the spec and the settings have together, reported at once, before the
         # first resource (this one included) is registered.
         problems = [
-            *daytona_problems(daytona, spec, daytona_key),
-            *modal_problems(modal, spec, modal_tokens, s.name_prefix),
+            *(
+                p
+                for r, plane in PLANES.items()
+                for p in plane.problems(taken[r], spec, s, args.secret)
+            ),
             *_missing_secrets(here + daytona + modal, spec, args.secret),
-            *_tailnet_identity_problems(here, spec, s),
-            *_port_clashes(here, spec, s),
         ]
         if problems:
             raise pulumi.RunError("\n".join(problems))
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
+        daytona_key = args.secret(API_KEY) if daytona else None
+        modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
         secrets = {
             key: value
             for e in here + daytona + modal
@@ -363,32 +347,4 @@ def _missing_secrets(
         for e in entries
         for key in e.secrets
         if lookup(key) is None
-    ]
-
-
-def _tailnet_identity_problems(
-    here: list[SandboxSpec], spec: FleetSpec, s: StackSettings
-) -> list[str]:
-    if s.tailnet is not None and s.tailnet.sandbox_identity:
-        return []
-    return [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}.tailnet: joining the tailnet needs "
-        "sandbox-fleet:tailnetEnabled and sandbox-fleet:tailnetSandboxIdentity set to true "
-        "in this stack"
-        for e in here
-        if e.tailnet
-    ]
-
-
-def _port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
-    """A sandbox port on the host that one of the fleet's own services publishes too."""
-    own = {s.supervisor.port: "sandbox-fleet:supervisorPort"}
-    if s.model_server.enabled and s.model_server.publish:
-        own[s.model_server.port] = "sandbox-fleet:modelServerPort"
-    return [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
-        "pin another ssh_port for the sandbox or change that setting"
-        for e in here
-        for _, host in published_ports(e)
-        if host in own
     ]

@@ -13,68 +13,13 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .planes import PLANES, Effect
 from .spec import DataPolicy, FleetSpec, Runtime, SandboxSpec, SpecError, load_spec
 
-
-class Effect(StrEnum):
-    """Strongest first: a sandbox's verdict is the strongest effect among its changes."""
-
-    MOVE = "moves (recreated elsewhere)"
-    REPLACE = "restarts (container replaced)"
-    IN_PLACE = "applies in place"
-    NO_RESTART = "no restart"
-
-
 _STRENGTH = list(Effect)
-
-
-@dataclass(frozen=True)
-class Route:
-    """How one spec field reaches the Docker plane."""
-
-    effect: Effect
-    container_inputs: tuple[str, ...]  # docker:index/container:Container inputs it drives
-    how: str
-
-
-ENVS = ("envs",)
-ROUTES: dict[str, Route] = {
-    "mode": Route(Effect.REPLACE, ("image",), "picks the headless or the desktop image"),
-    # task reaches the container only through the mode it routes to (shown as its own change)
-    "task": Route(Effect.NO_RESTART, (), "routing only; a change of mode is listed separately"),
-    "repo": Route(Effect.REPLACE, ENVS, "container env"),
-    "branch": Route(Effect.REPLACE, ENVS, "container env"),
-    "base": Route(Effect.REPLACE, ENVS, "container env"),
-    "env": Route(Effect.REPLACE, ENVS, "container env"),
-    "secrets": Route(Effect.REPLACE, ENVS, "container env (values never shown)"),
-    "ports": Route(Effect.REPLACE, ("ports",), "published container ports"),
-    "host ports": Route(Effect.REPLACE, ("ports",), "host side of the published ports"),
-    # Set as a CFS quota: pulumi-docker's `cpus` is ForceNew, `cpuQuota` updates live.
-    "cpus": Route(Effect.IN_PLACE, ("cpuQuota",), "container CPU quota, updated live"),
-    "memory": Route(Effect.IN_PLACE, ("memory",), "container memory (MB), updated live"),
-    "pids": Route(Effect.IN_PLACE, (), "`docker update --pids-limit` by a command resource"),
-    "data": Route(Effect.NO_RESTART, (), "only the workspace volume's retain-on-delete option"),
-    "expires": Route(Effect.NO_RESTART, (), "nothing changes until the date passes"),
-    "tailnet": Route(Effect.NO_RESTART, (), "adds or removes the tailscale sidecar beside it"),
-}
-
-
-# How the cloud planes apply a field; fields not listed do not reach a cloud sandbox.
-# Daytona (components/daytona.py) resizes in place, anything in the env needs a new sandbox;
-# a Modal sandbox (components/modal_sandbox.py) cannot change at all once created.
-_IN_ENV = ("repo", "branch", "base", "env", "secrets", "mode")
-CLOUD_EFFECTS: dict[Runtime, dict[str, Effect]] = {
-    Runtime.DAYTONA: {
-        "cpus": Effect.IN_PLACE,
-        "memory": Effect.IN_PLACE,
-        **{k: Effect.REPLACE for k in _IN_ENV},
-    },
-    Runtime.MODAL: {k: Effect.REPLACE for k in (*_IN_ENV, "cpus", "memory")},
-}
 
 
 @dataclass(frozen=True)
@@ -200,13 +145,11 @@ def diff_sandbox(old: SandboxSpec, new: SandboxSpec) -> SandboxChange | None:
         shown = [(kind, _show(getattr(old, kind)), _show(getattr(new, kind)), Effect.MOVE)]
         changes = [FieldChange(f, o, n, e) for f, o, n, e in shown]
         changes += [FieldChange(f, o, n, Effect.MOVE) for f, o, n, _ in raw]
-    elif old.runtime in CLOUD_EFFECTS:
-        effects = CLOUD_EFFECTS[old.runtime]
+    else:
+        effects = PLANES[old.runtime].effects
         changes = [
             FieldChange(f, o, n, effects.get(key, Effect.NO_RESTART)) for f, o, n, key in raw
         ]
-    else:
-        changes = [FieldChange(f, o, n, ROUTES[key].effect) for f, o, n, key in raw]
     return SandboxChange(old.name, tuple(changes), move)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from components import cli, review
+from components.planes import Effect
 from components.spec import load_spec
 
 from .conftest import CASES, TODAY
@@ -47,24 +48,24 @@ def verdicts(case: str) -> dict[str, str]:
 
 
 def test_in_place_changes_do_not_restart() -> None:
-    assert verdicts("in-place") == {"audit-auth": review.Effect.IN_PLACE}
+    assert verdicts("in-place") == {"audit-auth": Effect.IN_PLACE}
 
 
 def test_env_branch_ports_cpus_mode_and_secrets_replace() -> None:
     result = review.review_files(BASE, CASES / "replace" / "head.yaml", today=TODAY)
     effects = {(c.name, f.field): f.effect for c in result.changed for f in c.changes}
-    assert effects[("audit-auth", "branch")] is review.Effect.REPLACE
-    assert effects[("audit-auth", "env.FEATURE_X")] is review.Effect.REPLACE
-    assert effects[("audit-auth", "secrets (names)")] is review.Effect.REPLACE
-    assert effects[("fix-login-ui", "ports")] is review.Effect.REPLACE
-    assert effects[("scratch", "mode")] is review.Effect.REPLACE
-    assert all(c.verdict is review.Effect.REPLACE for c in result.changed)
+    assert effects[("audit-auth", "branch")] is Effect.REPLACE
+    assert effects[("audit-auth", "env.FEATURE_X")] is Effect.REPLACE
+    assert effects[("audit-auth", "secrets (names)")] is Effect.REPLACE
+    assert effects[("fix-login-ui", "ports")] is Effect.REPLACE
+    assert effects[("scratch", "mode")] is Effect.REPLACE
+    assert all(c.verdict is Effect.REPLACE for c in result.changed)
 
 
 def test_data_policy_change_needs_no_restart() -> None:
     assert verdicts("discard") == {
-        "audit-auth": review.Effect.NO_RESTART,
-        "scratch": review.Effect.NO_RESTART,
+        "audit-auth": Effect.NO_RESTART,
+        "scratch": Effect.NO_RESTART,
     }
 
 
@@ -76,7 +77,7 @@ def test_runtime_and_host_moves_are_called_out() -> None:
     assert moves["scratch"] is not None and "workspace deleted (data: discard)" in moves["scratch"]
     host = review.review_files(BASE, CASES / "host-move" / "head.yaml", today=TODAY)
     assert [c.name for c in host.changed] == ["fix-login-ui"]
-    assert host.changed[0].verdict is review.Effect.MOVE
+    assert host.changed[0].verdict is Effect.MOVE
     assert "gpu-box" in (host.changed[0].move or "")
 
 
@@ -217,7 +218,7 @@ def test_cloud_entries_get_their_planes_verdicts(tmp_path: Path) -> None:
     head.write_text(entry + "    resources: {cpus: 2}\n    env: {A: '2'}\n")
     result = review.review_files(base, head, today=TODAY)
     effects = {f.field: f.effect for c in result.changed for f in c.changes}
-    assert effects == {"cpus": review.Effect.IN_PLACE, "env.A": review.Effect.REPLACE}
+    assert effects == {"cpus": Effect.IN_PLACE, "env.A": Effect.REPLACE}
     gone = tmp_path / "moved.yaml"
     gone.write_text(
         entry.replace("daytona", "docker") + "    resources: {cpus: 1}\n    env: {A: '1'}\n"
@@ -228,4 +229,4 @@ def test_cloud_entries_get_their_planes_verdicts(tmp_path: Path) -> None:
     modal_base.write_text(base.read_text().replace("daytona", "modal"))
     modal_head.write_text(head.read_text().replace("daytona", "modal"))
     result = review.review_files(modal_base, modal_head, today=TODAY)
-    assert {f.effect for c in result.changed for f in c.changes} == {review.Effect.REPLACE}
+    assert {f.effect for c in result.changed for f in c.changes} == {Effect.REPLACE}

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from components import review
+from components.planes import Effect
 from tests.support.pulumi_harness import Registered, Run, run_program, stack_config
 
 from .conftest import CASES, DOCKER_SCHEMA, REPO, TODAY
@@ -71,10 +72,10 @@ def implied(old: dict[str, Registered], new: dict[str, Registered]) -> str:
 
 
 EXPECTED = {
-    review.Effect.REPLACE: {"replace"},
-    review.Effect.IN_PLACE: {"in place"},
-    review.Effect.NO_RESTART: {"untouched"},
-    review.Effect.MOVE: {"gone"},  # leaves this stack: removed here, created elsewhere
+    Effect.REPLACE: {"replace"},
+    Effect.IN_PLACE: {"in place"},
+    Effect.NO_RESTART: {"untouched"},
+    Effect.MOVE: {"gone"},  # leaves this stack: removed here, created elsewhere
 }
 
 

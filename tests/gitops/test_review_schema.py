@@ -1,6 +1,6 @@
 """The review's restart verdicts, pinned against pulumi-docker's published schema.
 
-review.ROUTES says which docker:index/container:Container inputs each spec field drives and
+ROUTES says which docker:index/container:Container inputs each spec field drives and
 what applying a change does. The provider marks ForceNew inputs `willReplaceOnChanges`; a field
 routed to any such input restarts the sandbox (container replaced), and a field that only
 reaches in-place inputs (or none) must not claim a restart. If the Docker plane or the provider
@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from components import review
+from components.planes import Effect
+from components.planes.docker import ROUTES
 
 from .conftest import DOCKER_SCHEMA
 
@@ -35,20 +37,20 @@ def inputs(schema: dict[str, Any], token: str) -> dict[str, Any]:
     return props
 
 
-@pytest.mark.parametrize("field", sorted(review.ROUTES))
+@pytest.mark.parametrize("field", sorted(ROUTES))
 def test_verdict_follows_will_replace_on_changes(field: str, schema: dict[str, Any]) -> None:
-    route = review.ROUTES[field]
+    route = ROUTES[field]
     props = inputs(schema, CONTAINER)
     unknown = [p for p in route.container_inputs if p not in props]
     assert not unknown, f"{field}: {unknown} are not inputs of {CONTAINER}"
     replacing = [p for p in route.container_inputs if props[p].get("willReplaceOnChanges")]
     if replacing:
-        assert route.effect is review.Effect.REPLACE, (
+        assert route.effect is Effect.REPLACE, (
             f"{field} drives {replacing}, which pulumi-docker replaces on change; "
             f"the review says {route.effect!r}"
         )
     else:
-        assert route.effect is not review.Effect.REPLACE, (
+        assert route.effect is not Effect.REPLACE, (
             f"{field} drives only in-place inputs {route.container_inputs}; "
             f"the review must not claim a restart"
         )
@@ -67,4 +69,4 @@ def test_the_facts_the_table_relies_on(schema: dict[str, Any]) -> None:
 
 def test_every_spec_field_has_a_route() -> None:
     shown = {name for name, _ in review._PLAIN} | {"env", "secrets"}
-    assert shown <= set(review.ROUTES), shown - set(review.ROUTES)
+    assert shown <= set(ROUTES), shown - set(ROUTES)

@@ -1,0 +1,36 @@
+"""The Modal plane's side of the contract (its component: components/modal_plane.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..modal_plane import TOKEN_KEYS, modal_entries, modal_problems
+from ..modal_sandbox import SANDBOX_REPLACE_ON
+from ..settings import StackSettings
+from ..spec import FleetSpec, Runtime, SandboxSpec
+from .base import Effect, SecretLookup, effects_from_props
+
+# The ModalSandbox props each spec field feeds; everything in the env is "env".
+FIELD_PROPS = {
+    "cpus": ("cpu",),
+    "memory": ("memory_mib",),
+    **{field: ("env",) for field in ("repo", "branch", "base", "env", "secrets", "mode")},
+}
+
+
+class ModalPlane:
+    runtime = Runtime.MODAL
+    effects: Mapping[str, Effect] = effects_from_props(FIELD_PROPS, SANDBOX_REPLACE_ON)
+
+    def entries(self, spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+        return modal_entries(spec, settings)
+
+    def problems(
+        self, entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
+        secret: SecretLookup,
+    ) -> list[str]:  # fmt: skip
+        tokens = [secret(k) if entries else None for k in TOKEN_KEYS]
+        return modal_problems(entries, spec, tokens, settings.name_prefix)
+
+
+MODAL = ModalPlane()
