@@ -4,10 +4,10 @@ created, and the part of an entry's output that does not depend on the plane."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pulumi
 
+from .outputs import SandboxOutputs
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 
 
@@ -31,7 +31,7 @@ def plane_problems(
     return problems
 
 
-def entry_outputs(e: SandboxSpec) -> dict[str, Any]:
+def entry_outputs(e: SandboxSpec) -> SandboxOutputs:
     return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
 
 

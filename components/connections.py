@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 
 from .cloud import entry_outputs
 from .contract import NOVNC_PORT, SSH_PORT
+from .outputs import SandboxOutputs
 from .sandbox import published_ports, workspace_volume_name
 from .spec import SandboxSpec
 
 
-def not_deployed_here(e: SandboxSpec, why: str) -> dict[str, str]:
+def not_deployed_here(e: SandboxSpec, why: str) -> SandboxOutputs:
     """The output of an entry this stack does not create, saying why."""
-    return {**entry_outputs(e), "status": why}
+    outputs = entry_outputs(e)
+    outputs["status"] = why
+    return outputs
 
 
 def connections(
     entry: SandboxSpec, bind: pulumi.Input[str], prefix: str, magic_dns: str | None = None
-) -> Any:
-    def info(address: str) -> dict[str, Any]:
-        found = connection_info(entry, address) | {
-            "workspace": workspace_volume_name(prefix, entry.name)
-        }
+) -> SandboxOutputs | pulumi.Output[SandboxOutputs]:
+    def info(address: str) -> SandboxOutputs:
+        found = connection_info(entry, address)
+        found["workspace"] = workspace_volume_name(prefix, entry.name)
         if magic_dns:  # its own tailnet name answers on the sandbox's own ports
-            found |= connection_info(entry, magic_dns, own_identity=True)
+            found.update(connection_info(entry, magic_dns, own_identity=True))
         return found
 
     # A plain address (no tailnet discovery) needs no Output: cheaper for large fleets.
@@ -36,12 +36,12 @@ def connections(
 
 def connection_info(
     entry: SandboxSpec, address: str, *, own_identity: bool = False
-) -> dict[str, Any]:
+) -> SandboxOutputs:
     """How a person reaches the sandbox: SSH, editors, the desktop, and app ports. On its own
     tailnet identity the container ports answer directly; otherwise the host's published ones."""
     ports = {c: (c if own_identity else h) for c, h in published_ports(entry)}
     ssh = ports[SSH_PORT]
-    info: dict[str, Any] = {
+    info: SandboxOutputs = {
         "mode": entry.mode.value,
         "runtime": entry.runtime.value,
         "task": entry.task.value,

@@ -6,6 +6,8 @@ components/.
 
 from __future__ import annotations
 
+from typing import Final
+
 # Ports inside the containers.
 SSH_PORT = 2222  # sshd in every sandbox (images/headless/sshd_config)
 NOVNC_PORT = 6080  # websockify serving noVNC in visual sandboxes (images/desktop)
@@ -14,8 +16,8 @@ SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
 MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
 
 # The shared services: each one's name on ai-net, its folder under images/, its role label.
-MODEL_SERVER = "model-server"
-SUPERVISOR = "supervisor"
+MODEL_SERVER: Final = "model-server"
+SUPERVISOR: Final = "supervisor"
 
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -22,6 +21,7 @@ from .images import LocalImage, LocalImageArgs
 from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
 from .modal_sandbox import ModalCredentials
 from .model_server import ModelServer, ModelServerArgs
+from .outputs import FleetOutputs
 from .planes import PLANES, SecretLookup
 from .preflight import PreflightArgs
 from .sandbox import (
@@ -66,8 +66,8 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
 
 
 class Fleet(pulumi.ComponentResource):
-    outputs: dict[str, Any]
-    """Stack outputs: sandboxes, modelServer, supervisor, host."""
+    outputs: FleetOutputs
+    """Stack outputs: sandboxes, host, and the shared services this host runs."""
 
     def __init__(
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None

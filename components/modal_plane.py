@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
 from .cloud import entry_outputs, plane_problems
 from .containers import identity_labels
 from .modal_sandbox import ModalCredentials, ModalSandbox, ModalSandboxArgs, ModalWorkspace
+from .outputs import SandboxOutputs
 from .sandbox import sandbox_env
 from .settings import StackSettings
 from .spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
@@ -62,7 +62,7 @@ class ModalPlaneArgs:
 
 
 class ModalPlane(pulumi.ComponentResource):
-    outputs: dict[str, Any]
+    outputs: dict[str, SandboxOutputs]
     """Per entry: how to reach its sandbox (stack output `sandboxes.NAME`)."""
 
     def __init__(

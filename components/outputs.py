@@ -1,0 +1,54 @@
+"""The shapes of the stack outputs, shared by every plane: what `pulumi stack output` shows."""
+
+from __future__ import annotations
+
+from typing import Required, TypedDict
+
+import pulumi
+
+
+class SandboxOutputs(TypedDict, total=False):
+    """`sandboxes.NAME`: the same shape on every plane; what a plane cannot say is absent."""
+
+    mode: Required[str]
+    runtime: Required[str]
+    branch: Required[str]
+    task: str
+    status: str  # only for an entry this stack does not create: why, and which stack does
+    ssh: pulumi.Input[str]  # ssh://dev@ADDR:PORT (Docker), `daytona ssh NAME` (Daytona)
+    zed: str
+    vscode: str
+    novnc: str  # visual sandboxes
+    ports: dict[str, int]  # container port -> host port
+    tailnetName: str  # sandboxes with their own tailnet identity
+    workspace: str  # the workspace volume (Docker)
+    workspaceVolume: str  # the workspace Volume (Modal)
+    sandboxId: pulumi.Input[str]  # cloud planes
+    name: pulumi.Input[str]
+    state: pulumi.Input[str]
+    app: str
+
+
+class HostOutputs(TypedDict, total=False):
+    name: Required[str]
+    variant: Required[str]
+    bindAddress: Required[pulumi.Input[str]]
+    dockerHost: pulumi.Input[str]
+
+
+class ModelServerOutputs(TypedDict):
+    internalUrl: pulumi.Input[str]
+    externalUrl: pulumi.Input[str | None]
+
+
+class SupervisorOutputs(TypedDict):
+    apiUrl: pulumi.Input[str]
+
+
+class FleetOutputs(TypedDict, total=False):
+    """The stack's outputs: every key of it is exported as it is."""
+
+    sandboxes: Required[dict[str, SandboxOutputs | pulumi.Output[SandboxOutputs]]]
+    host: Required[HostOutputs]
+    modelServer: ModelServerOutputs
+    supervisor: SupervisorOutputs
