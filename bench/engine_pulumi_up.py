@@ -4,9 +4,9 @@ no-op `up` of a large fleet against an empty one, and one sandbox added to a lar
     python -m bench.engine_pulumi_up [--sizes 10 30] [--repeats 3] [--fleet 50]
 
 The engine side is the real CLI, language host and docker plugin (scripts/install-pulumi) on a
-copy of the project, driving the real __main__.py through `bench_main.py`, which leaves out the
-per-sandbox pids-limit command: it needs pulumi-command, which cannot be built here
-(docs/engine.md). The direct side creates the same sandboxes (workspace volume, container, pids
+copy of the project, driving the real __main__.py without the per-sandbox pids-limit command
+(tests/support/pulumi_cli.py: without_pids_command), which needs pulumi-command, not buildable
+here (docs/engine.md). The direct side creates the same sandboxes (workspace volume, container, pids
 limit) from the same program's recorded inputs through the Docker API, with no engine
 (tests/support/docker_apply). Ratios are taken pair by pair within one run.
 """
@@ -26,22 +26,11 @@ import docker
 from bench.engine_common import engine, median, program
 from components.spec import load_spec
 from tests.support.docker_apply import DockerApplier, destroy_all
-from tests.support.pulumi_cli import Project, copy_project, install_engine
+from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
 from tests.support.pulumi_harness import Run
 
 ENGINE_PREFIX = "sfbench-e-"
 DIRECT_PREFIX = "sfbench-d-"
-BENCH_MAIN = '''"""Benchmark entry point: the real __main__.py without the per-sandbox pids-limit
-command, which needs pulumi-command (not buildable here; docs/engine.md)."""
-import runpy
-import sys
-
-sys.path.insert(0, ".")  # run as a file, not as the project directory: import from it all the same
-from components.sandbox import Sandbox  # noqa: E402
-
-Sandbox._limit_pids = lambda self, name, args: None  # type: ignore[method-assign]
-runpy.run_path("__main__.py", run_name="__main__")
-'''
 
 
 # Present in every round of the creation benchmark, so the headless image is built and in the
@@ -69,11 +58,7 @@ def timed(project: Project, *args: str) -> float:
 
 def engine_project(work: Path) -> Project:
     directory = copy_project(work / "project")
-    (directory / "bench_main.py").write_text(BENCH_MAIN)
-    yaml_text = (directory / "Pulumi.yaml").read_text()
-    (directory / "Pulumi.yaml").write_text(
-        yaml_text.replace("runtime:", "main: bench_main.py\nruntime:", 1)
-    )
+    without_pids_command(directory)
     project = Project(directory, install_engine(), work / "state", stack="bench")
     write_spec(directory / "sandboxes.yaml", {})
     project.init(
