@@ -35,7 +35,7 @@ def test_scripts_up_sets_up_the_passphrase_and_a_key_then_runs_or_names_what_blo
     assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600
     key = (home / ".ssh" / "id_ed25519.pub").read_text().strip()
     stack = yaml.safe_load((project.directory / "Pulumi.dev.yaml").read_text())
-    assert stack["config"]["sandbox-fleet:sshAuthorizedKeys"] == f'["{key}"]', said
+    assert stack["config"]["sandbox-fleet:sshAuthorizedKeys"] == [key], said
     assert "put " in said and "sshAuthorizedKeys" in said, "it says what it did"
 
     blocked = blocked_plugins(project.engine_bin)

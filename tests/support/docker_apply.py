@@ -12,9 +12,9 @@ Deletion follows Pulumi: a resource that left the program is deleted unless it i
 
 Why it still exists beside the real engine (tests/e2e): every sandbox carries a pulumi-command
 resource (its pids limit), and pulumi-command's provider module is refused by the Go module proxy
-here (engine-versions.txt, blocked), so the real engine cannot create a sandbox on this machine.
-The sandbox tests in tests/integration use this applier for that reason alone; everything the
-engine can do without pulumi-command is tested with the real engine in tests/e2e.
+here (engine-versions.txt, blocked). The real engine creates sandboxes here only without that
+command (tests/e2e/test_sandboxes_real_engine.py); the integration fleet, which checks the pids
+limit among everything else, is applied by this applier for that reason alone.
 """
 
 from __future__ import annotations

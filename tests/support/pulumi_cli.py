@@ -140,8 +140,11 @@ class Project:
         (self.directory / f"Pulumi.{self.stack}.yaml").write_text(yaml.safe_dump(preset))
         self.run("stack", "select", "--create", self.stack, stack=False)
         for key, value in config.items():
-            text = value if isinstance(value, str) else json.dumps(value)
-            self.run("config", "set", f"sandbox-fleet:{key}", text)
+            if isinstance(value, list):  # a YAML list, as Pulumi.yaml declares array keys
+                for i, item in enumerate(value):
+                    self.run("config", "set", "--path", f"sandbox-fleet:{key}[{i}]", str(item))
+            else:
+                self.run("config", "set", f"sandbox-fleet:{key}", str(value))
         for key, value in secrets.items():
             self.run("config", "set", "--secret", key, value)
 

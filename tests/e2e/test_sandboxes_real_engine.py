@@ -1,0 +1,153 @@
+"""Sandboxes made by the real Pulumi engine on a real Docker engine.
+
+The program is the real __main__.py without each sandbox's pids-limit command
+(tests/support/pulumi_cli.py: without_pids_command): that one resource needs pulumi-command,
+which the Go module proxy here refuses (docs/engine.md). Everything else is what `pulumi up`
+creates for a user: images, workspace volumes, hardened containers, ports on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.support.git_daemon import local_port, wait_for
+from tests.support.pulumi_cli import REPO_ROOT, Project, without_pids_command
+
+pytestmark = pytest.mark.docker
+
+PREFIX = "sfe2s-"
+HEADER = "version: 1\nsandboxes:\n"
+AUDIT = "  audit-a: {task: audit}\n"
+REFACTOR = "  refactor-b: {task: refactor}\n"
+UI = "  ui-c: {task: frontend-dev}\n"
+
+
+def ssh_keypair(directory: Path) -> Path:
+    key = directory / "id_stack"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key
+
+
+def remove_leftovers(engine: docker.DockerClient) -> None:
+    for c in engine.containers.list(all=True, filters={"name": PREFIX}):
+        c.remove(force=True)
+    for v in engine.volumes.list(filters={"name": PREFIX}):
+        v.remove(force=True)
+    for n in engine.networks.list(names=[f"{PREFIX}ai-net"]):
+        n.remove()
+
+
+@pytest.fixture
+def fleet(
+    project: Project, engine: docker.DockerClient, tmp_path: Path
+) -> Iterator[tuple[Project, Path]]:
+    remove_leftovers(engine)
+    without_pids_command(project.directory)
+    key = ssh_keypair(tmp_path)
+    (project.directory / "sandboxes.yaml").write_text(HEADER + AUDIT + REFACTOR + UI)
+    project.init(
+        REPO_ROOT / "Pulumi.dev.yaml",
+        {
+            "namePrefix": PREFIX,
+            "preflightEnabled": "false",
+            "modelServerEnabled": "false",
+            "supervisorPort": str(local_port()),
+            "sshAuthorizedKeys": [key.with_suffix(".pub").read_text().strip()],
+        },
+        {},
+    )
+    yield project, key
+    project.run("destroy", "--yes", "--exclude-protected", check=False)
+    remove_leftovers(engine)
+
+
+def healthy(engine: docker.DockerClient, name: str) -> bool:
+    state = engine.api.inspect_container(name)["State"]
+    return bool(state.get("Health", {}).get("Status") == "healthy")
+
+
+def ssh(key: Path, url: str, command: str) -> subprocess.CompletedProcess[str]:
+    host, port = url.removeprefix("ssh://").rsplit(":", 1)
+    return subprocess.run(
+        ["ssh", "-i", str(key), "-p", port, "-o", "BatchMode=yes",
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "ConnectTimeout=5", host, command],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+def planned(project: Project) -> dict[str, list[str]]:
+    steps = json.loads(project.run("preview", "--json").stdout).get("steps", [])
+    plan: dict[str, list[str]] = {}
+    for step in steps:
+        if step["op"] != "same":
+            plan.setdefault(step["urn"].rsplit("::", 1)[1], []).append(step["op"])
+    return plan
+
+
+def test_up_makes_healthy_sandboxes_reachable_with_the_stack_key_and_no_drift(
+    fleet: tuple[Project, Path], engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    project, key = fleet
+    project.run("up", "--yes")
+    names = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]
+    wait_for(lambda: all(healthy(engine, n) for n in names) or None, "sandboxes healthy", 240)
+    sandboxes = project.outputs()["sandboxes"]
+    assert sandboxes["ui-c"]["novnc"].startswith("http://127.0.0.1:")
+    for name in ("audit-a", "refactor-b", "ui-c"):
+        url = sandboxes[name]["ssh"]
+        assert url.startswith("ssh://dev@127.0.0.1:"), url
+        done = ssh(key, url, "cat /etc/hostname && test -w /workspace && echo writable")
+        assert done.returncode == 0 and done.stdout.split() == [name, "writable"], done
+    project.run("preview", "--expect-no-changes")
+    project.run("refresh", "--preview-only", "--expect-no-changes")
+    project.clone(tmp_path / "checkout-b").run("preview", "--expect-no-changes")
+
+
+def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
+    fleet: tuple[Project, Path], engine: docker.DockerClient
+) -> None:
+    project, _key = fleet
+    spec = project.directory / "sandboxes.yaml"
+    spec.write_text(HEADER + AUDIT)
+    project.run("up", "--yes")
+    spec.write_text(HEADER + AUDIT + REFACTOR)
+    plan = planned(project)
+    assert plan and all(name.startswith("fleet-refactor-b") for name in plan), plan
+    assert all(ops == ["create"] for ops in plan.values()), plan
+    project.run("up", "--yes")
+    assert engine.containers.get(f"{PREFIX}refactor-b").status == "running"
+    engine.containers.get(f"{PREFIX}refactor-b").exec_run(
+        ["sh", "-c", "echo kept > /workspace/note"], user="dev"
+    )
+    spec.write_text(HEADER + AUDIT)
+    project.run("up", "--yes")
+    assert not engine.containers.list(all=True, filters={"name": f"{PREFIX}refactor-b"})
+    note = engine.containers.run(
+        "debian:bookworm-slim",
+        ["cat", "/w/note"],
+        volumes={f"{PREFIX}workspace-refactor-b": {"bind": "/w", "mode": "ro"}},
+        remove=True,
+    )
+    assert note.decode().strip() == "kept", "the removed sandbox's workspace keeps its files"
+    assert engine.containers.get(f"{PREFIX}audit-a").status == "running", "nothing else moved"
+
+
+def test_a_sandbox_removed_out_of_band_is_drift_and_up_refresh_brings_it_back(
+    fleet: tuple[Project, Path], engine: docker.DockerClient
+) -> None:
+    project, _key = fleet
+    (project.directory / "sandboxes.yaml").write_text(HEADER + AUDIT)
+    project.run("up", "--yes")
+    engine.containers.get(f"{PREFIX}audit-a").remove(force=True)
+    drift = project.run("refresh", "--preview-only", "--expect-no-changes", check=False)
+    assert drift.returncode != 0 and "fleet-audit-a-container" in drift.stdout, drift.stdout
+    project.run("up", "--refresh", "--yes")
+    assert engine.containers.get(f"{PREFIX}audit-a").status == "running"
+    project.run("preview", "--expect-no-changes")
