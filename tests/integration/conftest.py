@@ -3,8 +3,9 @@
 The fleet is the real `__main__.py` run under mocks for `sandboxes.yaml` beside this file, then
 created on the engine from the recorded inputs by `tests.support.docker_apply`: the real Pulumi
 engine built here cannot apply the pids-limit command each sandbox has, because pulumi-command
-cannot be built from the Go module proxy (see that module's docstring and engine-versions.txt). Everything is
-named `sfit-*` and labelled `sandbox-fleet.fleet=sfit-sandbox-fleet`, and removed at the end.
+cannot be built from the Go module proxy (see that module's docstring and engine-versions.txt).
+Everything is named `sfit-*`, labelled `sandbox-fleet.fleet=sfit-sandbox-fleet`, and removed
+at the end.
 """
 
 from __future__ import annotations
