@@ -16,8 +16,11 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.integration.fleet import http_json, model_tar
+from tests.support import MODEL_SERVER_IMAGE, ensure_model_server_image
 from tests.support.git_daemon import local_port, wait_for
 from tests.support.pulumi_cli import REPO_ROOT, Project, without_pids_command
+from tests.support.tiny_gguf import write_tiny_llama_gguf
 
 pytestmark = pytest.mark.docker
 
@@ -150,4 +153,50 @@ def test_a_sandbox_removed_out_of_band_is_drift_and_up_refresh_brings_it_back(
     assert drift.returncode != 0 and "fleet-audit-a-container" in drift.stdout, drift.stdout
     project.run("up", "--refresh", "--yes")
     assert engine.containers.get(f"{PREFIX}audit-a").status == "running"
+    project.run("preview", "--expect-no-changes")
+
+
+def test_a_task_posted_to_the_supervisor_is_done_by_the_model_server(
+    fleet: tuple[Project, Path], engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The shared services on the real engine: llama-server with a tiny random-weight model in
+    model-data (gibberish, fine for wiring), the supervisor reaching it over ai-net."""
+    project, _key = fleet
+    image = ensure_model_server_image(
+        engine
+    )  # built once (10+ min cold), shared with tests/integration
+    (project.directory / "sandboxes.yaml").write_text(HEADER + AUDIT)
+    project.run("up", "--yes")  # creates the model-data volume (protected, retained)
+    model = write_tiny_llama_gguf(tmp_path / "model.gguf", seed=0)
+    loader = engine.containers.create(
+        image, entrypoint=["true"], network_disabled=True,
+        volumes={f"{PREFIX}model-data": {"bind": "/models", "mode": "rw"}},
+    )  # fmt: skip
+    try:
+        assert loader.put_archive("/models", model_tar(model))
+    finally:
+        loader.remove(force=True)
+    for key, value in {
+        "modelServerEnabled": "true",
+        "modelServerBuild": "false",
+        "modelServerImage": MODEL_SERVER_IMAGE,  # local: the provider finds it, pulls nothing
+        "modelServerContextSize": "512",
+        "modelServerThreads": "2",
+        "modelServerMemory": "1Gi",
+    }.items():
+        project.run("config", "set", f"sandbox-fleet:{key}", value)
+    project.run("up", "--yes")
+    names = [f"{PREFIX}model-server", f"{PREFIX}supervisor"]
+    wait_for(lambda: all(healthy(engine, n) for n in names) or None, "services healthy", 300)
+    api = project.outputs()["supervisor"]["apiUrl"]
+    status, task = http_json(
+        f"{api}/tasks", {"sender": "e2e", "sandbox": "audit-a", "prompt": "Hi."}
+    )
+    assert status == 201, task
+    done = wait_for(
+        lambda: ((t := http_json(f"{api}/tasks/{task['id']}")[1])["status"] in ("done", "failed")
+                 and t) or None,
+        "the task finished", 180,
+    )  # fmt: skip
+    assert done["status"] == "done" and done["result"].strip(), done
     project.run("preview", "--expect-no-changes")
