@@ -14,6 +14,8 @@ from ..settings import StackSettings
 from ..spec import FleetSpec, Runtime, SandboxSpec
 
 SecretLookup = Callable[[str], pulumi.Output[str] | None]
+# The spec fields that reach a cloud sandbox only through its environment (SANDBOX_*, GIT_*).
+ENV_FIELDS = ("repo", "branch", "base", "env", "secrets", "mode")
 
 
 class Effect(StrEnum):

@@ -8,13 +8,13 @@ from ..daytona import REPLACE_ON
 from ..daytona_plane import API_KEY, daytona_entries, daytona_problems
 from ..settings import StackSettings
 from ..spec import FleetSpec, Runtime, SandboxSpec
-from .base import Effect, SecretLookup, effects_from_props
+from .base import ENV_FIELDS, Effect, SecretLookup, effects_from_props
 
-# The DaytonaSandbox props each spec field feeds; everything in the env is "env".
+# The DaytonaSandbox props each spec field feeds.
 FIELD_PROPS = {
     "cpus": ("cpu",),
     "memory": ("memory_gb",),
-    **{field: ("env",) for field in ("repo", "branch", "base", "env", "secrets", "mode")},
+    **dict.fromkeys(ENV_FIELDS, ("env",)),
 }
 
 

@@ -8,13 +8,13 @@ from ..modal_plane import TOKEN_KEYS, modal_entries, modal_problems
 from ..modal_sandbox import SANDBOX_REPLACE_ON
 from ..settings import StackSettings
 from ..spec import FleetSpec, Runtime, SandboxSpec
-from .base import Effect, SecretLookup, effects_from_props
+from .base import ENV_FIELDS, Effect, SecretLookup, effects_from_props
 
-# The ModalSandbox props each spec field feeds; everything in the env is "env".
+# The ModalSandbox props each spec field feeds.
 FIELD_PROPS = {
     "cpus": ("cpu",),
     "memory": ("memory_mib",),
-    **{field: ("env",) for field in ("repo", "branch", "base", "env", "secrets", "mode")},
+    **dict.fromkeys(ENV_FIELDS, ("env",)),
 }
 
 

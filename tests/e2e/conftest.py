@@ -11,7 +11,15 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.support.pulumi_cli import EngineMissing, Project, copy_project, install_engine
+from tests.support.git_daemon import local_port
+from tests.support.pulumi_cli import (
+    REPO_ROOT,
+    EngineMissing,
+    Project,
+    blocked_plugins,
+    copy_project,
+    install_engine,
+)
 
 
 def under_ci() -> bool:
@@ -38,3 +46,29 @@ def project(engine_bin: Path, tmp_path: Path) -> Project:
 @pytest.fixture(scope="session")
 def engine(docker_engine: docker.DockerClient) -> docker.DockerClient:
     return docker_engine
+
+
+def remove_named(engine: docker.DockerClient, prefix: str) -> None:
+    """What a test stack named `prefix*` left on the engine (also what it kept on purpose)."""
+    for c in engine.containers.list(all=True, filters={"name": prefix}):
+        c.remove(force=True)
+    for v in engine.volumes.list(filters={"name": prefix}):
+        v.remove(force=True)
+    for n in engine.networks.list(names=[f"{prefix}ai-net"]):
+        n.remove()
+
+
+def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
+    """The `dev` preset on the local engine, named `prefix*`: no preflight (its command needs
+    pulumi-command), no model server unless asked, the supervisor on a free port."""
+    if not (project.engine_bin / "pulumi-resource-docker").exists():
+        reason = blocked_plugins(project.engine_bin).get("pulumi-resource-docker", "not built")
+        pytest.fail(f"pulumi-resource-docker is missing: {reason}")
+    (project.directory / "sandboxes.yaml").write_text(spec)
+    defaults: dict[str, str | list[str]] = {
+        "namePrefix": prefix,
+        "preflightEnabled": "false",
+        "modelServerEnabled": "false",
+        "supervisorPort": str(local_port()),
+    }
+    project.init(REPO_ROOT / "Pulumi.dev.yaml", defaults | config, {})

@@ -17,8 +17,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.support.git_daemon import local_port
-from tests.support.pulumi_cli import REPO_ROOT, Project, blocked_plugins
+from tests.support.pulumi_cli import Project
+
+from .conftest import init_host_stack, remove_named
 
 pytestmark = pytest.mark.docker
 
@@ -28,33 +29,11 @@ SUPERVISOR = f"{PREFIX}supervisor"
 
 @pytest.fixture
 def host(project: Project, engine: docker.DockerClient) -> Iterator[Project]:
-    if not (project.engine_bin / "pulumi-resource-docker").exists():
-        reason = blocked_plugins(project.engine_bin).get("pulumi-resource-docker", "not built")
-        pytest.fail(f"pulumi-resource-docker is missing: {reason}")
-    _remove_leftovers(engine)
-    (project.directory / "sandboxes.yaml").write_text("version: 1\nsandboxes: {}\n")
-    project.init(
-        REPO_ROOT / "Pulumi.dev.yaml",
-        {
-            "namePrefix": PREFIX,
-            "preflightEnabled": "false",
-            "modelServerEnabled": "false",
-            "supervisorPort": str(local_port()),
-        },
-        {},
-    )
+    remove_named(engine, PREFIX)
+    init_host_stack(project, PREFIX, "version: 1\nsandboxes: {}\n")
     yield project
     project.run("destroy", "--yes", "--exclude-protected", check=False)
-    _remove_leftovers(engine)
-
-
-def _remove_leftovers(engine: docker.DockerClient) -> None:
-    for c in engine.containers.list(all=True, filters={"name": PREFIX}):
-        c.remove(force=True)
-    for v in engine.volumes.list(filters={"name": PREFIX}):
-        v.remove(force=True)
-    for n in engine.networks.list(names=[f"{PREFIX}ai-net"]):
-        n.remove()
+    remove_named(engine, PREFIX)
 
 
 def test_up_then_no_drift_from_either_checkout(

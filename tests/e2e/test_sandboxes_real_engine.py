@@ -18,9 +18,11 @@ import pytest
 
 from tests.integration.fleet import http_json, model_tar
 from tests.support import MODEL_SERVER_IMAGE, ensure_model_server_image
-from tests.support.git_daemon import local_port, wait_for
-from tests.support.pulumi_cli import REPO_ROOT, Project, without_pids_command
+from tests.support.git_daemon import wait_for
+from tests.support.pulumi_cli import Project, without_pids_command
 from tests.support.tiny_gguf import write_tiny_llama_gguf
+
+from .conftest import init_host_stack, remove_named
 
 pytestmark = pytest.mark.docker
 
@@ -37,37 +39,22 @@ def ssh_keypair(directory: Path) -> Path:
     return key
 
 
-def remove_leftovers(engine: docker.DockerClient) -> None:
-    for c in engine.containers.list(all=True, filters={"name": PREFIX}):
-        c.remove(force=True)
-    for v in engine.volumes.list(filters={"name": PREFIX}):
-        v.remove(force=True)
-    for n in engine.networks.list(names=[f"{PREFIX}ai-net"]):
-        n.remove()
-
-
 @pytest.fixture
 def fleet(
     project: Project, engine: docker.DockerClient, tmp_path: Path
 ) -> Iterator[tuple[Project, Path]]:
-    remove_leftovers(engine)
+    remove_named(engine, PREFIX)
     without_pids_command(project.directory)
     key = ssh_keypair(tmp_path)
-    (project.directory / "sandboxes.yaml").write_text(HEADER + AUDIT + REFACTOR + UI)
-    project.init(
-        REPO_ROOT / "Pulumi.dev.yaml",
-        {
-            "namePrefix": PREFIX,
-            "preflightEnabled": "false",
-            "modelServerEnabled": "false",
-            "supervisorPort": str(local_port()),
-            "sshAuthorizedKeys": [key.with_suffix(".pub").read_text().strip()],
-        },
-        {},
+    init_host_stack(
+        project,
+        PREFIX,
+        HEADER + AUDIT + REFACTOR + UI,
+        sshAuthorizedKeys=[key.with_suffix(".pub").read_text().strip()],
     )
     yield project, key
     project.run("destroy", "--yes", "--exclude-protected", check=False)
-    remove_leftovers(engine)
+    remove_named(engine, PREFIX)
 
 
 def healthy(engine: docker.DockerClient, name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.planes import PLANES, Effect
+from components.planes.base import ENV_FIELDS
 from components.planes.docker import ROUTES
 from components.review import _PLAIN
 from components.spec import Runtime
@@ -30,7 +31,7 @@ def test_the_docker_table_is_its_routes() -> None:
 def test_the_cloud_tables_follow_their_providers() -> None:
     """Derived from the providers' own replace lists: Daytona resizes in place and needs a new
     sandbox for anything in the env; a Modal sandbox cannot change once created."""
-    in_env = ("repo", "branch", "base", "env", "secrets", "mode")
+    in_env = ENV_FIELDS
     daytona, modal = PLANES[Runtime.DAYTONA].effects, PLANES[Runtime.MODAL].effects
     assert daytona == {
         "cpus": Effect.IN_PLACE,
