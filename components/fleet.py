@@ -11,11 +11,7 @@ import pulumi_docker as docker
 from .connections import connections, not_deployed_here
 from .containers import Placement, identity_labels
 from .contract import MODEL_SERVER, SUPERVISOR
-from .daytona_plane import (
-    API_KEY,
-    DaytonaPlane,
-    DaytonaPlaneArgs,
-)
+from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs
 from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
