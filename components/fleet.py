@@ -16,7 +16,6 @@ from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
 from .images import LocalImage, LocalImageArgs
 from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
 from .modal_sandbox import ModalCredentials
-from .model_server import ModelServer, ModelServerArgs
 from .outputs import FleetOutputs
 from .planes import PLANES, SecretLookup
 from .preflight import PreflightArgs
@@ -26,12 +25,13 @@ from .sandbox import (
     TailnetSidecar,
     published_ports,
 )  # fmt: skip
+from .services.model_server import ModelServer, ModelServerArgs
+from .services.supervisor import Supervisor, SupervisorArgs
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .spec.fields import parse_size
 from .storage import SharedStorage, SharedStorageArgs
-from .supervisor import Supervisor, SupervisorArgs
-from .tailnet import TailnetAccess, TailnetAccessArgs
+from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars

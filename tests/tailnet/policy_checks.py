@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from components.tailnet_policy import (
+from components.tailnet.policy import (
     GENERATED_BEGIN,
     GENERATED_END,
     FleetAccess,

@@ -16,8 +16,8 @@ import pytest
 
 from components.preflight import DISCOVER_SCRIPT
 from components.settings import TailnetSettings
-from components.tailnet import TailnetAccess, TailnetAccessArgs
-from components.tailnet_policy import FleetAccess, build_policy
+from components.tailnet.access import TailnetAccess, TailnetAccessArgs
+from components.tailnet.policy import FleetAccess, build_policy
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Run, run_program
 

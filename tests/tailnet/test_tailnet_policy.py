@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.tailnet_policy import (
+from components.tailnet.policy import (
     FleetAccess,
     HuJSONError,
     PolicyError,

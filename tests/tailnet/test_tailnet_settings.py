@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from components.preflight import first_tailnet_ipv4
 from components.settings.tailnet import MAX_KEY_EXPIRY, TailnetSettings
-from components.tailnet import key_description
+from components.tailnet.access import key_description
 
 BASE: dict[str, Any] = {"owner": "group:fleet-admins", "address": "100.101.102.103"}
 

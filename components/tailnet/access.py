@@ -21,7 +21,8 @@ import pulumi_tailscale as tailscale
 
 from components.preflight import discover_tailnet_address
 from components.settings.tailnet import TailnetSettings
-from components.tailnet_policy import FleetAccess, build_policy
+
+from .policy import FleetAccess, build_policy
 
 LOOPBACK = "127.0.0.1"
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

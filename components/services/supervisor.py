@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from .containers import Placement, container_labels, hardened, healthcheck
-from .contract import (
+from ..containers import Placement, container_labels, hardened, healthcheck
+from ..contract import (
     LOGS_PATH,
     MODEL_MAX_TOKENS,
     MODEL_URL,
@@ -18,8 +18,8 @@ from .contract import (
     SUPERVISOR_RUNTIME,
     WORKSPACE_PATH,
 )
+from ..settings import SupervisorSettings
 from .model_server import INTERNAL_URL
-from .settings import SupervisorSettings
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Re-exported so callers find policy parsing and its errors in one place.
-from components.hujson import HuJSONError as HuJSONError
-from components.hujson import parse_hujson as parse_hujson
 from components.settings.tailnet import check_owner, check_tag, check_tag_owner
+
+# Re-exported so callers find policy parsing and its errors in one place.
+from .hujson import HuJSONError as HuJSONError
+from .hujson import parse_hujson as parse_hujson
 
 GENERATED_BEGIN = "// BEGIN sandbox-fleet generated (edit the fleet, not these lines)"
 GENERATED_END = "// END sandbox-fleet generated"

@@ -1,0 +1,1 @@
+"""Tailscale access: the bind address, the tailnet policy (ACL), auth keys, device tags."""
