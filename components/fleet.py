@@ -212,10 +212,12 @@ class Fleet(pulumi.ComponentResource):
         tailnet: TailnetAccess,
     ) -> None:
         s = on.settings
-        images = {
-            mode: on.image("desktop" if mode is Mode.VISUAL else "headless")
-            for mode in sorted({e.mode for e in here})
-        }
+        modes = {e.mode for e in here}
+        images: dict[Mode, pulumi.Output[str]] = {}
+        if modes:  # the desktop image is built FROM the headless one
+            images[Mode.HEADLESS] = on.image("headless")
+        if Mode.VISUAL in modes:
+            images[Mode.VISUAL] = on.image("desktop", base_image_id=images[Mode.HEADLESS])
         sidecar_image = (
             on.pull("tailscale", TAILSCALE_IMAGE) if any(e.tailnet for e in here) else None
         )
@@ -264,16 +266,17 @@ class _OnHost:
             self.child,
         )
 
-    def image(self, role: str) -> pulumi.Output[str]:
+    def image(
+        self, role: str, base_image_id: pulumi.Input[str] | None = None
+    ) -> pulumi.Output[str]:
         """One of images/, built on the host (or expected there when buildImages is off)."""
         tag = f"sandbox-fleet/{role}:latest"
         if not self.settings.top.buildImages:
             return self.pull(role, tag)
-        return LocalImage(
-            f"{self.name}-{role}-image",
-            LocalImageArgs(directory=role, tag=tag, provider=self.host.provider),
-            self.child,
-        ).image_id
+        args = LocalImageArgs(
+            directory=role, tag=tag, provider=self.host.provider, base_image_id=base_image_id
+        )
+        return LocalImage(f"{self.name}-{role}-image", args, self.child).image_id
 
     def pull(self, role: str, image: str) -> pulumi.Output[str]:
         return docker.RemoteImage(

@@ -37,6 +37,9 @@ class LocalImageArgs:
     tag: str
     provider: docker.Provider
     build_args: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    base_image_id: pulumi.Input[str] | None = None
+    """The id of the project image its Dockerfile starts FROM: built first, and a new base
+    rebuilds this one (the engine orders builds only by what their inputs use)."""
 
 
 class LocalImage(pulumi.ComponentResource):
@@ -58,7 +61,10 @@ class LocalImage(pulumi.ComponentResource):
                 dockerfile="Dockerfile",
                 build_args=dict(args.build_args) or None,
             ),
-            triggers={"context": context_digest(context)},
+            triggers={
+                "context": context_digest(context),
+                **({"base": args.base_image_id} if args.base_image_id is not None else {}),
+            },
             keep_locally=True,
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
