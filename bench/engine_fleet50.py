@@ -31,7 +31,7 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
+from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 
 FIRST_PORT = 41000
 
@@ -71,7 +71,7 @@ def main() -> None:
                 }
                 for i in range(args.count)
             }
-            overrides = {"supervisorPort": local_port()}  # the same in both: nothing else moves
+            overrides = {"supervisorPort": service_port()}  # the same in both: nothing else moves
             base = program(work, {}, overrides)
             run = program(work, entries, overrides)
             applier.apply(base)  # network, shared volumes, supervisor: not part of the timing

@@ -32,7 +32,7 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
+from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 
 IMAGES = [
     "debian:bookworm-slim",
@@ -64,7 +64,7 @@ def main() -> None:
                 }
                 for i in range(args.visual)
             }
-            run = program(work, entries, {"supervisorPort": local_port()})
+            run = program(work, entries, {"supervisorPort": service_port()})
             applier.apply(run)
             names = [f"{PREFIX}{n}" for n in entries]
             until(lambda: all(health(client, n) == "healthy" for n in names), 300, every_s=1)

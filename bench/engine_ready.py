@@ -54,7 +54,7 @@ from tests.support.docker_apply import (
     DockerApplier,
     Step,
 )
-from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
+from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 from tests.support.pulumi_harness import Run
 
 LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}
@@ -135,7 +135,7 @@ def sandbox_ready(
 
 
 def measure(client: docker.DockerClient, runs: int, entry: dict[str, Any], work: Path) -> None:
-    overrides = {"supervisorPort": local_port()}
+    overrides = {"supervisorPort": service_port()}
     base = program(work, {}, overrides)
     one = program(work, {"box": entry}, overrides)
     bares: list[float] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.support.git_daemon import local_port
+from tests.support.git_daemon import service_port
 from tests.support.pulumi_cli import (
     REPO_ROOT,
     EngineMissing,
@@ -69,6 +69,6 @@ def init_host_stack(project: Project, prefix: str, spec: str, **config: str | li
         "namePrefix": prefix,
         "preflightEnabled": "false",
         "modelServerEnabled": "false",
-        "supervisorPort": str(local_port()),
+        "supervisorPort": str(service_port()),
     }
     project.init(REPO_ROOT / "Pulumi.dev.yaml", defaults | config, {})

@@ -25,7 +25,7 @@ from tests.support import (
     local_extra_ca_certs,
 )
 from tests.support.docker_apply import DockerApplier, destroy_all
-from tests.support.git_daemon import bridge_gateway, git_daemon, local_port
+from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +62,7 @@ def fleet(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
         "modelServerThreads": 2,
         "modelServerMemory": "1Gi",
         "supervisorRuntime": "openai",
-        "supervisorPort": local_port(),
+        "supervisorPort": service_port(),
         # The host preflight runs for real: the fixture's CPU limits (caps, not reservations)
         # add up to more than a 2-core CI machine has.
         "preflightOvercommitRatio": "4",

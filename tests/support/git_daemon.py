@@ -4,6 +4,7 @@ what the real-engine tests and the benchmarks clone from."""
 from __future__ import annotations
 
 import ipaddress
+import random
 import socket
 import subprocess
 import time
@@ -31,9 +32,27 @@ def wait_for(check: Callable[[], T | None], what: str, timeout_s: float, every_s
 
 
 def local_port(host: str = "127.0.0.1") -> int:
+    """A free port for a listener that lives as long as the caller holds it."""
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def service_port(host: str = "127.0.0.1") -> int:
+    """A free port for a service that is stopped and started again across `up`s (the supervisor).
+
+    It comes from below the kernel's ephemeral range: a port from `local_port` is free only until
+    the kernel hands it out again, and between two `up`s it does, to the engine's own plugin
+    listeners or an outgoing connection (a CI run lost the supervisor's port that way)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port between 20000 and {low} on {host}")
 
 
 def bridge_gateway(client: docker.DockerClient) -> str:
