@@ -8,29 +8,29 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from .connections import connections, not_deployed_here
-from .containers import Placement, identity_labels
 from .contract import MODEL_SERVER, SUPERVISOR
-from .daytona_plane import API_KEY, DaytonaPlane, DaytonaPlaneArgs
-from .host import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
-from .images import LocalImage, LocalImageArgs
-from .modal_plane import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
-from .modal_sandbox import ModalCredentials
+from .host.containers import Placement, identity_labels
+from .host.engine import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
+from .host.images import LocalImage, LocalImageArgs
+from .host.preflight import PreflightArgs
+from .host.storage import SharedStorage, SharedStorageArgs
 from .outputs import FleetOutputs
 from .planes import PLANES, SecretLookup
-from .preflight import PreflightArgs
-from .sandbox import (
+from .planes.daytona.component import API_KEY, DaytonaPlane, DaytonaPlaneArgs
+from .planes.docker.connections import connections, not_deployed_here
+from .planes.docker.sandbox import (
     Sandbox,
     SandboxArgs,
     TailnetSidecar,
     published_ports,
 )  # fmt: skip
+from .planes.modal.component import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
+from .planes.modal.provider import ModalCredentials
 from .services.model_server import ModelServer, ModelServerArgs
 from .services.supervisor import Supervisor, SupervisorArgs
 from .settings import HostVariant, StackSettings
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .spec.fields import parse_size
-from .storage import SharedStorage, SharedStorageArgs
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from components import review  # noqa: E402
 from components.spec import Runtime, SpecError, load_spec  # noqa: E402
+from components.tools import review  # noqa: E402
 
 PROGRAM_PREFIXES = ("components/", "images/")
 PROGRAM_FILES = {"__main__.py", "Pulumi.yaml", "requirements.txt"}

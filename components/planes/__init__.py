@@ -4,7 +4,7 @@ Adding a plane is one module here and one entry in PLANES (a test checks it cove
 from ..spec import Runtime
 from .base import Effect, Plane, SecretLookup
 from .daytona import DAYTONA
-from .docker import DOCKER
+from .docker.routes import DOCKER
 from .modal import MODAL
 
 PLANES: dict[Runtime, Plane] = {plane.runtime: plane for plane in (DOCKER, DAYTONA, MODAL)}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ..containers import Placement, container_labels, hardened, healthcheck
 from ..contract import MODEL_SERVER, MODEL_SERVER_PORT, MODELS_PATH
+from ..host.containers import Placement, container_labels, hardened, healthcheck
 from ..settings import ModelServerSettings
 
 INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"

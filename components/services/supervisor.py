@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ..containers import Placement, container_labels, hardened, healthcheck
 from ..contract import (
     LOGS_PATH,
     MODEL_MAX_TOKENS,
@@ -18,6 +17,7 @@ from ..contract import (
     SUPERVISOR_RUNTIME,
     WORKSPACE_PATH,
 )
+from ..host.containers import Placement, container_labels, hardened, healthcheck
 from ..settings import SupervisorSettings
 from .model_server import INTERNAL_URL
 

@@ -4,7 +4,7 @@ Pulumi project config has only string/integer/boolean/array types and treats a d
 without a default as required, so settings are flat keys with defaults: `bindAddress`,
 `hostVariant`, `modelServerThreads`, ... A key `<group><Field>` fills field `<field>` of
 that group's model. Pulumi.yaml's `config:` block is generated from these models
-(`python -m components.project_file`), so the two cannot drift apart.
+(`python -m components.tools.project_file`), so the two cannot drift apart.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_tailscale as tailscale
 
-from components.preflight import discover_tailnet_address
+from components.host.preflight import discover_tailnet_address
 from components.settings.tailnet import TailnetSettings
 
 from .policy import FleetAccess, build_policy

@@ -12,8 +12,8 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from components.modal_sandbox import WORKSPACE, boot_command
-from components.workspace_sync import background_sync_command
+from components.planes.modal.provider import WORKSPACE, boot_command
+from components.planes.workspace_sync import background_sync_command
 from tests.support import ensure_headless_image
 from tests.support.git_daemon import bridge_gateway, git_daemon, wait_for
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from components.planes import PLANES, Effect
 from components.planes.base import ENV_FIELDS
-from components.planes.docker import ROUTES
-from components.review import _PLAIN
+from components.planes.docker.routes import ROUTES
 from components.spec import Runtime
+from components.tools.review import _PLAIN
 
 REVIEWED_FIELDS = {name for name, _ in _PLAIN} | {"env", "secrets"}
 

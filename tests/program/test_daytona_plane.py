@@ -1,6 +1,6 @@
 """`runtime: daytona` entries under Pulumi mocks: what the real program registers for them.
 
-The provider itself runs against a fake Daytona server in tests/daytona; here only the graph.
+The provider itself runs against a fake Daytona server in tests/planes/daytona; here only the graph.
 """
 
 from __future__ import annotations

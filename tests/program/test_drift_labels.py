@@ -3,7 +3,7 @@ change exactly when a replace-worthy input changes, never for an in-place resize
 
 from __future__ import annotations
 
-from components.config_hash import LABEL_HASH
+from components.planes.docker.config_hash import LABEL_HASH
 
 from .conftest import RunSpec
 

@@ -9,15 +9,17 @@ reference, so the class must import cleanly there and carry no state of its own.
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.daytona import DaytonaSandboxProvider
-from components.modal_sandbox import ModalSandboxProvider, ModalVolumeProvider
+from components.planes.daytona.provider import DaytonaSandboxProvider
+from components.planes.modal.provider import ModalSandboxProvider, ModalVolumeProvider
 
 from .conftest import ROOT
 
@@ -54,3 +56,27 @@ def test_a_fresh_plugin_process_in_the_project_loads_and_runs_the_provider(
     module, name, changed = done.stdout.split()
     assert (module, name) == (provider.__module__, provider.__name__)
     assert changed == "True", "the loaded provider's own diff ran"
+
+
+# What stacks created before components/planes/ hold: the providers pickled at their old paths.
+OLD_STATE = Path(__file__).with_name("state") / "provider-blobs-8099f75.json"
+MOVED = {
+    "components.daytona.DaytonaSandboxProvider": DaytonaSandboxProvider,
+    "components.modal_sandbox.ModalSandboxProvider": ModalSandboxProvider,
+    "components.modal_sandbox.ModalVolumeProvider": ModalVolumeProvider,
+}
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_a_provider_stored_at_its_old_path_still_loads(old: str) -> None:
+    blob = json.loads(OLD_STATE.read_text())[old]
+    assert base64.b64decode(blob).count(old.rsplit(".", 1)[0].encode()) == 1, "an old-path blob"
+    done = subprocess.run(
+        [sys.executable, "-c", "import base64, sys, dill; "
+         "p = dill.loads(base64.b64decode(sys.argv[1])); "
+         "print(type(p).__module__, type(p).__name__)", blob],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    new = MOVED[old]
+    assert done.stdout.split() == [new.__module__, new.__name__]

@@ -1,6 +1,6 @@
 """`runtime: modal` entries under Pulumi mocks: what the real program registers for them.
 
-The providers themselves run against a fake Modal server in tests/modal; here only the graph.
+The providers themselves run against a fake Modal server in tests/planes/modal; here only the graph.
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ import jsonschema
 import pytest
 import yaml
 
-from components.project_file import render_project_file  # fmt: skip
 from components.settings import (
     SettingsError,
     all_keys,
     parse_settings,
 )
+from components.tools.project_file import render_project_file  # fmt: skip
 from tests.support.provider_schema import ProviderSchemas
 
 from .conftest import ROOT, RunSpec, fleet_spec
@@ -76,7 +76,7 @@ def test_pulumi_yaml_declares_every_key_with_type_description_default() -> None:
 def test_pulumi_yaml_config_block_is_generated_from_the_models() -> None:
     current = (ROOT / "Pulumi.yaml").read_text()
     assert render_project_file(current) == current, (
-        "Pulumi.yaml is stale: python -m components.project_file > Pulumi.yaml.new && "
+        "Pulumi.yaml is stale: python -m components.tools.project_file > Pulumi.yaml.new && "
         "mv Pulumi.yaml.new Pulumi.yaml"
     )
 

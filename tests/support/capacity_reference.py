@@ -1,4 +1,4 @@
-"""The capacity check that components/preflight_check.sh runs on the host, in Python.
+"""The capacity check that components/host/preflight_check.sh runs on the host, in Python.
 
 Pure integer arithmetic on purpose: the tests hold the script to this reference, to the byte.
 CPUs and the ratio travel as thousandths (`to_milli`), memory as bytes; limits round down.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.preflight import to_milli
+from components.host.preflight import to_milli
 
 GIB = 1024**3
 

@@ -33,7 +33,7 @@ import runpy
 import sys
 
 sys.path.insert(0, ".")  # run as a file, not as the project directory: import from it all the same
-from components.sandbox import Sandbox  # noqa: E402
+from components.planes.docker.sandbox import Sandbox  # noqa: E402
 
 Sandbox._limit_pids = lambda self, name, args: None  # type: ignore[method-assign]
 runpy.run_path("__main__.py", run_name="__main__")

@@ -14,7 +14,7 @@ import pulumi_command as command
 import pulumi_tailscale
 import pytest
 
-from components.preflight import DISCOVER_SCRIPT
+from components.host.preflight import DISCOVER_SCRIPT
 from components.settings import TailnetSettings
 from components.tailnet.access import TailnetAccess, TailnetAccessArgs
 from components.tailnet.policy import FleetAccess, build_policy

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.preflight import first_tailnet_ipv4
+from components.host.preflight import first_tailnet_ipv4
 from components.settings.tailnet import MAX_KEY_EXPIRY, TailnetSettings
 from components.tailnet.access import key_description
 

@@ -1,0 +1,83 @@
+"""What every fleet container shares: identity labels and least-privilege defaults.
+
+One place, so no container can forget a limit: non-root, all capabilities dropped,
+no-new-privileges, never privileged, bounded logs, memory and CPU limits, restart policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from ..spec.fields import parse_size
+
+LABEL_PREFIX = "sandbox-fleet"
+MIB = 1024 * 1024
+CPU_PERIOD_US = 100_000  # the kernel's default CFS period
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a fleet container runs, and how it is named, published and labelled."""
+
+    provider: docker.Provider
+    network_name: pulumi.Input[str]
+    bind_address: pulumi.Input[str]  # the one address its ports are published on
+    prefix: str  # of every Docker object name
+    labels: Mapping[str, str]
+
+
+def identity_labels(fleet: str, stack: str, role: str, sandbox: str = "") -> dict[str, str]:
+    """Labels that find a resource's owner (`docker ps --filter label=sandbox-fleet.fleet=...`).
+    Volume labels are ForceNew, so these never carry anything that can change."""
+    labels = {
+        f"{LABEL_PREFIX}.fleet": fleet,
+        f"{LABEL_PREFIX}.stack": stack,
+        f"{LABEL_PREFIX}.role": role,
+    }
+    if sandbox:
+        labels[f"{LABEL_PREFIX}.sandbox"] = sandbox
+    return labels
+
+
+def container_labels(labels: Mapping[str, str]) -> list[docker.ContainerLabelArgs]:
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
+
+
+def volume_labels(labels: Mapping[str, str]) -> list[docker.VolumeLabelArgs]:
+    return [docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
+
+
+def hardened(*, memory_bytes: int | str, cpus: float, user: str = "1000:1000") -> dict[str, Any]:
+    """Container arguments every fleet container gets. `memory_swap` equal to `memory` means
+    no swap: a sandbox over its limit is killed, not slowed to a crawl."""
+    memory_mb = (parse_size(memory_bytes) if isinstance(memory_bytes, str) else memory_bytes) // MIB
+    return {
+        "user": user,
+        "privileged": False,
+        "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+        "security_opts": ["no-new-privileges:true"],
+        "memory": memory_mb,
+        "memory_swap": memory_mb,
+        # A CFS quota rather than `cpus`: pulumi-docker replaces a container when `cpus`
+        # changes, while `cpuQuota` is updated in place, so resizing never restarts a sandbox.
+        "cpu_period": CPU_PERIOD_US,
+        "cpu_quota": round(cpus * CPU_PERIOD_US),
+        "restart": "unless-stopped",
+        "log_driver": "json-file",
+        "log_opts": {"max-file": "3", "max-size": "10m"},
+        "destroy_grace_seconds": 10,
+    }
+
+
+def healthcheck(
+    test: list[str], *, interval: str, start_period: str
+) -> docker.ContainerHealthcheckArgs:
+    """Durations are written as the engine reads them back ("5s", "1m0s") so they never diff."""
+    return docker.ContainerHealthcheckArgs(
+        tests=["CMD", *test], interval=interval, timeout="3s", start_period=start_period, retries=3
+    )

@@ -1,0 +1,119 @@
+"""HeadlessHost: the container engine endpoint of the stack's host, checked before use.
+
+Every Docker resource takes this host's explicit provider, so nothing ever falls back to
+whatever `DOCKER_HOST` the shell running `pulumi up` happens to have. The provider depends on
+the host preflight, so when a check fails nothing is built on the host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urlparse
+
+import pulumi
+import pulumi_command as command
+import pulumi_docker as docker
+
+from ..settings import HostSettings, HostVariant
+from .preflight import Engine, Preflight, PreflightArgs
+
+DEFAULT_SOCKETS = {
+    HostVariant.LOCAL: "unix:///var/run/docker.sock",
+    HostVariant.PODMAN: "unix:///run/podman/podman.sock",
+}
+
+# Idempotent: init only when the machine does not exist, start only when it is not running.
+# Prints the API socket the machine forwards, which the provider then dials.
+PODMAN_MACHINE_SCRIPT = """set -eu
+m="$PODMAN_MACHINE"
+podman machine inspect "$m" >/dev/null 2>&1 || podman machine init $PODMAN_ROOTFUL "$m" >&2
+state=$(podman machine inspect --format '{{.State}}' "$m")
+[ "$state" = running ] || podman machine start "$m" >&2
+podman machine inspect --format '{{.ConnectionInfo.PodmanSocket.Path}}' "$m"
+"""
+
+
+def engine_of(variant: HostVariant) -> Engine:
+    return "podman" if variant in (HostVariant.PODMAN, HostVariant.PODMAN_WSL) else "docker"
+
+
+def ssh_connection(s: HostSettings) -> command.remote.ConnectionArgs | None:
+    """SSH to a remote host for commands run on it, with its host key pinned."""
+    if s.variant is not HostVariant.SSH:
+        return None
+    url = urlparse(s.address)
+    if url.scheme != "ssh" or not url.hostname:
+        raise pulumi.RunError(
+            f"sandbox-fleet:hostAddress: the ssh variant needs ssh://user@host (got "
+            f"{s.address!r}); set it with `pulumi config set sandbox-fleet:hostAddress ...`"
+        )
+    if not s.sshHostKey:
+        raise pulumi.RunError(
+            "sandbox-fleet:hostSshHostKey: commands on a remote host need its pinned SSH host "
+            "key, or any server could answer; set it from `ssh-keyscan -t ed25519 "
+            f"{url.hostname}`"
+        )
+    return command.remote.ConnectionArgs(
+        host=url.hostname, port=url.port or 22, user=url.username or "root",
+        host_key=s.sshHostKey,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeadlessHostArgs:
+    settings: HostSettings
+    preflight: PreflightArgs  # engine and connection are filled in here
+
+
+class HeadlessHost(pulumi.ComponentResource):
+    provider: docker.Provider
+    """The explicit Docker provider every container, volume and network uses."""
+    docker_host: pulumi.Output[str]
+    """The engine endpoint (unix://, ssh://)."""
+    preflight: Preflight
+    """The host checks; the provider (so every Docker resource) waits for them."""
+
+    def __init__(
+        self, name: str, args: HeadlessHostArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:HeadlessHost", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        connection = ssh_connection(s)
+        machine: list[pulumi.Resource] = []
+        if s.variant is HostVariant.SSH:
+            self.docker_host = pulumi.Output.from_input(s.address)
+        elif s.variant is HostVariant.PODMAN_WSL:
+            started = command.local.Command(
+                f"{name}-podman-machine",
+                create=PODMAN_MACHINE_SCRIPT,
+                environment={
+                    "PODMAN_MACHINE": s.machine,
+                    "PODMAN_ROOTFUL": "" if s.rootless else "--rootful",
+                },
+                opts=child,
+            )
+            machine.append(started)
+            self.docker_host = (
+                pulumi.Output.from_input(s.socket) if s.socket
+                else started.stdout.apply(lambda path: f"unix://{path.strip()}")
+            )  # fmt: skip
+        else:
+            self.docker_host = pulumi.Output.from_input(s.socket or DEFAULT_SOCKETS[s.variant])
+        self.preflight = Preflight(
+            f"{name}-preflight",
+            replace(
+                args.preflight,
+                engine=engine_of(s.variant),
+                connection=connection,
+                rootless_podman=s.rootless and engine_of(s.variant) == "podman",
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=machine),
+        )
+        self.provider = docker.Provider(
+            f"{name}-engine",
+            host=self.docker_host,
+            ssh_opts=list(s.sshOpts) or None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.preflight.ready]),
+        )
+        self.register_outputs({"dockerHost": self.docker_host})

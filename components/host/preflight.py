@@ -1,0 +1,203 @@
+"""Host preflight: one idempotent script on the fleet's host, run before anything depends on it.
+
+`Preflight` runs components/host/preflight_check.sh on the host (locally, or over SSH with a pinned
+host key) through pulumi-command. The script checks that the container engine answers, that the
+Daytona server answers (when given), that the tailnet is up with the expected bind address (when
+given) and that the host's memory and CPUs cover the fleet's requests within the over-commit
+ratio (tests/support/capacity_reference.py is the same arithmetic in Python, for the tests).
+A failing check makes the command fail, so every resource with `depends_on=[preflight.ready]`
+is not created. Commands run at `pulumi up` only (never at preview) and again whenever the
+fleet's requirements change (`triggers`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pulumi
+import pulumi_command as command
+
+from components.settings.preflight import TAILNET_V4, PreflightSettings
+
+SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
+Engine = Literal["docker", "podman"]
+# Fails the command itself (so dependents are not created) with a message that says what to do.
+DISCOVER_SCRIPT = """\
+if ! out=$(tailscale ip -4 2>&1); then
+  echo "tailnet: 'tailscale ip -4' failed on the host: $out." \\
+    "Join the tailnet first (sudo tailscale up), see docs/tailnet.md" >&2
+  exit 1
+fi
+printf '%s\\n' "$out"
+"""
+
+
+def to_milli(value: float) -> int:
+    """A CPU count or ratio in thousandths (0.5 CPU -> 500), the unit the host script uses."""
+    return round(value * 1000)
+
+
+def require_pinned_host_key(connection: command.remote.ConnectionArgs, what: str) -> None:
+    """Refuse a remote connection without `host_key`: pulumi-command would trust any host."""
+    if pulumi.get(connection, "host_key") is None:
+        raise ValueError(
+            f"{what}: the SSH connection to the host has no host_key; pulumi-command would accept "
+            "any server key. Pin it (ssh-keyscan -t ed25519 HOST, then set the key line as the "
+            "connection's host_key)"
+        )
+
+
+def host_command(
+    name: str,
+    *,
+    script: str,
+    environment: Mapping[str, pulumi.Input[str]],
+    connection: command.remote.ConnectionArgs | None,
+    opts: pulumi.ResourceOptions,
+    triggers: Sequence[pulumi.Input[object]] | None = None,
+) -> command.local.Command | command.remote.Command:
+    """Run `script` with `/bin/sh -s` on the host: here when `connection` is None, else over SSH.
+
+    Over SSH the environment is spelled out in the command line (`env K=V ... /bin/sh -s`),
+    because sshd drops client variables unless its AcceptEnv allows them.
+    """
+    if connection is None:
+        return command.local.Command(
+            name,
+            create="/bin/sh -s",
+            stdin=script,
+            environment=dict(environment) or None,
+            triggers=triggers,
+            add_previous_output_in_env=False,
+            opts=opts,
+        )
+    require_pinned_host_key(connection, name)
+    create = pulumi.Output.all(**dict(environment)).apply(
+        lambda env: " ".join(
+            ["env", *(f"{k}={shlex.quote(str(env[k]))}" for k in sorted(env)), "/bin/sh -s"]
+        )
+    )
+    return command.remote.Command(
+        name,
+        connection=connection,
+        create=create,
+        stdin=script,
+        triggers=triggers,
+        add_previous_output_in_env=False,
+        opts=opts,
+    )
+
+
+def first_tailnet_ipv4(stdout: str) -> str:
+    """The first tailnet IPv4 in `tailscale ip -4` output; fail the deployment if none."""
+    for word in stdout.split():
+        try:
+            if ipaddress.IPv4Address(word) in TAILNET_V4:
+                return word
+        except ValueError:
+            continue
+    raise ValueError(f"'tailscale ip -4' on the host printed no tailnet IPv4: {stdout!r}")
+
+
+def discover_tailnet_address(
+    name: str, connection: command.remote.ConnectionArgs | None, opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """Ask the host for its tailnet IPv4 (`tailscale ip -4`), locally or over pinned SSH.
+
+    Runs at `pulumi up` (unknown during a first preview) and only again when replaced.
+    """
+    found = host_command(
+        name, script=DISCOVER_SCRIPT, environment={}, connection=connection, opts=opts
+    )
+    return found.stdout.apply(first_tailnet_ipv4)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreflightArgs:
+    """What the host must provide; all numbers are the fleet's sums."""
+
+    settings: PreflightSettings
+    engine: Engine
+    requested_memory_bytes: int
+    requested_cpus: float
+    expected_address: pulumi.Input[str] | None = None
+    """The tailnet bind address the host must own (TailnetAccess.bind_address); None: no check."""
+    daytona_url: str | None = None
+    """A Daytona server URL that must answer (when the stack enables Daytona)."""
+    rootless_podman: bool = False
+    visual_sandboxes: Sequence[str] = ()
+    """Names of visual sandboxes, for the rootless-Podman warning."""
+    connection: command.remote.ConnectionArgs | None = None
+    """SSH connection to a remote host (host_key required); None runs the checks locally."""
+
+
+def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
+    """The script's environment: integers only, so shell and capacity.py compute the same."""
+    if args.requested_memory_bytes < 0 or args.requested_cpus < 0:
+        raise ValueError("requested memory and CPUs cannot be negative")
+    env: dict[str, pulumi.Input[str]] = {
+        "PREFLIGHT_ENGINE": args.engine,
+        "PREFLIGHT_REQUESTED_MEMORY_BYTES": str(args.requested_memory_bytes),
+        "PREFLIGHT_REQUESTED_MILLICPUS": str(to_milli(args.requested_cpus)),
+        "PREFLIGHT_RATIO_MILLI": str(to_milli(args.settings.overcommit_ratio)),
+        "PREFLIGHT_CPU_RATIO_MILLI": str(to_milli(args.settings.cpu_overcommit_ratio)),
+        "PREFLIGHT_TIMEOUT": str(args.settings.timeout_seconds),
+    }
+    if args.expected_address is not None:
+        env["PREFLIGHT_EXPECTED_ADDRESS"] = args.expected_address
+    if args.daytona_url:
+        env["PREFLIGHT_DAYTONA_URL"] = args.daytona_url
+    return env
+
+
+class Preflight(pulumi.ComponentResource):
+    """Checks the host before the fleet is built on it; depend on `ready`."""
+
+    ready: pulumi.Resource
+    """The check command (or this component when checks are off): put it in depends_on."""
+    report: pulumi.Output[str]
+    """What the checks printed on the host (empty when checks are off)."""
+
+    def __init__(
+        self, name: str, args: PreflightArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("sandbox-fleet:index:Preflight", name, None, opts)
+        if args.engine == "podman" and args.rootless_podman and args.visual_sandboxes:
+            pulumi.log.warn(
+                "rootless Podman is asked to run visual sandboxes "
+                f"({', '.join(sorted(args.visual_sandboxes))}): expect friction with VNC/Xvfb "
+                "and the privileges Chromium wants (user namespaces, /dev/shm size); rootful "
+                "Docker or Podman is the tested path for desktop sandboxes",
+                resource=self,
+            )
+        if not args.settings.enabled:
+            pulumi.log.warn(
+                "host preflight is disabled (sandbox-fleet:preflightEnabled: false): the fleet "
+                "is built without checking engine, tailnet or capacity",
+                resource=self,
+            )
+            self.ready = self
+            self.report = pulumi.Output.from_input("")
+            self.register_outputs({"report": self.report})
+            return
+        script = SCRIPT_PATH.read_text()
+        env = preflight_environment(args)
+        digest = hashlib.sha256(script.encode()).hexdigest()
+        triggers: list[pulumi.Input[object]] = [digest, *(env[k] for k in sorted(env))]
+        check = host_command(
+            f"{name}-check",
+            script=script,
+            environment=env,
+            connection=args.connection,
+            triggers=triggers,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ready = check
+        self.report = check.stdout
+        self.register_outputs({"report": self.report})

@@ -1,0 +1,1 @@
+"""The Docker plane: sandboxes as hardened containers on this stack's host."""

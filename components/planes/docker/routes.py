@@ -1,0 +1,102 @@
+"""The Docker plane's side of the contract: the entries that run as containers on this stack's
+host, what stops them, and how each spec field reaches the container (ROUTES)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ...settings import HostVariant, StackSettings
+from ...spec import FleetSpec, Runtime, SandboxSpec
+from ..base import Effect, SecretLookup
+from .sandbox import published_ports
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one spec field reaches the Docker plane."""
+
+    effect: Effect
+    container_inputs: tuple[str, ...]  # docker:index/container:Container inputs it drives
+    how: str
+
+
+ENVS = ("envs",)
+ROUTES: dict[str, Route] = {
+    "mode": Route(Effect.REPLACE, ("image",), "picks the headless or the desktop image"),
+    # task reaches the container only through the mode it routes to (shown as its own change)
+    "task": Route(Effect.NO_RESTART, (), "routing only; a change of mode is listed separately"),
+    "repo": Route(Effect.REPLACE, ENVS, "container env"),
+    "branch": Route(Effect.REPLACE, ENVS, "container env"),
+    "base": Route(Effect.REPLACE, ENVS, "container env"),
+    "env": Route(Effect.REPLACE, ENVS, "container env"),
+    "secrets": Route(Effect.REPLACE, ENVS, "container env (values never shown)"),
+    "ports": Route(Effect.REPLACE, ("ports",), "published container ports"),
+    "host ports": Route(Effect.REPLACE, ("ports",), "host side of the published ports"),
+    # Set as a CFS quota: pulumi-docker's `cpus` is ForceNew, `cpuQuota` updates live.
+    "cpus": Route(Effect.IN_PLACE, ("cpuQuota",), "container CPU quota, updated live"),
+    "memory": Route(Effect.IN_PLACE, ("memory",), "container memory (MB), updated live"),
+    "pids": Route(Effect.IN_PLACE, (), "`docker update --pids-limit` by a command resource"),
+    "data": Route(Effect.NO_RESTART, (), "only the workspace volume's retain-on-delete option"),
+    "expires": Route(Effect.NO_RESTART, (), "nothing changes until the date passes"),
+    "tailnet": Route(Effect.NO_RESTART, (), "adds or removes the tailscale sidecar beside it"),
+}
+
+
+def docker_entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+    """The entries this stack runs as containers: docker runtime, placed on this host."""
+    if settings.host.variant is HostVariant.NONE:
+        return []
+    return [
+        s
+        for s in spec.sandboxes
+        if s.runtime is Runtime.DOCKER and s.host in (None, settings.host.name)
+    ]
+
+
+def tailnet_identity_problems(
+    here: list[SandboxSpec], spec: FleetSpec, s: StackSettings
+) -> list[str]:
+    if s.tailnet is not None and s.tailnet.sandbox_identity:
+        return []
+    return [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}.tailnet: joining the tailnet needs "
+        "sandbox-fleet:tailnetEnabled and sandbox-fleet:tailnetSandboxIdentity set to true "
+        "in this stack"
+        for e in here
+        if e.tailnet
+    ]
+
+
+def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
+    """A sandbox port on the host that one of the fleet's own services publishes too."""
+    own = {s.supervisor.port: "sandbox-fleet:supervisorPort"}
+    if s.model_server.enabled and s.model_server.publish:
+        own[s.model_server.port] = "sandbox-fleet:modelServerPort"
+    return [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
+        "pin another ssh_port for the sandbox or change that setting"
+        for e in here
+        for _, host in published_ports(e)
+        if host in own
+    ]
+
+
+class DockerPlane:
+    runtime = Runtime.DOCKER
+    effects: Mapping[str, Effect] = {name: route.effect for name, route in ROUTES.items()}
+
+    def entries(self, spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+        return docker_entries(spec, settings)
+
+    def problems(
+        self, entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
+        secret: SecretLookup,
+    ) -> list[str]:  # fmt: skip
+        return [
+            *tailnet_identity_problems(entries, spec, settings),
+            *port_clashes(entries, spec, settings),
+        ]
+
+
+DOCKER = DockerPlane()
