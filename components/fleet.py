@@ -6,26 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
 
 from .contract import MODEL_SERVER, SUPERVISOR
-from .host.containers import Placement, identity_labels
+from .host.containers import FleetIdentity
 from .host.engine import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
-from .host.images import LocalImage, LocalImageArgs
+from .host.on_host import OnHost
 from .host.preflight import PreflightArgs
-from .host.storage import SharedStorage, SharedStorageArgs
-from .outputs import FleetOutputs
-from .planes import PLANES, SecretLookup
-from .planes.daytona.component import API_KEY, DaytonaPlane, DaytonaPlaneArgs
-from .planes.docker.connections import connections, not_deployed_here
-from .planes.docker.sandbox import (
-    Sandbox,
-    SandboxArgs,
-    TailnetSidecar,
-    published_ports,
-)  # fmt: skip
-from .planes.modal.component import TOKEN_KEYS, ModalPlane, ModalPlaneArgs
-from .planes.modal.provider import ModalCredentials
+from .outputs import FleetOutputs, not_deployed_here
+from .planes import PLANES, PlaneArgs, SecretLookup
+from .planes.docker import DockerHost
+from .planes.docker.sandbox import published_ports
 from .services.model_server import ModelServer, ModelServerArgs
 from .services.supervisor import Supervisor, SupervisorArgs
 from .settings import HostVariant, StackSettings
@@ -34,7 +24,6 @@ from .spec.fields import parse_size
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +50,20 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
     return memory, cpus
 
 
+def problems(spec: FleetSpec, s: StackSettings, secret: SecretLookup) -> list[str]:
+    """Every problem the spec and the settings have together, found in one pass."""
+    taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
+    found = [p for r, plane in PLANES.items() for p in plane.problems(taken[r], spec, s, secret)]
+    return found + [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
+        f"run `pulumi config set --secret {key} <value>`"
+        for entries in taken.values()
+        for e in entries
+        for key in e.secrets
+        if secret(key) is None
+    ]
+
+
 class Fleet(pulumi.ComponentResource):
     outputs: FleetOutputs
     """Stack outputs: sandboxes, host, and the shared services this host runs."""
@@ -69,88 +72,55 @@ class Fleet(pulumi.ComponentResource):
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         s, spec = args.settings, args.spec
-        taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
-        here, daytona, modal = (taken[r] for r in (Runtime.DOCKER, Runtime.DAYTONA, Runtime.MODAL))
-        # Every problem the spec and the settings have together, reported at once, before the
-        # first resource (this one included) is registered.
-        problems = [
-            *(
-                p
-                for r, plane in PLANES.items()
-                for p in plane.problems(taken[r], spec, s, args.secret)
-            ),
-            *_missing_secrets(here + daytona + modal, spec, args.secret),
-        ]
-        if problems:
-            raise pulumi.RunError("\n".join(problems))
+        # Reported at once, before the first resource (this one included) is registered.
+        if found := problems(spec, s, args.secret):
+            raise pulumi.RunError("\n".join(found))
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
-        daytona_key = args.secret(API_KEY) if daytona else None
-        modal_tokens = [args.secret(k) if modal else None for k in TOKEN_KEYS]
-        secrets = {
-            key: value
-            for e in here + daytona + modal
-            for key in e.secrets
-            if (value := args.secret(key)) is not None
-        }
+        taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
+        deployed = [e for entries in taken.values() for e in entries]
         self.outputs = {
             "sandboxes": {e.name: not_deployed_here(e, why)
-                          for e, why in _elsewhere(spec, s, here + daytona + modal)},
+                          for e, why in _elsewhere(spec, s, deployed)},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
                      "bindAddress": s.bind_address},
         }  # fmt: skip
-        if daytona_key is not None:
-            plane = DaytonaPlane(
-                f"{name}-daytona",
-                DaytonaPlaneArgs(
-                    settings=s,
-                    entries=daytona,
-                    api_key=daytona_key,
-                    secrets=secrets,
-                    fleet_id=fleet_id(s),
-                    stack=args.stack,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
-            self.outputs["sandboxes"] |= plane.outputs
-        token_id, token_secret = modal_tokens
-        if token_id is not None and token_secret is not None:
-            modal_plane = ModalPlane(
-                f"{name}-modal",
-                ModalPlaneArgs(
-                    settings=s,
-                    entries=modal,
-                    credentials=ModalCredentials(token_id, token_secret),
-                    secrets=secrets,
-                    fleet_id=fleet_id(s),
-                    stack=args.stack,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )  # fmt: skip
-            self.outputs["sandboxes"] |= modal_plane.outputs
+        own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
         if s.host.variant is not HostVariant.NONE:
-            identities = [e for e in here if e.tailnet]
-            tailnet = TailnetAccess(
-                f"{name}-tailnet",
-                TailnetAccessArgs(
-                    settings=s.tailnet,
-                    published_ports=host_ports(here, s),
-                    hosts=[s.host.name],
-                    sandbox_identities=[e.name for e in identities],
-                    connection=ssh_connection(s.host),
-                    project_dir=PROJECT_DIR,
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
-            on = _OnHost(self, name, args, tailnet, self._host(name, args, here, tailnet))
-            self._shared_services(on)
-            self._sandboxes(on, here, secrets, tailnet)
-            self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": on.host.docker_host}
+            own[Runtime.DOCKER] = self._host(name, args, taken[Runtime.DOCKER])
+        for runtime, plane in PLANES.items():
+            if taken[runtime]:
+                built = plane(
+                    f"{name}-{runtime.value}",
+                    PlaneArgs(
+                        own=own[runtime],
+                        entries=taken[runtime],
+                        identity=_identity(s, args.stack),
+                        authorized_keys=s.top.sshAuthorizedKeys,
+                        secrets=_secrets(taken[runtime], args.secret),
+                        secret=args.secret,
+                    ),
+                    pulumi.ResourceOptions(parent=self),
+                )
+                self.outputs["sandboxes"] |= built.outputs
         self.register_outputs(self.outputs)
 
-    def _host(
-        self, name: str, args: FleetArgs, here: list[SandboxSpec], tailnet: TailnetAccess
-    ) -> HeadlessHost:
+    def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:
+        """The container host with its tailnet access and shared services: what the Docker
+        plane builds on."""
         s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        tailnet = TailnetAccess(
+            f"{name}-tailnet",
+            TailnetAccessArgs(
+                settings=s.tailnet,
+                published_ports=host_ports(here, s),
+                hosts=[s.host.name],
+                sandbox_identities=[e.name for e in here if e.tailnet],
+                connection=ssh_connection(s.host),
+                project_dir=PROJECT_DIR,
+            ),
+            child,
+        )
         memory, cpus = requested(here, s)
         checks = PreflightArgs(
             settings=s.preflight,
@@ -158,23 +128,34 @@ class Fleet(pulumi.ComponentResource):
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
-            daytona_url=f"{s.top.daytonaUrl.rstrip('/')}/health" if s.top.daytonaUrl else None,
+            daytona_url=f"{s.daytona.url.rstrip('/')}/health" if s.daytona.url else None,
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
-        return HeadlessHost(
-            f"{name}-host",
-            HeadlessHostArgs(settings=s.host, preflight=checks),
-            pulumi.ResourceOptions(parent=self),
+        host = HeadlessHost(
+            f"{name}-host", HeadlessHostArgs(settings=s.host, preflight=checks), child
+        )
+        on = OnHost(
+            name,
+            host=host,
+            bind=tailnet.bind_address if s.tailnet else s.bind_address,
+            identity=_identity(s, args.stack),
+            build_images=s.top.buildImages,
+            parent=self,
+        )
+        self._shared_services(on, s)
+        self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
+        sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
+        return DockerHost(
+            on=on, engine=engine_of(s.host.variant), tailnet=tailnet, sandbox_tag=sandbox_tag
         )
 
-    def _shared_services(self, on: _OnHost) -> None:
-        s = on.settings
+    def _shared_services(self, on: OnHost, s: StackSettings) -> None:
         model_server = None
         if s.model_server.enabled:
             model_image = (
-                on.image(MODEL_SERVER)
+                on.image(MODEL_SERVER, on.child)
                 if s.model_server.build
-                else on.pull(MODEL_SERVER, s.model_server.image)
+                else on.pull(MODEL_SERVER, s.model_server.image, on.child)
             )
             model_server = ModelServer(
                 f"{on.name}-model-server",
@@ -194,7 +175,7 @@ class Fleet(pulumi.ComponentResource):
             f"{on.name}-supervisor",
             SupervisorArgs(
                 settings=s.supervisor,
-                image_id=on.image(SUPERVISOR),
+                image_id=on.image(SUPERVISOR, on.child),
                 logs_volume=on.storage.logs,
                 workspace_volume=on.storage.workspace,
                 place=on.place(SUPERVISOR),
@@ -204,98 +185,17 @@ class Fleet(pulumi.ComponentResource):
         )
         self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url}
 
-    def _sandboxes(
-        self,
-        on: _OnHost,
-        here: list[SandboxSpec],
-        secrets: dict[str, pulumi.Output[str]],
-        tailnet: TailnetAccess,
-    ) -> None:
-        s = on.settings
-        modes = {e.mode for e in here}
-        images: dict[Mode, pulumi.Output[str]] = {}
-        if modes:  # the desktop image is built FROM the headless one
-            images[Mode.HEADLESS] = on.image("headless")
-        if Mode.VISUAL in modes:
-            images[Mode.VISUAL] = on.image("desktop", base_image_id=images[Mode.HEADLESS])
-        sidecar_image = (
-            on.pull("tailscale", TAILSCALE_IMAGE) if any(e.tailnet for e in here) else None
-        )
-        for entry in here:
-            sidecar = None
-            if sidecar_image is not None and entry.tailnet and s.tailnet is not None:
-                sidecar = TailnetSidecar(
-                    sidecar_image, tailnet.sandbox_auth_keys[entry.name], s.tailnet.sandbox_tag
-                )
-            Sandbox(
-                f"{on.name}-{entry.name}",
-                SandboxArgs(
-                    spec=entry,
-                    image_id=images[entry.mode],
-                    place=on.place("sandbox", entry.name),
-                    authorized_keys=s.top.sshAuthorizedKeys,
-                    secrets={k: secrets[k] for k in entry.secrets},
-                    docker_host=on.host.docker_host,
-                    engine=engine_of(s.host.variant),
-                    tailnet=sidecar,
-                ),
-                on.child,
-            )
-            self.outputs["sandboxes"][entry.name] = connections(
-                entry, on.bind, s.name_prefix, tailnet.magic_dns_names.get(entry.name)
-            )
 
-
-class _OnHost:
-    """What every piece built on the host shares: its provider, storage, address, identity."""
-
-    def __init__(
-        self, fleet: Fleet, name: str, args: FleetArgs, tailnet: TailnetAccess, host: HeadlessHost
-    ) -> None:
-        s = self.settings = args.settings
-        self.name, self.host, self.stack = name, host, args.stack
-        self.child = pulumi.ResourceOptions(parent=fleet)
-        self.on_host = pulumi.ResourceOptions(parent=fleet, provider=host.provider)
-        self.fleet_id = fleet_id(s)
-        self.bind: pulumi.Input[str] = tailnet.bind_address if s.tailnet else s.bind_address
-        self.storage = SharedStorage(
-            f"{name}-storage",
-            SharedStorageArgs(
-                fleet=self.fleet_id, stack=args.stack, prefix=s.name_prefix, provider=host.provider
-            ),
-            self.child,
-        )
-
-    def image(
-        self, role: str, base_image_id: pulumi.Input[str] | None = None
-    ) -> pulumi.Output[str]:
-        """One of images/, built on the host (or expected there when buildImages is off)."""
-        tag = f"sandbox-fleet/{role}:latest"
-        if not self.settings.top.buildImages:
-            return self.pull(role, tag)
-        args = LocalImageArgs(
-            directory=role, tag=tag, provider=self.host.provider, base_image_id=base_image_id
-        )
-        return LocalImage(f"{self.name}-{role}-image", args, self.child).image_id
-
-    def pull(self, role: str, image: str) -> pulumi.Output[str]:
-        return docker.RemoteImage(
-            f"{self.name}-{role}-image", name=image, keep_locally=True, opts=self.on_host
-        ).image_id
-
-    def place(self, role: str, sandbox: str = "") -> Placement:
-        return Placement(
-            self.host.provider,
-            self.storage.network_name,
-            self.bind,
-            self.settings.name_prefix,
-            identity_labels(self.fleet_id, self.stack, role, sandbox),
-        )
-
-
-def fleet_id(s: StackSettings) -> str:
+def _identity(s: StackSettings, stack: str) -> FleetIdentity:
     """What the identity labels call this fleet: one project, isolated by the name prefix."""
-    return f"{s.name_prefix}{pulumi.get_project()}"
+    return FleetIdentity(
+        fleet_id=f"{s.name_prefix}{pulumi.get_project()}", stack=stack, name_prefix=s.name_prefix
+    )
+
+
+def _secrets(entries: list[SandboxSpec], lookup: SecretLookup) -> dict[str, pulumi.Output[str]]:
+    """The values of the secrets these entries name (all set: `problems` checked)."""
+    return {key: value for e in entries for key in e.secrets if (value := lookup(key)) is not None}
 
 
 def _elsewhere(
@@ -335,15 +235,3 @@ def _elsewhere(
             "its workspace kept unless the entry says data: discard)"
         )
     return found
-
-
-def _missing_secrets(
-    entries: list[SandboxSpec], spec: FleetSpec, lookup: SecretLookup
-) -> list[str]:
-    return [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
-        f"run `pulumi config set --secret {key} <value>`"
-        for e in entries
-        for key in e.secrets
-        if lookup(key) is None
-    ]

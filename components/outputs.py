@@ -6,6 +6,8 @@ from typing import Required, TypedDict
 
 import pulumi
 
+from .spec import SandboxSpec
+
 
 class SandboxOutputs(TypedDict, total=False):
     """`sandboxes.NAME`: the same shape on every plane; what a plane cannot say is absent."""
@@ -52,3 +54,13 @@ class FleetOutputs(TypedDict, total=False):
     host: Required[HostOutputs]
     modelServer: ModelServerOutputs
     supervisor: SupervisorOutputs
+
+
+def entry_outputs(e: SandboxSpec) -> SandboxOutputs:
+    """What every plane says of an entry, whatever else it adds."""
+    return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
+
+
+def not_deployed_here(e: SandboxSpec, why: str) -> SandboxOutputs:
+    """The output of an entry this stack does not create, saying why."""
+    return entry_outputs(e) | {"status": why}

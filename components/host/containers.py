@@ -44,6 +44,18 @@ def identity_labels(fleet: str, stack: str, role: str, sandbox: str = "") -> dic
     return labels
 
 
+@dataclass(frozen=True, kw_only=True)
+class FleetIdentity:
+    """Whose containers these are: every Docker object name and identity label comes from it."""
+
+    fleet_id: str  # the name prefix plus the project: one project, isolated by the prefix
+    stack: str
+    name_prefix: str
+
+    def labels(self, role: str, sandbox: str = "") -> dict[str, str]:
+        return identity_labels(self.fleet_id, self.stack, role, sandbox)
+
+
 def container_labels(labels: Mapping[str, str]) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 

@@ -1,15 +1,19 @@
 """The contract every plane (docker, daytona, modal) implements, so Fleet and the review treat
-them alike: which entries it takes, what it cannot do (found before anything is built), and
-which spec-field changes restart a sandbox there and which apply in place."""
+them alike: which entries it takes, what it cannot do (found before anything is built), how it
+builds them and what it hands back for each, and which spec-field changes restart a sandbox
+there and which apply in place. A plane is one ComponentResource class that carries all of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import pulumi
 
+from ..host.containers import FleetIdentity
+from ..outputs import SandboxOutputs
 from ..settings import StackSettings
 from ..spec import FleetSpec, Runtime, SandboxSpec
 
@@ -27,20 +31,45 @@ class Effect(StrEnum):
     NO_RESTART = "no restart"
 
 
-class Plane(Protocol):
-    runtime: Runtime
-    effects: Mapping[str, Effect]
-    """Spec field -> what a change to it does to a sandbox on this plane (absent: nothing)."""
+Own = TypeVar("Own")
+PlaneOutputs = dict[str, SandboxOutputs | pulumi.Output[SandboxOutputs]]
 
-    def entries(self, spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+
+@dataclass(frozen=True, kw_only=True)
+class PlaneArgs(Generic[Own]):
+    own: Own
+    """What only this plane gets: its settings group (cloud planes), the host (Docker)."""
+    entries: list[SandboxSpec]
+    identity: FleetIdentity
+    authorized_keys: Sequence[str]  # SSH public keys allowed into every sandbox
+    secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for the entries' `secrets`
+    secret: SecretLookup  # the stack's secret config, for the plane's own credentials
+
+
+class Plane(Protocol):
+    runtime: ClassVar[Runtime]
+    effects: ClassVar[Mapping[str, Effect]]
+    """Spec field -> what a change to it does to a sandbox on this plane (absent: nothing)."""
+    outputs: PlaneOutputs
+    """Per entry: how to reach its sandbox (stack output `sandboxes.NAME`), one shape for all."""
+
+    @staticmethod
+    def entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
         """The entries this stack creates on this plane."""
         ...
 
+    @staticmethod
     def problems(
-        self, entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
+        entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
         secret: SecretLookup,
     ) -> list[str]:  # fmt: skip
         """Everything that stops these entries here, as `file:line: path: message` lines."""
+        ...
+
+    def __init__(
+        self, name: str, args: PlaneArgs[Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Builds the entries: called only when there are some, after `problems` found none."""
         ...
 
 

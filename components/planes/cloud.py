@@ -1,5 +1,5 @@
 """What the cloud planes (Daytona, Modal) share: the rules they check before anything is
-created, and the part of an entry's output that does not depend on the plane."""
+created, and how an entry's secrets join its environment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from ..outputs import SandboxOutputs
 from ..spec import FleetSpec, Mode, Runtime, SandboxSpec
 
 
@@ -29,10 +28,6 @@ def plane_problems(
             + " and ".join(f"`pulumi config set --secret {k} <value>`" for k in missing_secrets)
         )
     return problems
-
-
-def entry_outputs(e: SandboxSpec) -> SandboxOutputs:
-    return {"mode": e.mode.value, "runtime": e.runtime.value, "branch": e.branch}
 
 
 def env_with_secrets(

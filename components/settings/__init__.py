@@ -5,7 +5,9 @@ to that). One module per group that has an owner elsewhere (`tailnet`, `prefligh
 stack-wide groups and the reader in `stack`.
 """
 
+from .daytona import DaytonaSettings
 from .group import SettingsGroup
+from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .stack import (
     GROUPS,
@@ -27,8 +29,10 @@ __all__ = [
     "GROUPS",
     "OPTIONAL_GROUPS",
     "PROJECT",
+    "DaytonaSettings",
     "HostSettings",
     "HostVariant",
+    "ModalSettings",
     "ModelServerSettings",
     "PreflightSettings",
     "SettingsError",

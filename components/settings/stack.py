@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
+from .daytona import DaytonaSettings
+from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
 
@@ -136,39 +138,6 @@ class TopSettings(_Group):
         (), description="SSH public keys allowed into every sandbox"
     )
     buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
-    daytonaUrl: str = Field(
-        "",
-        description="Daytona API URL (self-hosted: http://host:3000/api): `runtime: daytona` "
-        "entries go there, key in the secret DAYTONA_API_KEY; preflight checks its /health "
-        "(empty: no Daytona)",
-    )
-    daytonaSnapshot: str = Field(
-        "", description="Daytona snapshot for `runtime: daytona` entries (empty: server default)"
-    )
-    daytonaTarget: str = Field(
-        "", description="Daytona target region (empty: the organization's default)"
-    )
-    daytonaAutoStopMinutes: int = Field(
-        30, ge=0, description="Daytona stops a sandbox idle this long, in minutes (0: never)"
-    )
-    daytonaTimeoutSeconds: int = Field(
-        600, ge=10, description="How long `pulumi up` waits for a Daytona sandbox to start"
-    )
-    modalEnabled: bool = Field(
-        False,
-        description="Create `runtime: modal` entries on Modal (tokens in the secrets "
-        "MODAL_TOKEN_ID and MODAL_TOKEN_SECRET)",
-    )
-    modalApp: str = Field("sandbox-fleet", description="Modal app the sandboxes belong to")
-    modalImage: str = Field(
-        "", description="Registry image for Modal sandboxes (empty: Debian slim with git)"
-    )
-    modalTimeoutSeconds: int = Field(
-        86400, ge=60, le=86400, description="Lifetime of a Modal sandbox (Modal allows 24 h)"
-    )
-    modalIdleTimeoutSeconds: int = Field(
-        0, ge=0, description="Modal ends a sandbox idle this long, in seconds (0: never)"
-    )
 
 
 GROUPS: dict[str, type[BaseModel]] = {
@@ -178,6 +147,8 @@ GROUPS: dict[str, type[BaseModel]] = {
     SUPERVISOR: SupervisorSettings,
     "tailnet": TailnetSettings,
     "preflight": PreflightSettings,
+    "daytona": DaytonaSettings,
+    "modal": ModalSettings,
 }
 # Groups that exist only when `<prefix>Enabled` is true (their other keys are then checked).
 OPTIONAL_GROUPS = {"tailnet": "Join the fleet to a tailnet (Tailscale): bind address, policy, keys"}
@@ -191,6 +162,8 @@ class StackSettings:
     supervisor: SupervisorSettings
     tailnet: TailnetSettings | None
     preflight: PreflightSettings
+    daytona: DaytonaSettings
+    modal: ModalSettings
 
     @property
     def bind_address(self) -> str:
@@ -272,6 +245,8 @@ def parse_settings(
         supervisor=typing.cast(SupervisorSettings, models[SUPERVISOR]),
         tailnet=typing.cast(TailnetSettings | None, models["tailnet"]),
         preflight=typing.cast(PreflightSettings, models["preflight"]),
+        daytona=typing.cast(DaytonaSettings, models["daytona"]),
+        modal=typing.cast(ModalSettings, models["modal"]),
     )
 
 

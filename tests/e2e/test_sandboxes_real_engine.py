@@ -100,6 +100,39 @@ def test_up_makes_healthy_sandboxes_reachable_with_the_stack_key_and_no_drift(
     project.clone(tmp_path / "checkout-b").run("preview", "--expect-no-changes")
 
 
+def before_the_plane(exported: str) -> str:
+    """A `stack export` rewritten into the layout stacks had before the Docker plane was a
+    component: its sandboxes and images the Fleet's own children, no DockerPlane."""
+    deployment = json.loads(exported)
+    resources = deployment["deployment"]["resources"]
+    plane = next(r["urn"] for r in resources if r["type"] == "sandbox-fleet:index:DockerPlane")
+    fleet = next(r["urn"] for r in resources if r["type"] == "sandbox-fleet:index:Fleet")
+    deployment["deployment"]["resources"] = [r for r in resources if r["urn"] != plane]
+    text = json.dumps(deployment).replace(f'{plane}"', f'{fleet}"')
+    return text.replace("$sandbox-fleet:index:DockerPlane$", "$")
+
+
+def test_a_stack_from_before_the_docker_plane_component_moves_nothing(
+    fleet: tuple[Project, Path], engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The aliases carry an existing stack over: the plane is created, everything else (the
+    sandboxes, their children and images) is the same, and no container restarts."""
+    project, _key = fleet
+    (project.directory / "sandboxes.yaml").write_text(HEADER + AUDIT + UI)
+    project.run("up", "--yes")
+    running = {c.name: c.id for c in engine.containers.list(filters={"name": PREFIX})}
+    state = tmp_path / "state.json"
+    project.run("stack", "export", "--file", str(state))
+    old = before_the_plane(state.read_text())
+    assert "DockerPlane" not in old and "fleet-audit-a-container" in old
+    state.write_text(old)
+    project.run("stack", "import", "--file", str(state))
+    assert planned(project) == {"fleet-docker": ["create"]}
+    project.run("up", "--yes")
+    project.run("preview", "--expect-no-changes")
+    assert {c.name: c.id for c in engine.containers.list(filters={"name": PREFIX})} == running
+
+
 def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
     fleet: tuple[Project, Path], engine: docker.DockerClient
 ) -> None:

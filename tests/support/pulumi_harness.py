@@ -51,6 +51,7 @@ class Registered:
     replace_on_changes: tuple[str, ...]
     ignore_changes: tuple[str, ...]
     additional_secret_outputs: tuple[str, ...]
+    alias_parents: tuple[str, ...] = ()  # the parent URN of each alias the resource carries
 
     def secret_input_paths(self) -> set[str]:
         """Top-level input names whose value is (or contains) a secret."""
@@ -126,6 +127,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     replace_on_changes=tuple(request.replaceOnChanges),
                     ignore_changes=tuple(request.ignoreChanges),
                     additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                    alias_parents=tuple(
+                        a.spec.parentUrn for a in request.aliases if a.HasField("spec")
+                    ),
                 )
             )
         return response

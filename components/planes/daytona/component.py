@@ -1,78 +1,82 @@
-"""DaytonaPlane: the spec entries with `runtime: daytona`, one DaytonaSandbox each."""
+"""DaytonaPlane: the spec entries with `runtime: daytona`, one DaytonaSandbox each, on the
+stack's Daytona server (`daytonaUrl`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 
-from ...host.containers import identity_labels
-from ...outputs import SandboxOutputs
-from ...settings import StackSettings
+from ...outputs import entry_outputs
+from ...settings import DaytonaSettings, StackSettings
 from ...spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
-from ..cloud import entry_outputs, plane_problems
+from ..base import ENV_FIELDS, Effect, PlaneArgs, PlaneOutputs, SecretLookup, effects_from_props
+from ..cloud import plane_problems
 from ..docker.sandbox import sandbox_env
-from .provider import DaytonaSandbox, DaytonaSandboxArgs
+from .provider import REPLACE_ON, DaytonaSandbox, DaytonaSandboxArgs
 
 API_KEY = "DAYTONA_API_KEY"  # the stack's secret config key
-
-
-def daytona_entries(spec: FleetSpec, s: StackSettings) -> list[SandboxSpec]:
-    """The entries this stack creates on its Daytona server (none without `daytonaUrl`)."""
-    if not s.top.daytonaUrl:
-        return []
-    return [
-        e for e in spec.sandboxes if e.runtime is Runtime.DAYTONA and e.host in (None, s.host.name)
-    ]
-
-
-def daytona_problems(
-    entries: list[SandboxSpec], spec: FleetSpec, api_key: pulumi.Output[str] | None
-) -> list[str]:
-    """What the plane cannot do, as errors at the entry's line, before anything is created."""
-    missing = [API_KEY] if api_key is None else []
-    return plane_problems(Runtime.DAYTONA, entries, spec, missing)
-
-
-@dataclass(frozen=True, kw_only=True)
-class DaytonaPlaneArgs:
-    settings: StackSettings
-    entries: list[SandboxSpec]
-    api_key: pulumi.Output[str]
-    secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for the entries' `secrets`
-    fleet_id: str
-    stack: str
+# The DaytonaSandbox props each spec field feeds.
+FIELD_PROPS = {
+    "cpus": ("cpu",),
+    "memory": ("memory_gb",),
+    **dict.fromkeys(ENV_FIELDS, ("env",)),
+}
 
 
 class DaytonaPlane(pulumi.ComponentResource):
-    outputs: dict[str, SandboxOutputs]
-    """Per entry: how to reach its sandbox (stack output `sandboxes.NAME`)."""
+    runtime: ClassVar[Runtime] = Runtime.DAYTONA
+    effects: ClassVar[Mapping[str, Effect]] = effects_from_props(FIELD_PROPS, REPLACE_ON)
+    outputs: PlaneOutputs
+
+    @staticmethod
+    def entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
+        """The entries this stack creates on its Daytona server (none without `daytonaUrl`)."""
+        if not settings.daytona.url:
+            return []
+        return [
+            e
+            for e in spec.sandboxes
+            if e.runtime is Runtime.DAYTONA and e.host in (None, settings.host.name)
+        ]
+
+    @staticmethod
+    def problems(
+        entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
+        secret: SecretLookup,
+    ) -> list[str]:  # fmt: skip
+        missing = [API_KEY] if entries and secret(API_KEY) is None else []
+        return plane_problems(Runtime.DAYTONA, entries, spec, missing)
 
     def __init__(
-        self, name: str, args: DaytonaPlaneArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: PlaneArgs[DaytonaSettings],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("sandbox-fleet:index:DaytonaPlane", name, None, opts)
-        top = args.settings.top
+        s, api_key = args.own, args.secret(API_KEY)
+        assert api_key is not None, "problems() stops a plane without its key"
         self.outputs = {}
         for e in args.entries:
             box = DaytonaSandbox(
                 f"{name}-{e.name}",
                 DaytonaSandboxArgs(
-                    api_url=top.daytonaUrl,
-                    api_key=args.api_key,
-                    prefix=args.settings.name_prefix,
+                    api_url=s.url,
+                    api_key=api_key,
+                    prefix=args.identity.name_prefix,
                     entry=e.name,
-                    env=sandbox_env(e, top.sshAuthorizedKeys),
+                    env=sandbox_env(e, args.authorized_keys),
                     secret_env={k: args.secrets[k] for k in e.secrets},
-                    labels=identity_labels(args.fleet_id, args.stack, "sandbox", e.name),
+                    labels=args.identity.labels("sandbox", e.name),
                     cpus=e.cpus,
                     memory_bytes=e.memory_bytes,
                     keep_data=e.data is DataPolicy.KEEP,
-                    snapshot=top.daytonaSnapshot,
-                    target=top.daytonaTarget,
-                    auto_stop_minutes=top.daytonaAutoStopMinutes,
-                    timeout_seconds=top.daytonaTimeoutSeconds,
+                    snapshot=s.snapshot,
+                    target=s.target,
+                    auto_stop_minutes=s.auto_stop_minutes,
+                    timeout_seconds=s.timeout_seconds,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

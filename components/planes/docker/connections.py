@@ -7,15 +7,7 @@ import pulumi
 from ...contract import NOVNC_PORT, SSH_PORT
 from ...outputs import SandboxOutputs
 from ...spec import SandboxSpec
-from ..cloud import entry_outputs
 from .sandbox import published_ports, workspace_volume_name
-
-
-def not_deployed_here(e: SandboxSpec, why: str) -> SandboxOutputs:
-    """The output of an entry this stack does not create, saying why."""
-    outputs = entry_outputs(e)
-    outputs["status"] = why
-    return outputs
 
 
 def connections(

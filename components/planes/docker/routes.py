@@ -1,14 +1,13 @@
-"""The Docker plane's side of the contract: the entries that run as containers on this stack's
-host, what stops them, and how each spec field reaches the container (ROUTES)."""
+"""The Docker plane's rules: the entries that run as containers on this stack's host, what stops
+them, and how each spec field reaches the container (ROUTES)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...settings import HostVariant, StackSettings
 from ...spec import FleetSpec, Runtime, SandboxSpec
-from ..base import Effect, SecretLookup
+from ..base import Effect
 from .sandbox import published_ports
 
 
@@ -80,23 +79,3 @@ def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> 
         for _, host in published_ports(e)
         if host in own
     ]
-
-
-class DockerPlane:
-    runtime = Runtime.DOCKER
-    effects: Mapping[str, Effect] = {name: route.effect for name, route in ROUTES.items()}
-
-    def entries(self, spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
-        return docker_entries(spec, settings)
-
-    def problems(
-        self, entries: list[SandboxSpec], spec: FleetSpec, settings: StackSettings,
-        secret: SecretLookup,
-    ) -> list[str]:  # fmt: skip
-        return [
-            *tailnet_identity_problems(entries, spec, settings),
-            *port_clashes(entries, spec, settings),
-        ]
-
-
-DOCKER = DockerPlane()
