@@ -30,6 +30,16 @@ class Placement:
     prefix: str  # of every Docker object name
     labels: Mapping[str, str]
 
+    def port(self, internal: int, external: int) -> docker.ContainerPortArgs:
+        """`internal` published on the bind address only, never on 0.0.0.0."""
+        return docker.ContainerPortArgs(
+            internal=internal, external=external, ip=self.bind_address, protocol="tcp"
+        )
+
+    def network(self, alias: str) -> list[docker.ContainerNetworksAdvancedArgs]:
+        """ai-net, where the fleet's other containers reach this one as `alias`."""
+        return [docker.ContainerNetworksAdvancedArgs(name=self.network_name, aliases=[alias])]
+
 
 def identity_labels(fleet: str, stack: str, role: str, sandbox: str = "") -> dict[str, str]:
     """Labels that find a resource's owner (`docker ps --filter label=sandbox-fleet.fleet=...`).

@@ -43,18 +43,6 @@ class ModelServer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:ModelServer", name, None, opts)
         s = args.settings
-        ports = (
-            [
-                docker.ContainerPortArgs(
-                    internal=MODEL_SERVER_PORT,
-                    external=s.port,
-                    ip=args.place.bind_address,
-                    protocol="tcp",
-                )
-            ]
-            if s.publish
-            else []
-        )
         self.container = docker.Container(
             f"{name}-container",
             name=f"{args.place.prefix}{MODEL_SERVER}",
@@ -66,12 +54,8 @@ class ModelServer(pulumi.ComponentResource):
                     type="volume", source=args.model_volume, target=MODELS_PATH, read_only=True
                 )
             ],
-            networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(
-                    name=args.place.network_name, aliases=[MODEL_SERVER]
-                )
-            ],
-            ports=ports,
+            networks_advanced=args.place.network(MODEL_SERVER),
+            ports=[args.place.port(MODEL_SERVER_PORT, s.port)] if s.publish else [],
             healthcheck=healthcheck(
                 ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{MODEL_SERVER_PORT}/health"],
                 interval="10s",

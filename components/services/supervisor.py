@@ -62,19 +62,8 @@ class Supervisor(pulumi.ComponentResource):
                     type="volume", source=args.workspace_volume, target=WORKSPACE_PATH
                 ),
             ],
-            networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(
-                    name=args.place.network_name, aliases=[SUPERVISOR]
-                )
-            ],
-            ports=[
-                docker.ContainerPortArgs(
-                    internal=SUPERVISOR_PORT,
-                    external=s.port,
-                    ip=args.place.bind_address,
-                    protocol="tcp",
-                )
-            ],
+            networks_advanced=args.place.network(SUPERVISOR),
+            ports=[args.place.port(SUPERVISOR_PORT, s.port)],
             healthcheck=healthcheck(
                 ["python3", "-m", "supervisor.healthcheck"], interval="10s", start_period="10s"
             ),

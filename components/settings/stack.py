@@ -218,24 +218,7 @@ def parse_settings(
         try:
             models[prefix] = model.model_validate(grouped[prefix])
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                key = config_key(prefix, str(err["loc"][0])) if err["loc"] else prefix
-                where = "".join(f"[{p}]" for p in err["loc"][1:])
-                message = str((err.get("ctx") or {}).get("error") or err["msg"])
-                if err["type"] == "missing":
-                    problems.append(
-                        f"{stack_file}: {PROJECT}:{key}: required here; set it with "
-                        f"`pulumi config set {PROJECT}:{key} VALUE`"
-                    )
-                    continue
-                given = err.get("input")
-                if not err["loc"] and isinstance(given, dict):  # a rule across the group's keys
-                    key = f"{config_key(prefix, '*')} settings"
-                    given = {f"{PROJECT}:{config_key(prefix, k)}": v for k, v in given.items()}
-                problems.append(
-                    f"{stack_file}: {PROJECT}:{key}{where}: {message} "
-                    f"(got {json.dumps(given, default=str)})"
-                )
+            problems += [f"{stack_file}: {line}" for line in _group_problems(prefix, exc)]
     if problems:
         raise SettingsError("\n".join(problems))
     return StackSettings(
@@ -248,6 +231,27 @@ def parse_settings(
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
         modal=typing.cast(ModalSettings, models["modal"]),
     )
+
+
+def _group_problems(prefix: str, exc: ValidationError) -> list[str]:
+    """One group's validation errors, each naming its config key, the value and the rule."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        key = config_key(prefix, str(err["loc"][0])) if err["loc"] else prefix
+        where = "".join(f"[{p}]" for p in err["loc"][1:])
+        message = str((err.get("ctx") or {}).get("error") or err["msg"])
+        if err["type"] == "missing":
+            problems.append(
+                f"{PROJECT}:{key}: required here; set it with "
+                f"`pulumi config set {PROJECT}:{key} VALUE`"
+            )
+            continue
+        given = err.get("input")
+        if not err["loc"] and isinstance(given, dict):  # a rule across the group's keys
+            key = f"{config_key(prefix, '*')} settings"
+            given = {f"{PROJECT}:{config_key(prefix, k)}": v for k, v in given.items()}
+        problems.append(f"{PROJECT}:{key}{where}: {message} (got {json.dumps(given, default=str)})")
+    return problems
 
 
 def _truthy(value: Any) -> bool:

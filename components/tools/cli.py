@@ -43,7 +43,7 @@ def _validate_one(file: str, output: str) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from . import review  # only this subcommand needs it
+    from . import review, review_report  # only this subcommand needs them
 
     today = args.today or dt.datetime.now(dt.UTC).date()
     try:
@@ -56,9 +56,9 @@ def _review(args: argparse.Namespace) -> int:
             print(f"### Fleet change: `{args.head}` does not load\n\n{problems}")
         return EXIT_INVALID
     if args.format == "json":
-        print(json.dumps(review.to_json(result), indent=2, sort_keys=True))
+        print(json.dumps(review_report.to_json(result), indent=2, sort_keys=True))
     else:
-        sys.stdout.write(review.render_markdown(result))
+        sys.stdout.write(review_report.render_markdown(result))
     return EXIT_VALID
 
 

@@ -2,9 +2,9 @@
 
 Compares two FleetSpecs (base and head) and says, per sandbox, whether it is added, removed or
 changed, and for each changed field whether applying it restarts the sandbox (its container is
-replaced), applies in place, or needs no restart at all. The verdicts follow how the Docker plane
-maps spec fields to pulumi-docker inputs (ROUTES below); tests pin them against the provider
-schema's `willReplaceOnChanges` flags. Pure: no Pulumi, no Docker, no credentials.
+replaced), applies in place, or needs no restart at all. The verdicts are each plane's `effects`
+(the Docker plane's follow planes/docker/routes.py, which tests pin against the provider schema's
+`willReplaceOnChanges` flags). Pure: no Pulumi, no Docker, no credentials.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..planes import PLANES, Effect
 from ..spec import DataPolicy, FleetSpec, Runtime, SandboxSpec, SpecError, load_spec
@@ -91,17 +90,17 @@ def _notes(base: FleetSpec, head: FleetSpec, today: dt.date) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     if value is None:
         return "—"
     if isinstance(value, tuple):
-        return ", ".join(_show(v) for v in value) or "—"
+        return ", ".join(show(v) for v in value) or "—"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
 
 
-def _host_ports(s: SandboxSpec) -> str:
+def host_ports(s: SandboxSpec) -> str:
     hp = s.host_ports
     parts = [f"ssh {hp.ssh}"] + ([f"novnc {hp.novnc}"] if hp.novnc else [])
     parts += [f"{c}→{h}" for c, h in hp.apps]
@@ -115,7 +114,7 @@ _PLAIN: tuple[tuple[str, Callable[[SandboxSpec], object]], ...] = (
     ("branch", lambda s: s.branch),
     ("base", lambda s: s.base),
     ("ports", lambda s: s.ports),
-    ("host ports", _host_ports),
+    ("host ports", host_ports),
     ("cpus", lambda s: s.cpus),
     ("memory", lambda s: s.memory),
     ("pids", lambda s: s.pids),
@@ -130,19 +129,19 @@ def diff_sandbox(old: SandboxSpec, new: SandboxSpec) -> SandboxChange | None:
     raw: list[tuple[str, str, str, str]] = []  # (field shown, old, new, route key)
     for name, get in _PLAIN:
         if get(old) != get(new):
-            raw.append((name, _show(get(old)), _show(get(new)), name))
+            raw.append((name, show(get(old)), show(get(new)), name))
     old_env, new_env = dict(old.env), dict(new.env)
     for var in sorted(set(old_env) | set(new_env)):
         if old_env.get(var) != new_env.get(var):
-            raw.append((f"env.{var}", _show(old_env.get(var)), _show(new_env.get(var)), "env"))
+            raw.append((f"env.{var}", show(old_env.get(var)), show(new_env.get(var)), "env"))
     if old.secrets != new.secrets:  # names only: values live in Pulumi config, never here
-        raw.append(("secrets (names)", _show(old.secrets), _show(new.secrets), "secrets"))
+        raw.append(("secrets (names)", show(old.secrets), show(new.secrets), "secrets"))
     move = _move(old, new)
     if not raw and move is None:
         return None
     if move is not None:
         kind = "runtime" if old.runtime != new.runtime else "host"
-        shown = [(kind, _show(getattr(old, kind)), _show(getattr(new, kind)), Effect.MOVE)]
+        shown = [(kind, show(getattr(old, kind)), show(getattr(new, kind)), Effect.MOVE)]
         changes = [FieldChange(f, o, n, e) for f, o, n, e in shown]
         changes += [FieldChange(f, o, n, Effect.MOVE) for f, o, n, _ in raw]
     else:
@@ -212,114 +211,3 @@ def review_files(base: Path, head: Path, *, today: dt.date) -> Review:
     if warning:
         result = dataclasses.replace(result, notes=(warning, *result.notes))
     return result
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return "—" if text == "—" else f"`{_cell(text)}`"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
-def counts(r: Review) -> dict[str, int]:
-    verdicts = [c.verdict for c in r.changed]
-    return {
-        "added": len(r.added),
-        "removed": len(r.removed),
-        "changed": len(r.changed),
-        "move": sum(v is Effect.MOVE for v in verdicts),
-        "restart": sum(v is Effect.REPLACE for v in verdicts),
-        "in_place": sum(v is Effect.IN_PLACE for v in verdicts),
-        "no_restart": sum(v is Effect.NO_RESTART for v in verdicts),
-        "unchanged": len(r.unchanged),
-    }
-
-
-def render_markdown(r: Review) -> str:
-    c = counts(r)
-    out = [
-        f"### Fleet change: `{r.head_file}`",
-        "",
-        f"**{c['added']} added, {c['removed']} removed, {c['changed']} changed** "
-        f"({c['move']} move, {c['restart']} restart, {c['in_place']} in place, "
-        f"{c['no_restart']} without restart), "
-        f"{c['unchanged']} unchanged.",
-    ]
-    if not (r.added or r.removed or r.changed):
-        out += ["", "No sandbox is added, removed or changed."]
-    moves = [ch for ch in r.changed if ch.move]
-    if moves:
-        out += ["", "**Moves:**"] + [f"- `{m.name}`: {m.move}" for m in moves]
-    if r.added:
-        rows = [
-            [f"`{s.name}`", str(s.task), str(s.mode), str(s.runtime), _show(s.host),
-             f"{s.cpus:g} cpu, {s.memory}, {s.pids} pids", _host_ports(s), _code(s.branch),
-             _show(s.expires)]
-            for s in r.added
-        ]  # fmt: skip
-        header = ["sandbox", "task", "mode", "runtime", "host", "resources", "host ports",
-                  "branch", "expires"]  # fmt: skip
-        out += ["", "#### Added", "", *_table(header, rows)]
-    if r.removed:
-        rows = [[f"`{s.name}`", str(s.runtime), why, workspace_fate(s)] for s, why in r.removed]
-        out += ["", "#### Removed", "", *_table(["sandbox", "runtime", "why", "workspace"], rows)]
-    if r.changed:
-        rows = []
-        for ch in r.changed:
-            for i, fc in enumerate(ch.changes):
-                first = i == 0
-                rows.append([
-                    f"`{ch.name}`" if first else "", f"**{ch.verdict}**" if first else "",
-                    fc.field, f"{_code(fc.old)} → {_code(fc.new)}", str(fc.effect),
-                ])  # fmt: skip
-        out += ["", "#### Changed", ""]
-        out += _table(["sandbox", "verdict", "field", "old → new", "effect"], rows)
-    if r.notes:
-        out += ["", "#### Notes", ""] + [f"- {n}" for n in r.notes]
-    return "\n".join(out) + "\n"
-
-
-def to_json(r: Review) -> dict[str, Any]:
-    return {
-        "base": r.base_file,
-        "head": r.head_file,
-        "counts": counts(r),
-        "added": [
-            {
-                "name": s.name,
-                "task": str(s.task),
-                "mode": str(s.mode),
-                "runtime": str(s.runtime),
-                "host": s.host,
-                "host_ports": _host_ports(s),
-            }
-            for s in r.added
-        ],
-        "removed": [
-            {"name": s.name, "runtime": str(s.runtime), "why": why, "workspace": workspace_fate(s)}
-            for s, why in r.removed
-        ],
-        "changed": [
-            {
-                "name": ch.name,
-                "verdict": str(ch.verdict),
-                "move": ch.move,
-                "changes": [
-                    {"field": f.field, "old": f.old, "new": f.new, "effect": str(f.effect)}
-                    for f in ch.changes
-                ],
-            }
-            for ch in r.changed
-        ],
-        "unchanged": list(r.unchanged),
-        "notes": list(r.notes),
-    }

@@ -9,7 +9,7 @@ import pytest
 
 from components.spec import Problem, SpecError, load_spec, load_spec_text
 from components.spec.problems import MAX_REPORTED
-from components.spec.source import MAX_BYTES
+from components.spec.reading import MAX_BYTES
 
 from .conftest import BAD, TODAY
 

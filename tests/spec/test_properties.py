@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from components.spec import FleetSpec, SpecError, load_spec_text
 from components.spec.fields import RESERVED_NAMES
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
-from components.spec.source import SECRET_PATTERNS
+from components.spec.reading import SECRET_PATTERNS
 from tests.support.spec_dump import dump_yaml, to_document
 
 from .conftest import REPO, TODAY

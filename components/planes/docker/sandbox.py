@@ -101,35 +101,19 @@ class Sandbox(pulumi.ComponentResource):
             ),
         )
         env = sandbox_env(spec, args.authorized_keys)
-        plain = [f"{k}={v}" for k, v in sorted(env.items())]
         port_pairs = published_ports(spec)
-        # Secret values join as Outputs, which keeps the whole env list secret in state.
-        envs: pulumi.Input[list[str]] = plain
-        if spec.secrets:
-            envs = pulumi.Output.all(
-                *plain, *(pulumi.Output.concat(k, "=", args.secrets[k]) for k in spec.secrets)
-            )
         visual = spec.mode is Mode.VISUAL
         self.container = docker.Container(
             f"{name}-container",
             name=f"{args.place.prefix}{spec.name}",
             hostname=spec.name,
             image=args.image_id,
-            envs=envs,
+            envs=_envs(env, {k: args.secrets[k] for k in spec.secrets}),
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
             ],
-            networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(
-                    name=args.place.network_name, aliases=[spec.name]
-                )
-            ],
-            ports=[
-                docker.ContainerPortArgs(
-                    internal=c, external=h, ip=args.place.bind_address, protocol="tcp"
-                )
-                for c, h in port_pairs
-            ],
+            networks_advanced=args.place.network(spec.name),
+            ports=[args.place.port(c, h) for c, h in port_pairs],
             shm_size=DESKTOP_SHM_MB if visual else None,
             healthcheck=healthcheck(
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
@@ -185,6 +169,17 @@ class Sandbox(pulumi.ComponentResource):
             **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
             opts=on_host,
         )
+
+
+def _envs(
+    env: Mapping[str, str], secrets: Mapping[str, pulumi.Output[str]]
+) -> pulumi.Input[list[str]]:
+    """The container's env list. Secret values join as Outputs, which keeps the whole list
+    secret in state."""
+    plain = [f"{k}={v}" for k, v in sorted(env.items())]
+    if not secrets:
+        return plain
+    return pulumi.Output.all(*plain, *(pulumi.Output.concat(k, "=", v) for k, v in secrets.items()))
 
 
 def _labels(
