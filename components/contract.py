@@ -1,7 +1,7 @@
 """What the Python code and the images agree on: ports inside the containers, environment
 variable names, names on ai-net and paths. One place, so a port or a name cannot change on one
-side only; tests/test_contract.py fails when one of these values is written anywhere else in
-components/.
+side only: the images get the values as build arguments (IMAGE_BUILD_ARGS), and
+tests/test_contract.py fails when one of them is written anywhere else in components/ or images/.
 """
 
 from __future__ import annotations
@@ -40,3 +40,12 @@ SUPERVISOR_CLI_COMMAND = "SUPERVISOR_CLI_COMMAND"
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
+
+# What each image under images/ is built with: its Dockerfile declares these ARGs, refuses to
+# build without them, and hands them to its scripts as environment (SANDBOX_SSH_PORT, ...).
+IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
+    "headless": {"SSH_PORT": str(SSH_PORT), "WORKSPACE_PATH": WORKSPACE_PATH},
+    "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
+    SUPERVISOR: {"SUPERVISOR_PORT": str(SUPERVISOR_PORT), "LOGS_PATH": LOGS_PATH},
+    MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
+}

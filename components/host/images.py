@@ -16,6 +16,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
+from ..contract import IMAGE_BUILD_ARGS
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 IMAGES_DIR = PROJECT_DIR / "images"
 
@@ -59,7 +61,7 @@ class LocalImage(pulumi.ComponentResource):
                 # absolute path would differ between checkouts and plan a rebuild in each.
                 context=context.relative_to(PROJECT_DIR).as_posix(),
                 dockerfile="Dockerfile",
-                build_args=dict(args.build_args) or None,
+                build_args={**IMAGE_BUILD_ARGS.get(args.directory, {}), **args.build_args} or None,
             ),
             triggers={
                 "context": context_digest(context),

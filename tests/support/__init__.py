@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from components.contract import IMAGE_BUILD_ARGS
+
 if TYPE_CHECKING:
     import docker
 
@@ -71,7 +73,7 @@ def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERV
     except docker.errors.ImageNotFound:
         pass
     ensure_base_image(client)
-    buildargs = {}
+    buildargs = dict(IMAGE_BUILD_ARGS["model-server"])
     if certs := local_extra_ca_certs():
         buildargs["EXTRA_CA_CERTS"] = certs
     image, _logs = client.images.build(
@@ -96,6 +98,10 @@ def ensure_headless_image(client: docker.DockerClient, tag: str = HEADLESS_IMAGE
         pass
     ensure_base_image(client)
     image, _logs = client.images.build(
-        path=str(REPO_ROOT / "images" / "headless"), tag=tag, rm=True, forcerm=True
+        path=str(REPO_ROOT / "images" / "headless"),
+        tag=tag,
+        buildargs=IMAGE_BUILD_ARGS["headless"],
+        rm=True,
+        forcerm=True,
     )
     return str(image.id)

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import TypeVar
 
 RUNTIME_NAMES = ("cli", "openai", "stub")
+# Its own port and log directory are the fleet's to say (components/contract.py): the image sets
+# them from there, and the fleet sets MODEL_URL. No copy of those values lives here.
+REQUIRED = ("SUPERVISOR_PORT", "SUPERVISOR_LOG_DIR")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 T = TypeVar("T")
@@ -27,9 +30,9 @@ class ConfigError(ValueError):
 class Config:
     runtime: str = "openai"
     host: str = "0.0.0.0"
-    port: int = 8000
-    db_path: Path = Path("/logs/supervisor/queue.sqlite3")
-    log_dir: Path = Path("/logs/supervisor")
+    port: int = 0  # from SUPERVISOR_PORT (required)
+    db_path: Path = Path("queue.sqlite3")  # SUPERVISOR_DB, else in the log directory
+    log_dir: Path = Path()  # from SUPERVISOR_LOG_DIR (required)
     log_level: str = "INFO"
     workers: int = 1
     max_attempts: int = 8
@@ -37,7 +40,7 @@ class Config:
     backoff_cap: float = 60.0
     backoff_seed: int | None = None
     api_token: str = ""
-    model_url: str = "http://model-server:8080/v1"
+    model_url: str = ""  # required by the openai runtime
     model_name: str = "local"
     model_api_key: str = ""
     model_timeout: float = 300.0
@@ -98,6 +101,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the configuration; raise ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
     d = Config()
+    if missing := [name for name in REQUIRED if not env.get(name, "").strip()]:
+        raise ConfigError(
+            f"not set: {', '.join(missing)} (the image sets these from the fleet's contract)"
+        )
     runtime = _choice(
         "SUPERVISOR_RUNTIME",
         _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
@@ -112,7 +119,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     )
     log_dir = Path(_get(env, "SUPERVISOR_LOG_DIR", str(d.log_dir)))
     model_url = _get(env, "MODEL_URL", d.model_url).rstrip("/")
-    if not model_url.startswith(("http://", "https://")):
+    if (model_url or runtime == "openai") and not model_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"MODEL_URL={model_url!r} is invalid: expected an http:// or https:// URL"
         )

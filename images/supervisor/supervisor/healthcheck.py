@@ -11,7 +11,10 @@ import urllib.request
 
 
 def main() -> int:
-    port = os.environ.get("SUPERVISOR_PORT", "").strip() or "8000"
+    port = os.environ.get("SUPERVISOR_PORT", "").strip()  # set by the image
+    if not port:
+        print("unhealthy: SUPERVISOR_PORT is not set", file=sys.stderr)
+        return 1
     url = f"http://127.0.0.1:{port}/health"
     try:
         with urllib.request.urlopen(url, timeout=4) as response:

@@ -19,6 +19,7 @@ import docker
 import gguf
 import pytest
 
+from components.contract import MODEL_SERVER_PORT
 from tests.support import (
     LLAMA_CPP_PYTHON_VERSION,
     MODEL_SERVER_CONTEXT,
@@ -114,7 +115,9 @@ def test_image_matches_the_official_server_image_layout(
     assert config["Entrypoint"] == ["/app/llama-server"]
     assert config["User"] == "1000:1000"
     assert "LLAMA_ARG_HOST=0.0.0.0" in config["Env"]
-    assert "http://127.0.0.1:8080/health" in config["Healthcheck"]["Test"]
+    assert f"LLAMA_ARG_PORT={MODEL_SERVER_PORT}" in config["Env"], "the contract's port, built in"
+    assert "http://127.0.0.1:$LLAMA_ARG_PORT/health" in " ".join(config["Healthcheck"]["Test"])
+    assert f"{MODEL_SERVER_PORT}/tcp" in config["ExposedPorts"]
 
 
 def _model_tar(model: Path) -> bytes:

@@ -11,29 +11,57 @@ import pytest
 from supervisor.config import ConfigError, load_config
 from supervisor.runtimes import OpenAIRuntime, StubRuntime, build_runtime
 
+from components.contract import LOGS_PATH, MODEL_SERVER, MODEL_SERVER_PORT, SUPERVISOR_PORT
+
 from .conftest import SUPERVISOR_SRC
 
+# What the image sets from components/contract.py, and the URL the fleet sets.
+IMAGE_ENV = {
+    "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
+    "SUPERVISOR_LOG_DIR": f"{LOGS_PATH}/supervisor",
+}
+FLEET_MODEL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
 
-def test_defaults_match_the_documented_contract() -> None:
-    config = load_config({})
+
+def with_image(**env: str) -> dict[str, str]:
+    return {**IMAGE_ENV, **env}
+
+
+def test_port_and_log_directory_are_the_images_to_set() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config({"MODEL_URL": FLEET_MODEL_URL})
+    assert str(err.value) == (
+        "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR (the image sets these from the fleet's "
+        "contract)"
+    )
+
+
+def test_defaults_and_the_values_the_fleet_gives() -> None:
+    config = load_config(with_image(MODEL_URL=FLEET_MODEL_URL))
     assert config.runtime == "openai"
-    assert (config.host, config.port) == ("0.0.0.0", 8000)
-    assert config.db_path == Path("/logs/supervisor/queue.sqlite3")
-    assert config.log_dir == Path("/logs/supervisor")
+    assert (config.host, config.port) == ("0.0.0.0", SUPERVISOR_PORT)
+    assert config.db_path == Path(LOGS_PATH) / "supervisor" / "queue.sqlite3"
     assert (config.workers, config.max_attempts) == (1, 8)
-    assert (config.model_url, config.model_name) == ("http://model-server:8080/v1", "local")
+    assert (config.model_url, config.model_name) == (FLEET_MODEL_URL, "local")
     runtime = build_runtime(config)
     assert isinstance(runtime, OpenAIRuntime)
-    assert runtime.endpoint == "http://model-server:8080/v1/chat/completions"
+    assert runtime.endpoint == f"{FLEET_MODEL_URL}/chat/completions"
+
+
+def test_the_openai_runtime_needs_a_model_url() -> None:
+    with pytest.raises(ConfigError, match="MODEL_URL='' is invalid"):
+        load_config(with_image())
 
 
 def test_runtime_is_chosen_by_name() -> None:
-    assert isinstance(build_runtime(load_config({"SUPERVISOR_RUNTIME": "stub"})), StubRuntime)
+    assert isinstance(
+        build_runtime(load_config(with_image(SUPERVISOR_RUNTIME="stub"))), StubRuntime
+    )
 
 
 def test_unknown_runtime_lists_the_allowed_values() -> None:
     with pytest.raises(ConfigError) as err:
-        load_config({"SUPERVISOR_RUNTIME": "gpt-magic"})
+        load_config(with_image(SUPERVISOR_RUNTIME="gpt-magic"))
     assert str(err.value) == (
         "SUPERVISOR_RUNTIME='gpt-magic' is not a known runtime; allowed values: cli, openai, stub"
     )
@@ -56,21 +84,21 @@ def test_unknown_runtime_lists_the_allowed_values() -> None:
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError, match=None) as err:
-        load_config(env)
+        load_config({**with_image(MODEL_URL=FLEET_MODEL_URL), **env})
     assert needle in str(err.value)
 
 
 def test_db_follows_log_dir_unless_set(tmp_path: Path) -> None:
-    assert load_config({"SUPERVISOR_LOG_DIR": "/x"}).db_path == Path("/x/queue.sqlite3")
-    assert load_config({"SUPERVISOR_DB": "/y/q.db"}).db_path == Path("/y/q.db")
+    stub = with_image(SUPERVISOR_RUNTIME="stub")
+    assert load_config({**stub, "SUPERVISOR_LOG_DIR": "/x"}).db_path == Path("/x/queue.sqlite3")
+    assert load_config({**stub, "SUPERVISOR_DB": "/y/q.db"}).db_path == Path("/y/q.db")
 
 
 def test_process_exits_2_with_a_clear_message_on_unknown_runtime(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PYTHONPATH": str(SUPERVISOR_SRC),
-        "SUPERVISOR_RUNTIME": "nope",
-        "SUPERVISOR_LOG_DIR": str(tmp_path),
+        **with_image(SUPERVISOR_RUNTIME="nope", SUPERVISOR_LOG_DIR=str(tmp_path)),
     }
     proc = subprocess.run(
         [sys.executable, "-m", "supervisor"], env=env, capture_output=True, text=True, timeout=60
