@@ -69,7 +69,7 @@ def engine_project(work: Path) -> Project:
             "modelServerEnabled": "false",
             "supervisorPort": "18101",
         },
-        {},
+        {"supervisorApiToken": "bench-task-api-token"},
     )
     project.run("up", "--yes")  # the shared pieces and images: not what is measured
     return project

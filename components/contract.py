@@ -33,8 +33,13 @@ GIT_ENV_PREFIX = "GIT_"  # what the workspace sync passes on (git reads GIT_* it
 # Environment of the supervisor (images/supervisor/supervisor/config.py).
 MODEL_URL = "MODEL_URL"
 MODEL_MAX_TOKENS = "MODEL_MAX_TOKENS"
+MODEL_API_KEY = "MODEL_API_KEY"  # the model server's key, for the supervisor's requests
 SUPERVISOR_RUNTIME = "SUPERVISOR_RUNTIME"
 SUPERVISOR_CLI_COMMAND = "SUPERVISOR_CLI_COMMAND"
+SUPERVISOR_API_TOKEN = "SUPERVISOR_API_TOKEN"  # the task API's bearer token
+
+# Environment of the model server: llama-server reads its API key from it.
+LLAMA_API_KEY = "LLAMA_API_KEY"
 
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume

@@ -18,7 +18,13 @@ from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
 from .services.model_server import ModelServer, ModelServerArgs
 from .services.supervisor import Supervisor, SupervisorArgs
-from .settings import HostVariant, StackSettings
+from .settings import (
+    MODEL_SERVER_API_KEY_KEY,
+    PROJECT,
+    SUPERVISOR_API_TOKEN_KEY,
+    HostVariant,
+    StackSettings,
+)
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .spec.fields import parse_size
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
@@ -54,6 +60,7 @@ def problems(spec: FleetSpec, s: StackSettings, secret: SecretLookup) -> list[st
     """Every problem the spec and the settings have together, found in one pass."""
     taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
     found = [p for r, plane in PLANES.items() for p in plane.problems(taken[r], spec, s, secret)]
+    found += _missing_service_secrets(s, secret)
     return found + [
         f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
         f"run `pulumi config set --secret {key} <value>`"
@@ -142,16 +149,18 @@ class Fleet(pulumi.ComponentResource):
             build_images=s.top.buildImages,
             parent=self,
         )
-        self._shared_services(on, s)
+        self._shared_services(on, s, args.secret)
         self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
         sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
         return DockerHost(
             on=on, engine=engine_of(s.host.variant), tailnet=tailnet, sandbox_tag=sandbox_tag
         )
 
-    def _shared_services(self, on: OnHost, s: StackSettings) -> None:
+    def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:
+        token, model_key = _required(secret(SUPERVISOR_API_TOKEN_KEY)), None
         model_server = None
         if s.model_server.enabled:
+            model_key = _required(secret(MODEL_SERVER_API_KEY_KEY))
             model_image = (
                 on.image(MODEL_SERVER, on.child)
                 if s.model_server.build
@@ -164,12 +173,14 @@ class Fleet(pulumi.ComponentResource):
                     image_id=model_image,
                     model_volume=on.storage.model_data,
                     place=on.place(MODEL_SERVER),
+                    api_key=model_key,
                 ),
                 on.child,
             )
             self.outputs["modelServer"] = {
                 "internalUrl": model_server.internal_url,
                 "externalUrl": model_server.external_url,
+                "apiKey": pulumi.Output.secret(model_key),
             }
         supervisor = Supervisor(
             f"{on.name}-supervisor",
@@ -180,10 +191,33 @@ class Fleet(pulumi.ComponentResource):
                 workspace_volume=on.storage.workspace,
                 place=on.place(SUPERVISOR),
                 model_server=model_server.container if model_server else None,
+                api_token=token,
+                model_api_key=model_key,
             ),
             on.child,
         )
-        self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url}
+        self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url, "apiToken": supervisor.api_token}
+
+
+def _missing_service_secrets(s: StackSettings, secret: SecretLookup) -> list[str]:
+    """The host's services take work only with their credentials: the task API its token, the
+    model server (when the stack runs one) its API key."""
+    if s.host.variant is HostVariant.NONE:
+        return []
+    needed = {SUPERVISOR_API_TOKEN_KEY: "the task API takes work only with this token"}
+    if s.model_server.enabled:
+        needed[MODEL_SERVER_API_KEY_KEY] = "the model server answers only with this key"
+    return [
+        f"Pulumi.{pulumi.get_stack()}.yaml: {PROJECT}:{key}: not set; {why}. `scripts/up` "
+        f'makes one, or run `pulumi config set --secret {key} "$(openssl rand -hex 32)"`'
+        for key, why in needed.items()
+        if secret(key) is None
+    ]
+
+
+def _required(value: pulumi.Output[str] | None) -> pulumi.Output[str]:
+    assert value is not None, "problems() stops a stack without it"
+    return value
 
 
 def _identity(s: StackSettings, stack: str) -> FleetIdentity:

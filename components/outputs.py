@@ -41,10 +41,12 @@ class HostOutputs(TypedDict, total=False):
 class ModelServerOutputs(TypedDict):
     internalUrl: pulumi.Input[str]
     externalUrl: pulumi.Input[str | None]
+    apiKey: pulumi.Output[str]  # secret
 
 
 class SupervisorOutputs(TypedDict):
     apiUrl: pulumi.Input[str]
+    apiToken: pulumi.Output[str]  # secret: `pulumi stack output supervisor --show-secrets`
 
 
 class FleetOutputs(TypedDict, total=False):

@@ -66,6 +66,18 @@ class FleetIdentity:
         return identity_labels(self.fleet_id, self.stack, role, sandbox)
 
 
+def env_list(
+    env: Mapping[str, str], secrets: Mapping[str, pulumi.Output[str]]
+) -> pulumi.Input[list[str]]:
+    """A container's env list. Secret values join as Outputs, which keeps the whole list secret
+    in state."""
+    plain = [f"{k}={v}" for k, v in sorted(env.items())]
+    if not secrets:
+        return plain
+    joined = (pulumi.Output.concat(k, "=", v) for k, v in secrets.items())
+    return pulumi.Output.all(*plain, *joined)
+
+
 def container_labels(labels: Mapping[str, str]) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 

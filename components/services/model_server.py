@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ..contract import MODEL_SERVER, MODEL_SERVER_PORT, MODELS_PATH
-from ..host.containers import Placement, container_labels, hardened, healthcheck
+from ..contract import LLAMA_API_KEY, MODEL_SERVER, MODEL_SERVER_PORT, MODELS_PATH
+from ..host.containers import Placement, container_labels, env_list, hardened, healthcheck
 from ..settings import ModelServerSettings
 
 INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
@@ -20,6 +20,7 @@ class ModelServerArgs:
     image_id: pulumi.Input[str]
     model_volume: pulumi.Input[str]
     place: Placement
+    api_key: pulumi.Output[str]  # secret: every API call but /health asks for it
 
 
 def server_command(s: ModelServerSettings) -> list[str]:
@@ -49,6 +50,7 @@ class ModelServer(pulumi.ComponentResource):
             hostname=MODEL_SERVER,
             image=args.image_id,
             command=server_command(s),
+            envs=env_list({}, {LLAMA_API_KEY: args.api_key}),
             mounts=[
                 docker.ContainerMountArgs(
                     type="volume", source=args.model_volume, target=MODELS_PATH, read_only=True

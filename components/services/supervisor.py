@@ -9,15 +9,17 @@ import pulumi_docker as docker
 
 from ..contract import (
     LOGS_PATH,
+    MODEL_API_KEY,
     MODEL_MAX_TOKENS,
     MODEL_URL,
     SUPERVISOR,
+    SUPERVISOR_API_TOKEN,
     SUPERVISOR_CLI_COMMAND,
     SUPERVISOR_PORT,
     SUPERVISOR_RUNTIME,
     WORKSPACE_PATH,
 )
-from ..host.containers import Placement, container_labels, hardened, healthcheck
+from ..host.containers import Placement, container_labels, env_list, hardened, healthcheck
 from ..settings import SupervisorSettings
 from .model_server import INTERNAL_URL
 
@@ -28,6 +30,8 @@ class SupervisorArgs:
     image_id: pulumi.Input[str]
     logs_volume: pulumi.Input[str]
     workspace_volume: pulumi.Input[str]
+    api_token: pulumi.Output[str]  # secret: every route but /health asks for it
+    model_api_key: pulumi.Output[str] | None  # secret: the model server's, when there is one
     place: Placement
     model_server: pulumi.Resource | None  # start after it; None when the stack has none
 
@@ -37,6 +41,8 @@ class Supervisor(pulumi.ComponentResource):
     """The supervisor container."""
     api_url: pulumi.Output[str]
     """Task API on the bind address."""
+    api_token: pulumi.Output[str]
+    """Its bearer token (a secret output)."""
 
     def __init__(
         self, name: str, args: SupervisorArgs, opts: pulumi.ResourceOptions | None = None
@@ -55,7 +61,7 @@ class Supervisor(pulumi.ComponentResource):
             name=f"{args.place.prefix}{SUPERVISOR}",
             hostname=SUPERVISOR,
             image=args.image_id,
-            envs=[f"{k}={v}" for k, v in sorted(env.items())],
+            envs=env_list(env, _secret_env(args)),
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=args.logs_volume, target=LOGS_PATH),
                 docker.ContainerMountArgs(
@@ -77,4 +83,12 @@ class Supervisor(pulumi.ComponentResource):
             ),
         )
         self.api_url = pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}")
-        self.register_outputs({"apiUrl": self.api_url})
+        self.api_token = pulumi.Output.secret(args.api_token)
+        self.register_outputs({"apiUrl": self.api_url, "apiToken": self.api_token})
+
+
+def _secret_env(args: SupervisorArgs) -> dict[str, pulumi.Output[str]]:
+    env = {SUPERVISOR_API_TOKEN: args.api_token}
+    if args.model_api_key is not None:
+        env[MODEL_API_KEY] = args.model_api_key
+    return env

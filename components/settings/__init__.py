@@ -11,8 +11,11 @@ from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .stack import (
     GROUPS,
+    MODEL_SERVER_API_KEY_KEY,
     OPTIONAL_GROUPS,
     PROJECT,
+    STACK_SECRETS,
+    SUPERVISOR_API_TOKEN_KEY,
     HostSettings,
     HostVariant,
     ModelServerSettings,
@@ -27,8 +30,11 @@ from .tailnet import TailnetSettings
 
 __all__ = [
     "GROUPS",
+    "MODEL_SERVER_API_KEY_KEY",
     "OPTIONAL_GROUPS",
     "PROJECT",
+    "STACK_SECRETS",
+    "SUPERVISOR_API_TOKEN_KEY",
     "DaytonaSettings",
     "HostSettings",
     "HostVariant",

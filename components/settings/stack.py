@@ -27,6 +27,10 @@ from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
 
 PROJECT = "sandbox-fleet"
+# Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
+SUPERVISOR_API_TOKEN_KEY = "supervisorApiToken"
+MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
+STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY)
 OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 
 
@@ -273,14 +277,14 @@ def _decode(value: Any) -> Any:
 
 def read_stack_settings() -> StackSettings:
     """Every `sandbox-fleet:*` key of the running stack (UPPER_CASE keys are secrets named in
-    sandboxes.yaml, read by the fleet itself); RunError on bad values."""
+    sandboxes.yaml, and STACK_SECRETS: both read by the fleet itself); RunError on bad values."""
     import pulumi
     from pulumi.runtime.config import CONFIG
 
     raw = {}
     for full_key, value in CONFIG.get().items():
         namespace, _, key = full_key.partition(":")
-        if namespace == PROJECT and not key.isupper():
+        if namespace == PROJECT and not key.isupper() and key not in STACK_SECRETS:
             raw[key] = value
     try:
         return parse_settings(raw, stack_file=f"Pulumi.{pulumi.get_stack()}.yaml")

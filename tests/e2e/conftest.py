@@ -58,6 +58,12 @@ def remove_named(engine: docker.DockerClient, prefix: str) -> None:
         n.remove()
 
 
+TOKEN_KEY = "supervisorApiToken"  # as scripts/up sets them
+TASK_API_TOKEN = "e2e-task-api-token"
+MODEL_KEY = "modelServerApiKey"
+MODEL_API_KEY = "e2e-model-api-key"
+
+
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
     """The `dev` preset on the local engine, named `prefix*`: no preflight (its command needs
     pulumi-command), no model server unless asked, the supervisor on a free port."""
@@ -71,4 +77,8 @@ def init_host_stack(project: Project, prefix: str, spec: str, **config: str | li
         "modelServerEnabled": "false",
         "supervisorPort": str(service_port()),
     }
-    project.init(REPO_ROOT / "Pulumi.dev.yaml", defaults | config, {})
+    project.init(
+        REPO_ROOT / "Pulumi.dev.yaml",
+        defaults | config,
+        {TOKEN_KEY: TASK_API_TOKEN, MODEL_KEY: MODEL_API_KEY},
+    )

@@ -9,6 +9,7 @@ from a second checkout), out-of-band changes seen and repaired, data kept throug
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -17,9 +18,11 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.integration.fleet import http_json
+from tests.support.git_daemon import wait_for
 from tests.support.pulumi_cli import Project
 
-from .conftest import init_host_stack, remove_named
+from .conftest import TASK_API_TOKEN, init_host_stack, remove_named
 
 pytestmark = pytest.mark.docker
 
@@ -128,3 +131,22 @@ def test_a_container_recreated_by_hand_is_drift_and_must_be_removed_before_up_re
     now = engine.api.inspect_container(SUPERVISOR)
     assert now["Config"]["Labels"]["sandbox-fleet.role"] != "edited-by-hand"
     host.run("preview", "--expect-no-changes")
+
+
+def test_the_task_api_takes_work_only_with_the_stack_token(host: Project) -> None:
+    """The token is the stack's secret (scripts/up makes one): the state and the plain outputs
+    never show it, and the supervisor answers 401 to anyone without it."""
+    host.run("up", "--yes")
+    plain = json.loads(host.run("stack", "output", "supervisor", "--json").stdout)
+    assert plain["apiToken"] == "[secret]", plain
+    assert TASK_API_TOKEN not in host.run("stack", "export").stdout
+    api = host.outputs()["supervisor"]
+    assert api["apiToken"] == TASK_API_TOKEN
+    url = api["apiUrl"]
+    wait_for(lambda: http_json(f"{url}/health")[0] == 200 or None, "the task API answers", 60)
+    task = {"sender": "e2e", "sandbox": "nobody", "prompt": "hello"}
+    assert http_json(f"{url}/tasks", task)[0] == 401
+    assert http_json(f"{url}/tasks", task, token="guessed")[0] == 401
+    status, created = http_json(f"{url}/tasks", task, token=TASK_API_TOKEN)
+    assert status == 201, created
+    assert http_json(f"{url}/tasks/{created['id']}")[0] == 401, "reading needs it too"

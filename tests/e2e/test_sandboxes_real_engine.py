@@ -16,6 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from components.contract import MODEL_SERVER_PORT
 from tests.integration.fleet import http_json, model_tar
 from tests.support import MODEL_SERVER_IMAGE, ensure_model_server_image
 from tests.support.git_daemon import wait_for
@@ -208,14 +209,20 @@ def test_a_task_posted_to_the_supervisor_is_done_by_the_model_server(
     project.run("up", "--yes")
     names = [f"{PREFIX}model-server", f"{PREFIX}supervisor"]
     wait_for(lambda: all(healthy(engine, n) for n in names) or None, "services healthy", 300)
-    api = project.outputs()["supervisor"]["apiUrl"]
-    status, task = http_json(
-        f"{api}/tasks", {"sender": "e2e", "sandbox": "audit-a", "prompt": "Hi."}
-    )
+    completion = f"http://127.0.0.1:{MODEL_SERVER_PORT}/completion"
+    ask = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+           "-d", '{"prompt": "Hi.", "n_predict": 1}', completion]  # fmt: skip
+    asked = engine.containers.get(f"{PREFIX}model-server").exec_run(ask)
+    assert asked.output.decode() == "401", "the model answers nobody without its key"
+    supervisor = project.outputs()["supervisor"]
+    api, token = supervisor["apiUrl"], supervisor["apiToken"]
+    task_body = {"sender": "e2e", "sandbox": "audit-a", "prompt": "Hi."}
+    assert http_json(f"{api}/tasks", task_body)[0] == 401, "no token, no task"
+    status, task = http_json(f"{api}/tasks", task_body, token=token)
     assert status == 201, task
     done = wait_for(
-        lambda: ((t := http_json(f"{api}/tasks/{task['id']}")[1])["status"] in ("done", "failed")
-                 and t) or None,
+        lambda: ((t := http_json(f"{api}/tasks/{task['id']}", token=token)[1])["status"]
+                 in ("done", "failed") and t) or None,
         "the task finished", 180,
     )  # fmt: skip
     assert done["status"] == "done" and done["result"].strip(), done

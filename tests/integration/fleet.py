@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,11 +55,20 @@ def exec_in(client: docker.DockerClient, name: str, *cmd: str) -> tuple[int, str
     return int(code), out.decode(errors="replace").strip()
 
 
-def http_json(url: str, body: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+def http_json(
+    url: str, body: Mapping[str, Any] | None = None, *, token: str = ""
+) -> tuple[int, Any]:
+    """(status, JSON body), 4xx and 5xx included; `token` goes as a bearer token."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.status, json.loads(resp.read())
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
 
 
 # --- the fleet --------------------------------------------------------------------------
@@ -128,6 +138,10 @@ class Fleet:
     @property
     def supervisor_url(self) -> str:
         return str(self.run.outputs["supervisor"]["apiUrl"])
+
+    @property
+    def supervisor_token(self) -> str:
+        return str(self.run.outputs["supervisor"]["apiToken"])
 
     def containers(self) -> list[str]:
         return [r.inputs["name"] for r in self.run.of_type("docker:index/container:Container")]

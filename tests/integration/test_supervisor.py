@@ -22,13 +22,16 @@ def post_task(fleet: Fleet, prompt: str) -> dict[str, Any]:
     status, task = http_json(
         f"{fleet.supervisor_url}/tasks",
         {"sender": "sfit", "sandbox": "hl-existing", "prompt": prompt},
+        token=fleet.supervisor_token,
     )
     assert status == 201, task
     return dict(task)
 
 
 def get_task(fleet: Fleet, task_id: Any) -> dict[str, Any]:
-    return dict(http_json(f"{fleet.supervisor_url}/tasks/{task_id}")[1])
+    return dict(
+        http_json(f"{fleet.supervisor_url}/tasks/{task_id}", token=fleet.supervisor_token)[1]
+    )
 
 
 def finished(fleet: Fleet, task_id: Any, timeout_s: float = 120) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from tests.support.pulumi_harness import STACK_SECRET_VALUES
+
 from .conftest import RunSpec
 
 SPEC = """version: 1
@@ -42,3 +44,65 @@ def test_plain_env_stays_plain(run_spec: RunSpec) -> None:
     run = run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n    env: {X: '1'}\n")
     box = run.by_name("fleet-a-container")
     assert "X=1" in box.inputs["envs"] and box.secret_input_paths() == set()
+
+
+TOKEN_KEY = "supervisorApiToken"
+
+
+def test_the_task_api_token_reaches_only_the_supervisor_and_leaves_as_a_secret(
+    run_spec: RunSpec,
+) -> None:
+    token = STACK_SECRET_VALUES[TOKEN_KEY]
+    run = run_spec(SPEC, GITHUB_TOKEN=VALUE, secret_keys=("GITHUB_TOKEN",))
+    assert run.error is None, run.error
+    supervisor = run.by_name("fleet-supervisor-container")
+    assert f"SUPERVISOR_API_TOKEN={token}" in supervisor.inputs["envs"]
+    assert "envs" in supervisor.secret_input_paths()
+    holders = [r.name for r in run.resources if token in json.dumps(r.inputs)]
+    assert holders == ["fleet-supervisor-container"], "no sandbox gets the task API's token"
+    assert run.outputs["supervisor"]["apiToken"] == token
+    assert "supervisor" in run.secret_outputs
+
+
+def test_a_host_stack_without_the_token_stops_before_anything_is_created(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec(SPEC, GITHUB_TOKEN=VALUE, secret_keys=("GITHUB_TOKEN",), **{TOKEN_KEY: None})
+    assert run.error is not None
+    message = str(run.error)
+    assert f"Pulumi.dev.yaml: sandbox-fleet:{TOKEN_KEY}: not set" in message, message
+    assert "scripts/up" in message and f"pulumi config set --secret {TOKEN_KEY}" in message
+    assert run.resources == []
+
+
+def test_a_cloud_only_stack_needs_no_token(run_spec: RunSpec) -> None:
+    run = run_spec("version: 1\nsandboxes: {}\n", hostVariant="none", **{TOKEN_KEY: None})
+    assert run.error is None, run.error
+
+
+MODEL_KEY = "modelServerApiKey"
+
+
+def test_the_model_key_reaches_the_model_server_and_the_supervisor_only(run_spec: RunSpec) -> None:
+    key = STACK_SECRET_VALUES[MODEL_KEY]
+    run = run_spec(SPEC, GITHUB_TOKEN=VALUE, secret_keys=("GITHUB_TOKEN",))
+    assert run.error is None, run.error
+    server = run.by_name("fleet-model-server-container")
+    assert f"LLAMA_API_KEY={key}" in server.inputs["envs"] and server.secret_input_paths()
+    supervisor = run.by_name("fleet-supervisor-container")
+    assert f"MODEL_API_KEY={key}" in supervisor.inputs["envs"]
+    holders = sorted(r.name for r in run.resources if key in json.dumps(r.inputs))
+    assert holders == ["fleet-model-server-container", "fleet-supervisor-container"]
+    assert "modelServer" in run.secret_outputs
+
+
+def test_the_model_key_is_asked_for_only_when_the_stack_runs_a_model_server(
+    run_spec: RunSpec,
+) -> None:
+    missing = run_spec(SPEC, GITHUB_TOKEN=VALUE, **{MODEL_KEY: None})
+    assert f"sandbox-fleet:{MODEL_KEY}: not set" in str(missing.error)
+    assert missing.resources == []
+    off = run_spec(SPEC, GITHUB_TOKEN=VALUE, modelServerEnabled=False, **{MODEL_KEY: None})
+    assert off.error is None, off.error
+    supervisor = off.by_name("fleet-supervisor-container")
+    assert not any(e.startswith("MODEL_API_KEY=") for e in supervisor.inputs["envs"])

@@ -26,6 +26,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
+from components.settings import MODEL_SERVER_API_KEY_KEY, STACK_SECRETS, SUPERVISOR_API_TOKEN_KEY
+
 PROJECT = "sandbox-fleet"
 # The day every program run under mocks takes as today (`expires`): a fixed date, not the clock.
 PINNED_TODAY = dt.date(2026, 11, 21)
@@ -154,16 +156,25 @@ def _unwrap_secrets(value: Any) -> Any:
     return value
 
 
+# A stack's own secrets as `scripts/up` sets them on a real stack (a run that means to test a
+# stack without one passes the key with None).
+STACK_SECRET_VALUES = {
+    SUPERVISOR_API_TOKEN_KEY: "harness-task-api-token",
+    MODEL_SERVER_API_KEY_KEY: "harness-model-api-key",
+}
+
+
 def stack_config(stack_file: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The `config:` of a Pulumi.<stack>.yaml; `secure:` values become placeholder plaintext."""
+    """The `config:` of a Pulumi.<stack>.yaml; `secure:` values become placeholder plaintext.
+    Overrides win; an override of None removes the key."""
     raw = yaml.safe_load(stack_file.read_text()) or {}
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = dict(STACK_SECRET_VALUES)
     for key, value in (raw.get("config") or {}).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             value = f"test-secret-for-{key}"
         config[key] = value
     config.update(overrides or {})
-    return config
+    return {key: value for key, value in config.items() if value is not None}
 
 
 def run_program(
@@ -201,8 +212,9 @@ def run_program(
         (k if ":" in k else f"{PROJECT}:{k}"): v if isinstance(v, str) else json.dumps(v)
         for k, v in config.items()
     }
+    secrets = {*secret_keys, *(k for k in STACK_SECRETS if k in config)}
     pulumi.runtime.set_all_config(
-        wire_config, [k if ":" in k else f"{PROJECT}:{k}" for k in secret_keys]
+        wire_config, [k if ":" in k else f"{PROJECT}:{k}" for k in sorted(secrets)]
     )
 
     roots: list[pulumi.Resource | None] = []

@@ -24,7 +24,14 @@ from ...contract import (
     SSH_PORT,
     WORKSPACE_PATH,
 )
-from ...host.containers import Placement, container_labels, hardened, healthcheck, volume_labels
+from ...host.containers import (
+    Placement,
+    container_labels,
+    env_list,
+    hardened,
+    healthcheck,
+    volume_labels,
+)
 from ...spec import DataPolicy, Mode, SandboxSpec
 from .config_hash import hash_labels
 
@@ -108,7 +115,7 @@ class Sandbox(pulumi.ComponentResource):
             name=f"{args.place.prefix}{spec.name}",
             hostname=spec.name,
             image=args.image_id,
-            envs=_envs(env, {k: args.secrets[k] for k in spec.secrets}),
+            envs=env_list(env, {k: args.secrets[k] for k in spec.secrets}),
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
             ],
@@ -169,17 +176,6 @@ class Sandbox(pulumi.ComponentResource):
             **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
             opts=on_host,
         )
-
-
-def _envs(
-    env: Mapping[str, str], secrets: Mapping[str, pulumi.Output[str]]
-) -> pulumi.Input[list[str]]:
-    """The container's env list. Secret values join as Outputs, which keeps the whole list
-    secret in state."""
-    plain = [f"{k}={v}" for k, v in sorted(env.items())]
-    if not secrets:
-        return plain
-    return pulumi.Output.all(*plain, *(pulumi.Output.concat(k, "=", v) for k, v in secrets.items()))
 
 
 def _labels(

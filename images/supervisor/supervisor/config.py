@@ -39,7 +39,7 @@ class Config:
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
     backoff_seed: int | None = None
-    api_token: str = ""
+    api_token: str = ""  # SUPERVISOR_API_TOKEN (required)
     model_url: str = ""  # required by the openai runtime
     model_name: str = "local"
     model_api_key: str = ""
@@ -104,6 +104,13 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if missing := [name for name in REQUIRED if not env.get(name, "").strip()]:
         raise ConfigError(
             f"not set: {', '.join(missing)} (the image sets these from the fleet's contract)"
+        )
+    if not env.get("SUPERVISOR_API_TOKEN", "").strip():
+        # Anything that reaches the port (any sandbox on ai-net, anyone on the tailnet) could
+        # queue work for every agent: the task API never runs without a credential.
+        raise ConfigError(
+            "SUPERVISOR_API_TOKEN is not set: the task API needs a bearer token "
+            "(the fleet sets it from the stack secret sandbox-fleet:supervisorApiToken)"
         )
     runtime = _choice(
         "SUPERVISOR_RUNTIME",

@@ -99,6 +99,7 @@ def base_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SUPERVISOR_BACKOFF_BASE": "0.01",
         "SUPERVISOR_BACKOFF_CAP": "0.05",
         "SUPERVISOR_BACKOFF_SEED": "7",
+        "SUPERVISOR_API_TOKEN": "test-token",
     }
     env.update(overrides)
     return env

@@ -20,20 +20,29 @@ IMAGE_ENV = {
     "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
     "SUPERVISOR_LOG_DIR": f"{LOGS_PATH}/supervisor",
 }
+TOKEN = {"SUPERVISOR_API_TOKEN": "t0ken"}  # what the fleet sets from its secret
 FLEET_MODEL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
 
 
 def with_image(**env: str) -> dict[str, str]:
-    return {**IMAGE_ENV, **env}
+    return {**IMAGE_ENV, **TOKEN, **env}
 
 
 def test_port_and_log_directory_are_the_images_to_set() -> None:
     with pytest.raises(ConfigError) as err:
-        load_config({"MODEL_URL": FLEET_MODEL_URL})
+        load_config({"MODEL_URL": FLEET_MODEL_URL, **TOKEN})
     assert str(err.value) == (
         "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR (the image sets these from the fleet's "
         "contract)"
     )
+
+
+def test_the_task_api_never_runs_without_a_token() -> None:
+    env = {k: v for k, v in with_image(MODEL_URL=FLEET_MODEL_URL).items() if k not in TOKEN}
+    with pytest.raises(ConfigError, match="SUPERVISOR_API_TOKEN is not set"):
+        load_config(env)
+    with pytest.raises(ConfigError, match="SUPERVISOR_API_TOKEN is not set"):
+        load_config({**env, "SUPERVISOR_API_TOKEN": "  "})
 
 
 def test_defaults_and_the_values_the_fleet_gives() -> None:

@@ -92,7 +92,9 @@ def test_task_left_running_by_a_crash_is_finished_after_restart(tmp_path: Path) 
     try:
         assert sup.recovered == 1
         sup.start()
-        task = Http(f"http://127.0.0.1:{sup.port}").wait_status(stuck.id, "done", "failed")
+        task = Http(f"http://127.0.0.1:{sup.port}", config.api_token).wait_status(
+            stuck.id, "done", "failed"
+        )
         assert (task["status"], task["attempts"]) == ("done", 2)
     finally:
         sup.stop()
@@ -110,7 +112,9 @@ def test_recovered_task_out_of_attempts_fails_instead_of_looping(tmp_path: Path)
     sup = Supervisor(config, poll_interval=0.05)
     try:
         sup.start()
-        task = Http(f"http://127.0.0.1:{sup.port}").wait_status(stuck.id, "done", "failed")
+        task = Http(f"http://127.0.0.1:{sup.port}", config.api_token).wait_status(
+            stuck.id, "done", "failed"
+        )
         assert (task["status"], task["attempts"]) == ("failed", 2)
         assert "attempt limit reached before this run" in task["error"]
     finally:
@@ -138,7 +142,7 @@ def test_python_dash_m_supervisor_serves_and_stops_on_sigterm(tmp_path: Path) ->
         text=True,
     )
     try:
-        api = Http(f"http://127.0.0.1:{port}")
+        api = Http(f"http://127.0.0.1:{port}", env["SUPERVISOR_API_TOKEN"])
 
         def healthy() -> bool:
             try:
