@@ -56,9 +56,11 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
     return memory, cpus
 
 
-def problems(spec: FleetSpec, s: StackSettings, secret: SecretLookup) -> list[str]:
-    """Every problem the spec and the settings have together, found in one pass."""
-    taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
+def problems(
+    spec: FleetSpec, s: StackSettings, secret: SecretLookup, taken: dict[Runtime, list[SandboxSpec]]
+) -> list[str]:
+    """Every problem the spec and the settings have together, found in one pass; `taken` is
+    each plane's entries."""
     found = [p for r, plane in PLANES.items() for p in plane.problems(taken[r], spec, s, secret)]
     found += _missing_service_secrets(s, secret)
     return found + [
@@ -79,11 +81,11 @@ class Fleet(pulumi.ComponentResource):
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         s, spec = args.settings, args.spec
+        taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
         # Reported at once, before the first resource (this one included) is registered.
-        if found := problems(spec, s, args.secret):
+        if found := problems(spec, s, args.secret, taken):
             raise pulumi.RunError("\n".join(found))
         super().__init__("sandbox-fleet:index:Fleet", name, None, opts)
-        taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
         deployed = [e for entries in taken.values() for e in entries]
         self.outputs = {
             "sandboxes": {e.name: not_deployed_here(e, why)

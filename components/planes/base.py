@@ -73,6 +73,13 @@ class Plane(Protocol):
         ...
 
 
+def placed_here(spec: FleetSpec, settings: StackSettings, runtime: Runtime) -> list[SandboxSpec]:
+    """The entries of `runtime` that this stack's host deploys (no `host:`, or this one)."""
+    return [
+        e for e in spec.sandboxes if e.runtime is runtime and e.host in (None, settings.host.name)
+    ]
+
+
 def effects_from_props(
     fields: Mapping[str, tuple[str, ...]], replace_on: tuple[str, ...]
 ) -> dict[str, Effect]:

@@ -11,7 +11,15 @@ import pulumi
 from ...outputs import entry_outputs
 from ...settings import DaytonaSettings, StackSettings
 from ...spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
-from ..base import ENV_FIELDS, Effect, PlaneArgs, PlaneOutputs, SecretLookup, effects_from_props
+from ..base import (
+    ENV_FIELDS,
+    Effect,
+    PlaneArgs,
+    PlaneOutputs,
+    SecretLookup,
+    effects_from_props,
+    placed_here,
+)
 from ..cloud import plane_problems
 from ..docker.sandbox import sandbox_env
 from .provider import REPLACE_ON, DaytonaSandbox, DaytonaSandboxArgs
@@ -35,11 +43,7 @@ class DaytonaPlane(pulumi.ComponentResource):
         """The entries this stack creates on its Daytona server (none without `daytonaUrl`)."""
         if not settings.daytona.url:
             return []
-        return [
-            e
-            for e in spec.sandboxes
-            if e.runtime is Runtime.DAYTONA and e.host in (None, settings.host.name)
-        ]
+        return placed_here(spec, settings, Runtime.DAYTONA)
 
     @staticmethod
     def problems(

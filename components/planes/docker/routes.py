@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ...settings import HostVariant, StackSettings
 from ...spec import FleetSpec, Runtime, SandboxSpec
-from ..base import Effect
+from ..base import Effect, placed_here
 from .sandbox import published_ports
 
 
@@ -46,11 +46,7 @@ def docker_entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec
     """The entries this stack runs as containers: docker runtime, placed on this host."""
     if settings.host.variant is HostVariant.NONE:
         return []
-    return [
-        s
-        for s in spec.sandboxes
-        if s.runtime is Runtime.DOCKER and s.host in (None, settings.host.name)
-    ]
+    return placed_here(spec, settings, Runtime.DOCKER)
 
 
 def tailnet_identity_problems(

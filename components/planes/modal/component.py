@@ -10,7 +10,15 @@ import pulumi
 from ...outputs import entry_outputs
 from ...settings import ModalSettings, StackSettings
 from ...spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
-from ..base import ENV_FIELDS, Effect, PlaneArgs, PlaneOutputs, SecretLookup, effects_from_props
+from ..base import (
+    ENV_FIELDS,
+    Effect,
+    PlaneArgs,
+    PlaneOutputs,
+    SecretLookup,
+    effects_from_props,
+    placed_here,
+)
 from ..cloud import plane_problems
 from ..docker.sandbox import sandbox_env
 from .provider import (
@@ -45,11 +53,7 @@ class ModalPlane(pulumi.ComponentResource):
         """The entries this stack creates on Modal (none unless `modalEnabled`)."""
         if not settings.modal.enabled:
             return []
-        return [
-            e
-            for e in spec.sandboxes
-            if e.runtime is Runtime.MODAL and e.host in (None, settings.host.name)
-        ]
+        return placed_here(spec, settings, Runtime.MODAL)
 
     @staticmethod
     def problems(
