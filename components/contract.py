@@ -18,10 +18,13 @@ MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-s
 # The shared services: each one's name on ai-net, its folder under images/, its role label.
 MODEL_SERVER: Final = "model-server"
 SUPERVISOR: Final = "supervisor"
+FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container that writes it
 
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"
-SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"
+SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLEET_KEYS_PATH
+SANDBOX_SHELL_ENV = "SANDBOX_SHELL_ENV"  # names of the entry's env and secrets, for SSH shells
+SANDBOX_VNC_PASSWORD = "SANDBOX_VNC_PASSWORD"  # the desktop's VNC password (visual sandboxes)
 SANDBOX_NAME = "SANDBOX_NAME"
 SANDBOX_MODE = "SANDBOX_MODE"
 GIT_REPO = "GIT_REPO"
@@ -45,11 +48,18 @@ LLAMA_API_KEY = "LLAMA_API_KEY"
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
+# The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
+# removed is one file rewritten, never a sandbox restarted.
+FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"
 
 # What each image under images/ is built with: its Dockerfile declares these ARGs, refuses to
 # build without them, and hands them to its scripts as environment (SANDBOX_SSH_PORT, ...).
 IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
-    "headless": {"SSH_PORT": str(SSH_PORT), "WORKSPACE_PATH": WORKSPACE_PATH},
+    "headless": {
+        "SSH_PORT": str(SSH_PORT),
+        "WORKSPACE_PATH": WORKSPACE_PATH,
+        "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+    },
     "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
     SUPERVISOR: {"SUPERVISOR_PORT": str(SUPERVISOR_PORT), "LOGS_PATH": LOGS_PATH},
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},

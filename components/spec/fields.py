@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from ..contract import GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
+from ..contract import FLEET_KEYS, GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
 
 RESERVED_NAMES = frozenset(
     {
         MODEL_SERVER,
         SUPERVISOR,
+        FLEET_KEYS,
         "ai-net",
         "model-data",
         "workspace",
@@ -134,7 +135,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-# Set by the fleet from the entry itself (planes/docker/sandbox.py sandbox_env); a user value
+# Set by the fleet from the entry itself (planes/environment.py sandbox_env); a user value
 # would be silently overwritten, so it is refused instead.
 _FLEET_ENV = GIT_ENV
 _FLEET_ENV_PREFIX = SANDBOX_ENV_PREFIX

@@ -34,8 +34,8 @@ REFACTOR = "  refactor-b: {task: refactor}\n"
 UI = "  ui-c: {task: frontend-dev}\n"
 
 
-def ssh_keypair(directory: Path) -> Path:
-    key = directory / "id_stack"
+def ssh_keypair(directory: Path, name: str = "id_stack") -> Path:
+    key = directory / name
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return key
 
@@ -161,6 +161,34 @@ def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
     )
     assert note.decode().strip() == "kept", "the removed sandbox's workspace keeps its files"
     assert engine.containers.get(f"{PREFIX}audit-a").status == "running", "nothing else moved"
+
+
+def test_adding_a_key_restarts_no_sandbox_and_the_new_key_logs_in(
+    fleet: tuple[Project, Path], engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    project, key = fleet
+    project.run("up", "--yes")
+    names = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]
+    wait_for(lambda: all(healthy(engine, n) for n in names) or None, "sandboxes healthy", 240)
+
+    def started() -> dict[str, tuple[str, str]]:
+        inspect = {n: engine.api.inspect_container(n) for n in names}
+        return {n: (c["Id"], c["State"]["StartedAt"]) for n, c in inspect.items()}
+
+    before = started()
+    second = ssh_keypair(tmp_path, "id_second")
+    url = project.outputs()["sandboxes"]["audit-a"]["ssh"]
+    assert ssh(second, url, "true").returncode == 255, "not authorised yet"
+    keys = [p.with_suffix(".pub").read_text().strip() for p in (key, second)]
+    project.run("config", "set", "--path", "sandbox-fleet:sshAuthorizedKeys[1]", keys[1])
+    assert set(planned(project)) == {"fleet-ssh-keys-writer"}, "only the keys writer changes"
+    project.run("up", "--yes")
+    assert started() == before, "a key change restarted a sandbox"
+    for k in (key, second):
+        done = ssh(k, url, "true")
+        assert done.returncode == 0, done
+    project.run("preview", "--expect-no-changes")
+    project.run("refresh", "--preview-only", "--expect-no-changes")
 
 
 def test_a_sandbox_removed_out_of_band_is_drift_and_up_refresh_brings_it_back(

@@ -88,7 +88,8 @@ def write_spec(target: Path, repo: str, *, drop: tuple[str, ...] = ()) -> Path:
 
 def stack(spec: Path, overrides: Mapping[str, Any]) -> Run:
     config = stack_config(REPO_ROOT / "Pulumi.dev.yaml", {**overrides, "spec": str(spec)})
-    run = run_program(REPO_ROOT / "__main__.py", config)
+    secret_keys = tuple(k for k in overrides if k.isupper())  # sandboxes.yaml `secrets:`
+    run = run_program(REPO_ROOT / "__main__.py", config, secret_keys=secret_keys)
     if run.error is not None:
         raise AssertionError(f"the program failed under mocks: {run.error}")
     return run
@@ -144,4 +145,6 @@ class Fleet:
         return str(self.run.outputs["supervisor"]["apiToken"])
 
     def containers(self) -> list[str]:
-        return [r.inputs["name"] for r in self.run.of_type("docker:index/container:Container")]
+        """The long-running containers (not the keys writer, which runs once and exits)."""
+        recorded = self.run.of_type("docker:index/container:Container")
+        return [r.inputs["name"] for r in recorded if not r.inputs.get("attach")]

@@ -41,6 +41,8 @@ def test_every_container_is_healthy_with_the_recorded_settings(fleet: Fleet) -> 
     assert set(fleet.containers()) == names
     assert {n: health(fleet.client, n) for n in names} == dict.fromkeys(names, "healthy")
     for r in fleet.run.of_type("docker:index/container:Container"):
+        if r.inputs.get("attach"):  # the keys writer: test_fleet_keys_*
+            continue
         host = fleet.client.api.inspect_container(r.inputs["name"])["HostConfig"]
         seen = (host["Memory"], host["MemorySwap"], host["CapDrop"], host["SecurityOpt"])
         wanted = (r.inputs["memory"] * MIB, r.inputs["memorySwap"] * MIB, ["ALL"],
@@ -157,3 +159,27 @@ def test_sandbox_process_over_its_memory_limit_is_killed(fleet: Fleet) -> None:
     # Only the offending process died: the sandbox itself keeps running and recovers.
     assert fleet.client.containers.get(name).status == "running"
     wait_for(lambda: health(fleet.client, name) == "healthy", "healthy after the OOM kill", 60)
+
+
+def test_fleet_keys_are_written_once_and_read_only_in_every_sandbox(fleet: Fleet) -> None:
+    state = fleet.client.api.inspect_container(f"{PREFIX}ssh-keys")["State"]
+    assert (state["Status"], state["ExitCode"]) == ("exited", 0), state
+    pub = fleet.key.with_suffix(".pub").read_text().split()[1]
+    for name in sandboxes(fleet):
+        code, out = exec_in(
+            fleet.client, f"{PREFIX}{name}", "cat", "/etc/ssh/fleet-keys/authorized_keys"
+        )
+        assert code == 0 and pub in out, (name, out)
+    code, out = ssh(fleet, "hl-existing", "echo x >>/etc/ssh/fleet-keys/authorized_keys")
+    assert code != 0 and "Read-only file system" in out, out
+
+
+def test_an_ssh_session_gets_the_entrys_env_and_secrets_whole(fleet: Fleet) -> None:
+    """Values are handed over shell-quoted: a line break in one adds no variable, in a command
+    (BASH_ENV) or a login shell (/etc/profile.d) alike."""
+    show = 'printf "%s|" "$SMUGGLED" "${LD_PRELOAD-unset}" "$FIXTURE_TOKEN" "${BASH_ENV-unset}"'
+    wanted = "one\nLD_PRELOAD=/tmp/evil.so|unset|fixture-token-value|unset|"
+    assert ssh(fleet, "hl-new", show) == (0, wanted)
+    assert ssh(fleet, "hl-new", f"env -i HOME=/home/dev bash -lc '{show}'") == (0, wanted)
+    code, out = ssh(fleet, "hl-existing", 'printf "%s" "${FIXTURE_TOKEN-unset}"')
+    assert (code, out) == (0, "unset"), "a secret reaches only the entry that names it"

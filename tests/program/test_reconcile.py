@@ -85,7 +85,7 @@ def test_two_runs_give_identical_inputs_and_outputs(run_spec: RunSpec) -> None:
 def test_names_come_from_sandbox_names_not_positions(run_spec: RunSpec) -> None:
     run = run_spec(fleet_spec(3))
     containers = {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
-    assert {"box-000", "box-001", "box-002", "model-server", "supervisor"} == containers
+    assert {"box-000", "box-001", "box-002", "model-server", "supervisor", "ssh-keys"} == containers
 
 
 def test_resources_per_headless_sandbox(run_spec: RunSpec) -> None:

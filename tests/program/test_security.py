@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from components.contract import FLEET_KEYS_PATH
 from tests.support.pulumi_harness import Registered
 
 from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
@@ -137,16 +138,35 @@ def test_pids_limit_uses_the_engines_own_cli(run_spec: RunSpec) -> None:
     assert podman_cmd.startswith('podman --url "$DOCKER_HOST" update --pids-limit 256 ')
 
 
-def test_stack_public_keys_reach_every_sandbox_as_read_back_env(run_spec: RunSpec) -> None:
-    keys = [
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@x",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBjfzWz3XjLZ7S2hwCXZ1Hqxz5xW5yq1hTrGd4Q5oJ9M b@y",
-    ]
-    run = run_spec(fleet_spec(3), sshAuthorizedKeys=keys)
+KEYS = [
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@x",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBjfzWz3XjLZ7S2hwCXZ1Hqxz5xW5yq1hTrGd4Q5oJ9M b@y",
+]
+
+
+def test_stack_public_keys_reach_every_sandbox_through_the_read_only_keys_volume(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec(fleet_spec(3), sshAuthorizedKeys=KEYS)
     assert run.error is None, run.error
+    (writer,) = [c for c in run.of_type(CONTAINER) if c.name.endswith("-ssh-keys-writer")]
+    env = dict(e.split("=", 1) for e in writer.inputs["envs"])
+    assert env["SANDBOX_AUTHORIZED_KEYS"].split("\n") == KEYS
+    assert writer.inputs["networkMode"] == "none" and writer.inputs["mustRun"] is False
+    keys_mount = {"type": "volume", "source": "ssh-keys", "target": FLEET_KEYS_PATH}
+    assert writer.inputs["mounts"] == [keys_mount | {"readOnly": False}]
     sandboxes = [c for c in run.of_type(CONTAINER) if "SANDBOX_NAME" in json.dumps(c.inputs)]
     assert len(sandboxes) == 3
     for c in sandboxes:
-        env = dict(e.split("=", 1) for e in c.inputs["envs"])
-        assert env["SANDBOX_AUTHORIZED_KEYS"].split("\n") == keys, c.urn
+        assert "SANDBOX_AUTHORIZED_KEYS" not in json.dumps(c.inputs["envs"]), c.urn
+        assert keys_mount | {"readOnly": True} in c.inputs["mounts"], c.urn
+        assert writer.urn in c.dependencies, f"{c.urn} may start before its keys are written"
         assert "uploads" not in c.inputs, f"{c.urn}: uploads are never read back (drift-blind)"
+
+
+def test_adding_a_key_changes_the_keys_writer_and_no_sandbox(run_spec: RunSpec) -> None:
+    one, two = (run_spec(fleet_spec(3), sshAuthorizedKeys=KEYS[:n]) for n in (1, 2))
+    assert one.error is None and two.error is None
+    before = {c.urn: c.inputs for c in one.of_type(CONTAINER)}
+    changed = sorted(c.name for c in two.of_type(CONTAINER) if before[c.urn] != c.inputs)
+    assert changed == ["fleet-ssh-keys-writer"]

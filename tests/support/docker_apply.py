@@ -142,7 +142,8 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         "name", "hostname", "image", "envs", "command", "mounts", "ports",
         "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
         "privileged", "memory", "memorySwap", "cpus", "cpuPeriod", "cpuQuota", "restart",
-        "logDriver", "logOpts", "shmSize", "destroyGraceSeconds",
+        "logDriver", "logOpts", "shmSize", "destroyGraceSeconds", "entrypoints", "networkMode",
+        "attach", "mustRun",
     })  # fmt: skip
     host: dict[str, Any] = {
         "privileged": bool(i.get("privileged", False)),
@@ -176,12 +177,15 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         )
     if "shmSize" in i:
         host["shm_size"] = num(i["shmSize"]) * MIB
+    if "networkMode" in i:
+        host["network_mode"] = i["networkMode"]
     config: dict[str, Any] = {
         "image": image_id,
         "name": i["name"],
         "hostname": i.get("hostname"),
         "environment": list(i.get("envs", [])) or None,
         "command": list(i["command"]) if "command" in i else None,
+        "entrypoint": list(i["entrypoints"]) if "entrypoints" in i else None,
         "user": i.get("user", ""),
         "labels": label_dict(r, i.get("labels", [])),
         "ports": [tuple(k.split("/")) for k in host["port_bindings"]],
@@ -346,6 +350,8 @@ class DockerApplier:
         if self.before_start is not None:
             self.before_start(r, container)
         container.start()
+        if r.inputs.get("attach"):  # pulumi-docker waits for the run to end, then moves on
+            container.wait(timeout=120)
         return str(container.id)
 
     def _command(self, r: Registered, containers: Mapping[str, str]) -> None:

@@ -21,7 +21,7 @@ from ..base import (
     placed_here,
 )
 from ..cloud import plane_problems
-from ..docker.sandbox import sandbox_env
+from ..environment import sandbox_env
 from .provider import REPLACE_ON, DaytonaSandbox, DaytonaSandboxArgs
 
 API_KEY = "DAYTONA_API_KEY"  # the stack's secret config key

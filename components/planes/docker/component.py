@@ -10,12 +10,14 @@ from typing import ClassVar
 
 import pulumi
 
+from ...contract import FLEET_KEYS
 from ...host.on_host import OnHost
 from ...settings import StackSettings
 from ...spec import FleetSpec, Mode, Runtime, SandboxSpec
 from ...tailnet.access import TailnetAccess
 from ..base import Effect, PlaneArgs, PlaneOutputs, SecretLookup
 from .connections import connections
+from .fleet_keys import FleetKeys
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, TailnetSidecar
 
@@ -60,13 +62,18 @@ class DockerPlane(pulumi.ComponentResource):
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
-        images = {Mode.HEADLESS: on.image("headless", child)}
-        if any(e.mode is Mode.VISUAL for e in args.entries):  # built FROM the headless one
-            images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
+        images = _images(on, args.entries, child)
         sidecar_image = (
             on.pull("tailscale", TAILSCALE_IMAGE, child)
             if any(e.tailnet for e in args.entries)
             else None
+        )
+        keys = FleetKeys(
+            on.name,
+            keys=args.authorized_keys,
+            image_id=images[Mode.HEADLESS],
+            place=on.place(FLEET_KEYS),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.outputs = {}
         for entry in args.entries:
@@ -80,7 +87,7 @@ class DockerPlane(pulumi.ComponentResource):
                     spec=entry,
                     image_id=images[entry.mode],
                     place=on.place("sandbox", entry.name),
-                    authorized_keys=args.authorized_keys,
+                    keys=keys,
                     secrets={k: args.secrets[k] for k in entry.secrets},
                     docker_host=on.host.docker_host,
                     engine=own.engine,
@@ -95,3 +102,12 @@ class DockerPlane(pulumi.ComponentResource):
                 own.tailnet.magic_dns_names.get(entry.name),
             )
         self.register_outputs({"sandboxes": self.outputs})
+
+
+def _images(
+    on: OnHost, entries: list[SandboxSpec], child: pulumi.ResourceOptions
+) -> dict[Mode, pulumi.Output[str]]:
+    images = {Mode.HEADLESS: on.image("headless", child)}
+    if any(e.mode is Mode.VISUAL for e in entries):  # built FROM the headless one
+        images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
+    return images

@@ -6,24 +6,14 @@ entry says `data: discard`. Re-adding a sandbox of the same name reattaches its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
-from ...contract import (
-    GIT_BASE,
-    GIT_BRANCH,
-    GIT_REPO,
-    NOVNC_PORT,
-    SANDBOX_AUTHORIZED_KEYS,
-    SANDBOX_MODE,
-    SANDBOX_NAME,
-    SSH_PORT,
-    WORKSPACE_PATH,
-)
+from ...contract import NOVNC_PORT, SSH_PORT, WORKSPACE_PATH
 from ...host.containers import (
     Placement,
     container_labels,
@@ -33,7 +23,9 @@ from ...host.containers import (
     volume_labels,
 )
 from ...spec import DataPolicy, Mode, SandboxSpec
+from ..environment import sandbox_env
 from .config_hash import hash_labels
+from .fleet_keys import FleetKeys
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
@@ -43,7 +35,7 @@ class SandboxArgs:
     spec: SandboxSpec
     image_id: pulumi.Input[str]
     place: Placement
-    authorized_keys: Sequence[str]
+    keys: FleetKeys  # the fleet's SSH public keys, mounted read-only
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
     docker_host: pulumi.Input[str]  # for the `update` command that sets the pids limit
     engine: str = "docker"  # which CLI runs that command: docker, or podman (no docker CLI)
@@ -55,22 +47,6 @@ class TailnetSidecar:
     image_id: pulumi.Input[str]
     auth_key: pulumi.Output[str]  # secret: ephemeral, tagged, single use
     tag: str
-
-
-def sandbox_env(spec: SandboxSpec, authorized_keys: Sequence[str]) -> dict[str, str]:
-    """Plain (non-secret) environment: the user's env, then what the image's entrypoint reads.
-    Public keys go in as a variable, not as a file upload: an upload costs a copy into the
-    stopped container on every create, and the engine never reads it back, so drift checks
-    could not see it; a variable is read back like every other input."""
-    return {
-        **dict(spec.env),
-        SANDBOX_AUTHORIZED_KEYS: "\n".join(authorized_keys),
-        SANDBOX_NAME: spec.name,
-        SANDBOX_MODE: spec.mode.value,
-        GIT_REPO: spec.repo or "",
-        GIT_BRANCH: spec.branch,
-        GIT_BASE: spec.base,
-    }
 
 
 def workspace_volume_name(prefix: str, sandbox: str) -> str:
@@ -107,7 +83,7 @@ class Sandbox(pulumi.ComponentResource):
                 on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
             ),
         )
-        env = sandbox_env(spec, args.authorized_keys)
+        env = sandbox_env(spec, authorized_keys=None)
         port_pairs = published_ports(spec)
         visual = spec.mode is Mode.VISUAL
         self.container = docker.Container(
@@ -117,7 +93,8 @@ class Sandbox(pulumi.ComponentResource):
             image=args.image_id,
             envs=env_list(env, {k: args.secrets[k] for k in spec.secrets}),
             mounts=[
-                docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
+                docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH),
+                args.keys.mount(),
             ],
             networks_advanced=args.place.network(spec.name),
             ports=[args.place.port(c, h) for c, h in port_pairs],
@@ -130,7 +107,8 @@ class Sandbox(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 on_host,
                 pulumi.ResourceOptions(
-                    replace_on_changes=["healthcheck"], depends_on=[self.workspace]
+                    replace_on_changes=["healthcheck"],
+                    depends_on=[self.workspace, args.keys.writer],
                 ),
             ),
         )
@@ -191,7 +169,7 @@ def _labels(
                     v[0],
                     env,
                     [(v[1], h, c) for c, h in port_pairs],
-                    [(workspace, WORKSPACE_PATH)],
+                    [(workspace, WORKSPACE_PATH), args.keys.mounted],
                     secret_names=args.spec.secrets,
                 ),
             }

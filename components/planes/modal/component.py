@@ -20,7 +20,7 @@ from ..base import (
     placed_here,
 )
 from ..cloud import plane_problems
-from ..docker.sandbox import sandbox_env
+from ..environment import sandbox_env
 from .provider import (
     SANDBOX_REPLACE_ON,
     ModalCredentials,

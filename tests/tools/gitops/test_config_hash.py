@@ -19,6 +19,7 @@ import pytest
 from components.planes.docker.config_hash import (
     LABEL_ENV_NAMES,
     LABEL_HASH,
+    LABEL_ONE_SHOT,
     LABEL_SECRET_ENV,
     config_hash,
     hash_labels,
@@ -177,3 +178,22 @@ def test_script_reports_a_stopped_container(tmp_path: Path) -> None:
     assert done.returncode == 1
     (finding,) = json.loads(done.stdout)
     assert finding["status"] == "stopped" and "exited" in finding["detail"]
+
+
+@pytest.mark.parametrize(("exit_code", "status"), [(0, "ok"), (1, "failed")])
+def test_a_one_shot_container_is_judged_by_its_exit_code(
+    tmp_path: Path, exit_code: int, status: str
+) -> None:
+    """The fleet keys writer exits by design: exited 0 is fine, a failed run is reported."""
+    container = json.loads(INSPECT.read_text())[0]
+    container["Config"]["Labels"] = {
+        "sandbox-fleet.fleet": container["Config"]["Labels"]["sandbox-fleet.fleet"],
+        LABEL_ONE_SHOT: "true",
+    }
+    container["State"].update({"Status": "exited", "Running": False, "ExitCode": exit_code})
+    only = tmp_path / "inspect.json"
+    only.write_text(json.dumps([container]))
+    done = run_script("--inspect-json", str(only), "--format", "json", "--strict")
+    (finding,) = json.loads(done.stdout)
+    assert finding["status"] == status, finding
+    assert done.returncode == (0 if exit_code == 0 else 1)
