@@ -123,7 +123,8 @@ def test_sandbox_sees_no_docker_socket_and_runs_as_non_root(fleet: Fleet) -> Non
     code, out = exec_in(fleet.client, name, "sh", "-c", "ls /var/run/docker.sock /run/docker.sock")
     assert code != 0, out
     mounts = fleet.client.api.inspect_container(name)["Mounts"]
-    assert [m["Destination"] for m in mounts] == ["/workspace"]
+    seen = sorted((m["Type"], m["Destination"], m["RW"]) for m in mounts)
+    assert seen == [("volume", "/etc/ssh/fleet-keys", False), ("volume", "/workspace", True)]
     assert not any(
         "DOCKER_HOST" in e for e in fleet.client.api.inspect_container(name)["Config"]["Env"]
     )
