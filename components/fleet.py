@@ -19,6 +19,7 @@ from .planes.docker.sandbox import published_ports
 from .services.model_server import ModelServer, ModelServerArgs
 from .services.supervisor import Supervisor, SupervisorArgs
 from .settings import (
+    DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     PROJECT,
     SUPERVISOR_API_TOKEN_KEY,
@@ -62,7 +63,7 @@ def problems(
     """Every problem the spec and the settings have together, found in one pass; `taken` is
     each plane's entries."""
     found = [p for r, plane in PLANES.items() for p in plane.problems(taken[r], spec, s, secret)]
-    found += _missing_service_secrets(s, secret)
+    found += _missing_service_secrets(s, secret, taken[Runtime.DOCKER])
     return found + [
         f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
         f"run `pulumi config set --secret {key} <value>`"
@@ -201,14 +202,18 @@ class Fleet(pulumi.ComponentResource):
         self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url, "apiToken": supervisor.api_token}
 
 
-def _missing_service_secrets(s: StackSettings, secret: SecretLookup) -> list[str]:
+def _missing_service_secrets(
+    s: StackSettings, secret: SecretLookup, here: list[SandboxSpec]
+) -> list[str]:
     """The host's services take work only with their credentials: the task API its token, the
-    model server (when the stack runs one) its API key."""
+    model server (when the stack runs one) its API key, each desktop its VNC password."""
     if s.host.variant is HostVariant.NONE:
         return []
     needed = {SUPERVISOR_API_TOKEN_KEY: "the task API takes work only with this token"}
     if s.model_server.enabled:
         needed[MODEL_SERVER_API_KEY_KEY] = "the model server answers only with this key"
+    if any(e.mode is Mode.VISUAL for e in here):
+        needed[DESKTOP_SECRET_KEY] = "each desktop's VNC password is derived from it"
     return [
         f"Pulumi.{pulumi.get_stack()}.yaml: {PROJECT}:{key}: not set; {why}. `scripts/up` "
         f'makes one, or run `pulumi config set --secret {key} "$(openssl rand -hex 32)"`'

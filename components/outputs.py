@@ -20,7 +20,7 @@ class SandboxOutputs(TypedDict, total=False):
     ssh: pulumi.Input[str]  # ssh://dev@ADDR:PORT (Docker), `daytona ssh NAME` (Daytona)
     zed: str
     vscode: str
-    novnc: str  # visual sandboxes
+    novnc: str | pulumi.Output[str]  # visual sandboxes; a secret that logs in on the Docker plane
     ports: dict[str, int]  # container port -> host port
     tailnetName: str  # sandboxes with their own tailnet identity
     workspace: str  # the workspace volume (Docker)

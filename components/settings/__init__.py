@@ -10,6 +10,7 @@ from .group import SettingsGroup
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .stack import (
+    DESKTOP_SECRET_KEY,
     GROUPS,
     MODEL_SERVER_API_KEY_KEY,
     OPTIONAL_GROUPS,
@@ -29,6 +30,7 @@ from .stack import (
 from .tailnet import TailnetSettings
 
 __all__ = [
+    "DESKTOP_SECRET_KEY",
     "GROUPS",
     "MODEL_SERVER_API_KEY_KEY",
     "OPTIONAL_GROUPS",

@@ -30,7 +30,8 @@ PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
 SUPERVISOR_API_TOKEN_KEY = "supervisorApiToken"
 MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
-STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY)
+DESKTOP_SECRET_KEY = "desktopSecret"  # each desktop's VNC password is derived from it
+STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY)
 OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 
 

@@ -62,6 +62,8 @@ TOKEN_KEY = "supervisorApiToken"  # as scripts/up sets them
 TASK_API_TOKEN = "e2e-task-api-token"
 MODEL_KEY = "modelServerApiKey"
 MODEL_API_KEY = "e2e-model-api-key"
+DESKTOP_KEY = "desktopSecret"
+DESKTOP_SECRET = "e2e-desktop-secret"
 
 
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
@@ -80,5 +82,5 @@ def init_host_stack(project: Project, prefix: str, spec: str, **config: str | li
     project.init(
         REPO_ROOT / "Pulumi.dev.yaml",
         defaults | config,
-        {TOKEN_KEY: TASK_API_TOKEN, MODEL_KEY: MODEL_API_KEY},
+        {TOKEN_KEY: TASK_API_TOKEN, MODEL_KEY: MODEL_API_KEY, DESKTOP_KEY: DESKTOP_SECRET},
     )

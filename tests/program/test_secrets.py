@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.pulumi_harness import STACK_SECRET_VALUES
+from tests.support.pulumi_harness import STACK_SECRET_VALUES, Run
 
 from .conftest import RunSpec
 
@@ -106,3 +106,57 @@ def test_the_model_key_is_asked_for_only_when_the_stack_runs_a_model_server(
     assert off.error is None, off.error
     supervisor = off.by_name("fleet-supervisor-container")
     assert not any(e.startswith("MODEL_API_KEY=") for e in supervisor.inputs["envs"])
+
+
+DESKTOP_KEY = "desktopSecret"
+DESKTOPS = """version: 1
+sandboxes:
+  ui-a: {task: frontend-dev}
+  ui-b: {task: visual-debug}
+  cli: {task: audit}
+"""
+
+
+def vnc_passwords(run: Run) -> dict[str, str]:
+    found = {}
+    for r in run.of_type("docker:index/container:Container"):
+        env = dict(e.split("=", 1) for e in r.inputs.get("envs", []))
+        if "SANDBOX_VNC_PASSWORD" in env:
+            assert "envs" in r.secret_input_paths(), f"{r.urn}: the VNC password is not secret"
+            found[env["SANDBOX_NAME"]] = env["SANDBOX_VNC_PASSWORD"]
+    return found
+
+
+def test_each_desktop_gets_its_own_vnc_password_derived_from_the_stack_secret(
+    run_spec: RunSpec,
+) -> None:
+    first, again = run_spec(DESKTOPS), run_spec(DESKTOPS)
+    other = run_spec(DESKTOPS, **{DESKTOP_KEY: "another-desktop-secret"})
+    passwords = vnc_passwords(first)
+    assert sorted(passwords) == ["ui-a", "ui-b"], "a desktop only, and every desktop"
+    assert len(set(passwords.values())) == 2 and all(len(p) == 8 for p in passwords.values())
+    assert vnc_passwords(again) == passwords, "up never churns a password"
+    assert set(vnc_passwords(other).values()).isdisjoint(passwords.values())
+    seed = STACK_SECRET_VALUES[DESKTOP_KEY]
+    assert all(seed not in json.dumps(r.inputs) for r in first.resources)
+
+
+def test_the_novnc_output_logs_in_and_is_a_secret(run_spec: RunSpec) -> None:
+    run = run_spec(DESKTOPS)
+    assert run.error is None, run.error
+    passwords = vnc_passwords(run)
+    for name in ("ui-a", "ui-b"):
+        url = run.outputs["sandboxes"][name]["novnc"]
+        assert url.endswith(f"#password={passwords[name]}"), url
+    assert "novnc" not in run.outputs["sandboxes"]["cli"]
+    assert "sandboxes" in run.secret_outputs
+
+
+def test_a_stack_with_desktops_and_no_desktop_secret_stops_before_anything_is_created(
+    run_spec: RunSpec,
+) -> None:
+    missing = run_spec(DESKTOPS, **{DESKTOP_KEY: None})
+    assert f"Pulumi.dev.yaml: sandbox-fleet:{DESKTOP_KEY}: not set" in str(missing.error)
+    assert missing.resources == []
+    headless = run_spec(SPEC, GITHUB_TOKEN=VALUE, **{DESKTOP_KEY: None})
+    assert headless.error is None, "only desktops need it"

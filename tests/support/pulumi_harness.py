@@ -26,7 +26,12 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
-from components.settings import MODEL_SERVER_API_KEY_KEY, STACK_SECRETS, SUPERVISOR_API_TOKEN_KEY
+from components.settings import (
+    DESKTOP_SECRET_KEY,
+    MODEL_SERVER_API_KEY_KEY,
+    STACK_SECRETS,
+    SUPERVISOR_API_TOKEN_KEY,
+)
 
 PROJECT = "sandbox-fleet"
 # The day every program run under mocks takes as today (`expires`): a fixed date, not the clock.
@@ -161,6 +166,7 @@ def _unwrap_secrets(value: Any) -> Any:
 STACK_SECRET_VALUES = {
     SUPERVISOR_API_TOKEN_KEY: "harness-task-api-token",
     MODEL_SERVER_API_KEY_KEY: "harness-model-api-key",
+    DESKTOP_SECRET_KEY: "harness-desktop-secret",
 }
 
 

@@ -12,11 +12,12 @@ import pulumi
 
 from ...contract import FLEET_KEYS
 from ...host.on_host import OnHost
-from ...settings import StackSettings
+from ...settings import DESKTOP_SECRET_KEY, StackSettings
 from ...spec import FleetSpec, Mode, Runtime, SandboxSpec
 from ...tailnet.access import TailnetAccess
 from ..base import Effect, PlaneArgs, PlaneOutputs, SecretLookup
-from .connections import connections
+from .connections import connections, with_desktop_login
+from .desktop_password import desktop_password
 from .fleet_keys import FleetKeys
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, TailnetSidecar
@@ -75,12 +76,12 @@ class DockerPlane(pulumi.ComponentResource):
             place=on.place(FLEET_KEYS),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        seed = args.secret(DESKTOP_SECRET_KEY)  # problems() stops a desktop without it
         self.outputs = {}
         for entry in args.entries:
-            sidecar = None
-            if sidecar_image is not None and entry.tailnet and own.sandbox_tag is not None:
-                auth_key = own.tailnet.sandbox_auth_keys[entry.name]
-                sidecar = TailnetSidecar(sidecar_image, auth_key, own.sandbox_tag)
+            password = None
+            if entry.mode is Mode.VISUAL and seed is not None:
+                password = desktop_password(seed, entry.name)
             Sandbox(
                 f"{on.name}-{entry.name}",
                 SandboxArgs(
@@ -91,16 +92,15 @@ class DockerPlane(pulumi.ComponentResource):
                     secrets={k: args.secrets[k] for k in entry.secrets},
                     docker_host=on.host.docker_host,
                     engine=own.engine,
-                    tailnet=sidecar,
+                    tailnet=_sidecar(entry, own, sidecar_image),
+                    desktop_password=password,
                 ),
                 child,
             )
-            self.outputs[entry.name] = connections(
-                entry,
-                on.bind,
-                on.identity.name_prefix,
-                own.tailnet.magic_dns_names.get(entry.name),
-            )
+            magic_dns = own.tailnet.magic_dns_names.get(entry.name)
+            found = connections(entry, on.bind, on.identity.name_prefix, magic_dns)
+            self.outputs[entry.name] = found if password is None else with_desktop_login(
+                found, password)  # fmt: skip
         self.register_outputs({"sandboxes": self.outputs})
 
 
@@ -111,3 +111,12 @@ def _images(
     if any(e.mode is Mode.VISUAL for e in entries):  # built FROM the headless one
         images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
     return images
+
+
+def _sidecar(
+    entry: SandboxSpec, own: DockerHost, image: pulumi.Output[str] | None
+) -> TailnetSidecar | None:
+    """tailscaled beside the sandbox, for an entry with its own tailnet identity."""
+    if image is None or not entry.tailnet or own.sandbox_tag is None:
+        return None
+    return TailnetSidecar(image, own.tailnet.sandbox_auth_keys[entry.name], own.sandbox_tag)

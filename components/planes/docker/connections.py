@@ -26,6 +26,22 @@ def connections(
     return pulumi.Output.from_input(bind).apply(info)  # type: ignore[arg-type]
 
 
+def with_desktop_login(
+    found: SandboxOutputs | pulumi.Output[SandboxOutputs], password: pulumi.Output[str]
+) -> SandboxOutputs | pulumi.Output[SandboxOutputs]:
+    """The noVNC URL that logs straight in: the password in the fragment, which noVNC reads and
+    the browser never sends (so no server log holds it). A secret output; when the address is
+    itself an Output, the whole record is (one Output)."""
+
+    def login(record: SandboxOutputs, secret: str) -> SandboxOutputs:
+        return {**record, "novnc": f"{record['novnc']}#password={secret}"}
+
+    if isinstance(found, dict):
+        url = pulumi.Output.all(found, password).apply(lambda v: login(v[0], v[1])["novnc"])
+        return {**found, "novnc": pulumi.Output.secret(url)}
+    return pulumi.Output.all(found, password).apply(lambda v: login(v[0], v[1]))
+
+
 def connection_info(
     entry: SandboxSpec, address: str, *, own_identity: bool = False
 ) -> SandboxOutputs:

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
-from ...contract import NOVNC_PORT, SSH_PORT, WORKSPACE_PATH
+from ...contract import NOVNC_PORT, SANDBOX_VNC_PASSWORD, SSH_PORT, WORKSPACE_PATH
 from ...host.containers import (
     Placement,
     container_labels,
@@ -40,6 +40,15 @@ class SandboxArgs:
     docker_host: pulumi.Input[str]  # for the `update` command that sets the pids limit
     engine: str = "docker"  # which CLI runs that command: docker, or podman (no docker CLI)
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
+    desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
+
+    def secret_env(self) -> dict[str, pulumi.Output[str]]:
+        """The entry's `secrets`, and the desktop's VNC password: the env only state's secrets
+        hold (hashed by name only for the drift check)."""
+        found = {k: self.secrets[k] for k in self.spec.secrets}
+        if self.desktop_password is not None:
+            found[SANDBOX_VNC_PASSWORD] = self.desktop_password
+        return found
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class Sandbox(pulumi.ComponentResource):
             name=f"{args.place.prefix}{spec.name}",
             hostname=spec.name,
             image=args.image_id,
-            envs=env_list(env, {k: args.secrets[k] for k in spec.secrets}),
+            envs=env_list(env, args.secret_env()),
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH),
                 args.keys.mount(),
@@ -170,7 +179,7 @@ def _labels(
                     env,
                     [(v[1], h, c) for c, h in port_pairs],
                     [(workspace, WORKSPACE_PATH), args.keys.mounted],
-                    secret_names=args.spec.secrets,
+                    secret_names=tuple(args.secret_env()),
                 ),
             }
         )
