@@ -74,7 +74,7 @@ class DockerPlane(pulumi.ComponentResource):
             keys=args.authorized_keys,
             image_id=images[Mode.HEADLESS],
             place=on.place(FLEET_KEYS),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
         seed = args.secret(DESKTOP_SECRET_KEY)  # problems() stops a desktop without it
         self.outputs = {}
