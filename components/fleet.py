@@ -25,8 +25,8 @@ from .settings import (
     HostVariant,
     StackSettings,
 )
+from .sizes import parse_size
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
-from .spec.fields import parse_size
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

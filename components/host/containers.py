@@ -13,10 +13,9 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from ..spec.fields import parse_size
+from ..sizes import MIB, parse_size
 
 LABEL_PREFIX = "sandbox-fleet"
-MIB = 1024 * 1024
 CPU_PERIOD_US = 100_000  # the kernel's default CFS period
 
 

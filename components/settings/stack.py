@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import typing
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import ip_address
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
 from .daytona import DaytonaSettings
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
+from .values import BindAddress, Cpus, Memory, SshPublicKey
 
 PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
@@ -40,42 +39,6 @@ class HostVariant(StrEnum):
     PODMAN = "podman"  # rootful Podman's Docker-compatible socket
     PODMAN_WSL = "podman-wsl"  # Podman Machine under Debian WSL
     NONE = "none"  # cloud-only stack: no container host at all
-
-
-def _bind_address(value: str) -> str:
-    address = ip_address(value)  # its ValueError names the value
-    if address.is_unspecified:
-        raise ValueError(
-            f"'{value}' listens on every interface; give one address "
-            "(127.0.0.1, or the host's tailnet IP)"
-        )
-    return value
-
-
-_PUBLIC_KEY = re.compile(
-    r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) \S+"
-)
-
-
-def _ssh_public_key(value: str) -> str:
-    if not _PUBLIC_KEY.match(value):
-        raise ValueError(f"'{value[:24]}...' is not an SSH public key line (ssh-ed25519 AAAA...)")
-    return value
-
-
-def _cpus(value: Any) -> float:
-    try:
-        cpus = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number of CPUs (e.g. 0.5 or 2)") from None
-    if not 0 < cpus <= 256:
-        raise ValueError(f"{value!r} CPUs is out of range (more than 0, at most 256)")
-    return cpus
-
-
-BindAddress = Annotated[str, AfterValidator(_bind_address)]
-SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
-Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats
 
 
 class _Group(BaseModel):
@@ -113,7 +76,7 @@ class ModelServerSettings(_Group):
     gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")
     publish: bool = Field(False, description="Publish the API on the bind address")
     port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
-    memory: str = Field("4Gi", description="Memory limit")
+    memory: Memory = Field("4Gi", description="Memory limit")
     cpus: Cpus = Field("2", description="CPU limit")
 
 
@@ -122,7 +85,7 @@ class SupervisorSettings(_Group):
     cliCommand: str = Field("", description="Command of the cli runtime")
     maxTokens: int = Field(1024, ge=1, le=1_048_576, description="Longest model answer")
     port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
-    memory: str = Field("512Mi", description="Memory limit")
+    memory: Memory = Field("512Mi", description="Memory limit")
     cpus: Cpus = Field("0.5", description="CPU limit")
 
 
