@@ -4,7 +4,7 @@ given and what is allowed (the reader adds the file and the key)."""
 from __future__ import annotations
 
 import re
-from ipaddress import ip_address
+from ipaddress import IPv6Address, ip_address
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
@@ -30,7 +30,9 @@ def _memory(value: str) -> str:
 
 def _bind_address(value: str) -> str:
     address = ip_address(value)  # its ValueError names the value
-    if address.is_unspecified:
+    # An IPv6 socket bound to ::ffff:0.0.0.0 takes every IPv4 address, as 0.0.0.0 does.
+    mapped = address.ipv4_mapped if isinstance(address, IPv6Address) else None
+    if address.is_unspecified or (mapped is not None and mapped.is_unspecified):
         raise ValueError(
             f"'{value}' listens on every interface; give one address "
             "(127.0.0.1, or the host's tailnet IP)"

@@ -4,10 +4,13 @@ never as a Python traceback."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pulumi
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.settings import SettingsError, parse_settings
 from components.tools.project_file import config_declarations
@@ -90,3 +93,80 @@ def test_a_bad_size_stops_the_program_before_anything_is_registered(run_spec: Ru
         assert isinstance(run.error, pulumi.RunError), repr(run.error)
         assert run.resources == [], [r.urn for r in run.resources]
         assert f"Pulumi.dev.yaml: sandbox-fleet:{key}: 'lots' is not a size" in str(run.error)
+
+
+# -- bindAddress: every spelling of "every interface" is refused -------------------------------
+
+
+def refuses_every_interface(value: str) -> None:
+    message = refused({"bindAddress": value})
+    assert f"sandbox-fleet:bindAddress: '{value}' listens on every interface" in message, message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0.0.0.0",
+        "::",
+        "0:0::0",
+        "0000:0000:0000:0000:0000:0000:0000:0000",
+        "::0.0.0.0",  # IPv4-compatible
+        "::ffff:0.0.0.0",  # IPv4-mapped: an IPv6 socket bound there takes every IPv4 address
+        "::ffff:0:0",
+        "0::FFFF:0000:0000",
+        "0:0:0:0:0:ffff:0.0.0.0",
+        "::%eth0",
+        "::ffff:0.0.0.0%1",
+    ],
+)
+def test_every_spelling_of_every_interface_is_refused(value: str) -> None:
+    refuses_every_interface(value)
+
+
+EVERY_INTERFACE = {ipaddress.ip_address("::"), ipaddress.ip_address("::ffff:0.0.0.0")}
+
+
+def _spell_group(draw: st.DrawFn, group: int) -> str:
+    text = f"{group:x}".zfill(draw(st.integers(1, 4)))
+    return text.upper() if draw(st.booleans()) else text
+
+
+@st.composite
+def every_interface(draw: st.DrawFn) -> str:
+    """`::` or `::ffff:0:0` written any way the IPv6 grammar allows."""
+    groups = [0] * 8 if draw(st.booleans()) else [0, 0, 0, 0, 0, 0xFFFF, 0, 0]
+    dotted = groups[5] == 0xFFFF and draw(st.booleans())
+    words = [_spell_group(draw, g) for g in (groups[:6] if dotted else groups)]
+    zeros = [i for i, g in enumerate(groups[: len(words)]) if g == 0]
+    compress: bool = draw(st.booleans())
+    if zeros and compress:  # one run of zero groups written as "::"
+        start = draw(st.sampled_from(zeros))
+        end = start + 1
+        while end < len(words) and groups[end] == 0 and draw(st.booleans()):
+            end += 1
+        head, tail = ":".join(words[:start]), ":".join(words[end:])
+        text = f"{head}::{tail}"
+        if dotted:
+            text += ("" if text.endswith(":") else ":") + "0.0.0.0"
+    else:
+        text = ":".join(words) + (":0.0.0.0" if dotted else "")
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(every_interface())
+def test_property_no_spelling_of_every_interface_is_a_bind_address(value: str) -> None:
+    assert ipaddress.ip_address(value) in EVERY_INTERFACE, value  # the strategy is honest
+    refuses_every_interface(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.ip_addresses())
+def test_property_one_address_is_a_bind_address(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if address.is_unspecified or (mapped is not None and mapped.is_unspecified):
+        refuses_every_interface(str(address))
+    else:
+        assert parse_settings({"bindAddress": str(address)}).bind_address == str(address)
