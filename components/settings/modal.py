@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from .group import SettingsGroup
+from .values import Flag
 
 
 class ModalSettings(SettingsGroup):
     """Stack config `sandbox-fleet:modal*` keys (all optional)."""
 
-    enabled: bool = False
+    enabled: Flag = False
     """Create `runtime: modal` entries on Modal (tokens in the secrets MODAL_TOKEN_ID and
     MODAL_TOKEN_SECRET)"""
     app: str = "sandbox-fleet"

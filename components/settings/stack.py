@@ -23,7 +23,7 @@ from .daytona import DaytonaSettings
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
-from .values import BindAddress, Cpus, Memory, SshPublicKey
+from .values import BindAddress, Cpus, Flag, Memory, SshPublicKey, parse_flag
 
 PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
@@ -54,7 +54,7 @@ class HostSettings(_Group):
     sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
     socket: str = Field("", description="Engine socket URL; empty = the variant's default")
     machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
-    rootless: bool = Field(
+    rootless: Flag = Field(
         False,
         description="The Podman engine runs rootless (podman, "
         "podman-wsl): preflight warns about visual sandboxes",
@@ -67,14 +67,14 @@ class HostSettings(_Group):
 
 
 class ModelServerSettings(_Group):
-    enabled: bool = Field(True, description="Run the llama.cpp model server")
+    enabled: Flag = Field(True, description="Run the llama.cpp model server")
     image: str = Field(OFFICIAL_LLAMA_IMAGE, description="llama-server image to pull")
-    build: bool = Field(False, description="Build images/model-server instead of pulling")
+    build: Flag = Field(False, description="Build images/model-server instead of pulling")
     modelFile: str = Field("model.gguf", description="GGUF file in the model-data volume")
     contextSize: int = Field(4096, ge=256, le=1_048_576, description="Context length (-c)")
     threads: int = Field(2, ge=1, le=512, description="CPU threads (-t)")
     gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")
-    publish: bool = Field(False, description="Publish the API on the bind address")
+    publish: Flag = Field(False, description="Publish the API on the bind address")
     port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
     memory: Memory = Field("4Gi", description="Memory limit")
     cpus: Cpus = Field("2", description="CPU limit")
@@ -104,7 +104,7 @@ class TopSettings(_Group):
     sshAuthorizedKeys: tuple[SshPublicKey, ...] = Field(
         (), description="SSH public keys allowed into every sandbox"
     )
-    buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
+    buildImages: Flag = Field(True, description="Build images/ on the host (no registry)")
 
 
 GROUPS: dict[str, type[BaseModel]] = {
@@ -179,9 +179,17 @@ def parse_settings(
             grouped[prefix][field] = _decode(value)
     models: dict[str, BaseModel | None] = {}
     for prefix, model in GROUPS.items():
-        if prefix in OPTIONAL_GROUPS and not _truthy(grouped[prefix].pop("enabled", False)):
-            models[prefix] = None
-            continue
+        if prefix in OPTIONAL_GROUPS:
+            enabled = grouped[prefix].pop("enabled", False)
+            try:
+                on = parse_flag(enabled)  # the rule every boolean key follows
+            except ValueError as exc:
+                key = config_key(prefix, "enabled")
+                problems.append(f"{stack_file}: {PROJECT}:{key}: {exc} (got {json.dumps(enabled)})")
+                on = False
+            if not on:
+                models[prefix] = None
+                continue
         try:
             models[prefix] = model.model_validate(grouped[prefix])
         except ValidationError as exc:
@@ -219,10 +227,6 @@ def _group_problems(prefix: str, exc: ValidationError) -> list[str]:
             given = {f"{PROJECT}:{config_key(prefix, k)}": v for k, v in given.items()}
         problems.append(f"{PROJECT}:{key}{where}: {message} (got {json.dumps(given, default=str)})")
     return problems
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or value == "true"
 
 
 def _close(key: str, keys: dict[str, Any]) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from ipaddress import IPv6Address, ip_address
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from ..sizes import format_size, parse_size
 
@@ -15,6 +15,16 @@ from ..sizes import format_size, parse_size
 # which Docker reads as "no limit at all".
 MIN_MEMORY = 6 * 1024**2
 MAX_MEMORY = 1024**4
+
+
+def parse_flag(value: Any) -> bool:
+    """A boolean setting: true or false (YAML's, or the text the engine hands over), nothing
+    else. "yes" or "1" could be read either way, so it is refused rather than guessed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise ValueError(f"{value!r} is not true or false")
 
 
 def _memory(value: str) -> str:
@@ -61,6 +71,7 @@ def _cpus(value: Any) -> float:
     return cpus
 
 
+Flag = Annotated[bool, BeforeValidator(parse_flag)]
 BindAddress = Annotated[str, AfterValidator(_bind_address)]
 SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
 Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats

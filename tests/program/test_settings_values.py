@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.settings import SettingsError, parse_settings
+from components.settings import SettingsError, all_keys, parse_settings
 from components.tools.project_file import config_declarations
 
 from .conftest import RunSpec, fleet_spec
@@ -170,3 +170,50 @@ def test_property_one_address_is_a_bind_address(
         refuses_every_interface(str(address))
     else:
         assert parse_settings({"bindAddress": str(address)}).bind_address == str(address)
+
+
+# -- booleans: true or false, the same rule for every key ----------------------------------------
+
+BOOLEAN_KEYS = sorted(k for k, d in DECLARED.items() if d["type"] == "boolean")
+GROUP_OF = {
+    "": "top", "host": "host", "modelServer": "model_server", "supervisor": "supervisor",
+    "tailnet": "tailnet", "preflight": "preflight", "daytona": "daytona", "modal": "modal",
+}  # fmt: skip
+# What a key set to true needs besides, so that only the key itself is judged.
+NEEDS = {
+    "tailnetDiscoverAddress": {"tailnetAddress": ""},
+    "tailnetOverwriteExistingPolicy": {"tailnetManageAcl": "true"},
+}
+
+
+def read_flag(raw: dict[str, Any], key: str) -> bool:
+    s = parse_settings(raw)
+    prefix, field = all_keys()[key]
+    if key in ("tailnetEnabled",):
+        return s.tailnet is not None
+    group = getattr(s, GROUP_OF[prefix])
+    return bool(group.model_dump(by_alias=True)[field])
+
+
+def test_the_boolean_keys_are_every_group_s() -> None:
+    assert {"tailnetEnabled", "modalEnabled", "preflightEnabled", "buildImages"} <= set(
+        BOOLEAN_KEYS
+    )
+    assert {"hostRootless", "modelServerPublish", "tailnetManageAcl"} <= set(BOOLEAN_KEYS)
+
+
+@pytest.mark.parametrize("key", BOOLEAN_KEYS)
+@pytest.mark.parametrize("value", ["yes", "no", "on", "off", "1", "0", "True", "FALSE", "y", 1, 0])
+def test_a_boolean_is_true_or_false_and_nothing_else(key: str, value: object) -> None:
+    message = refused({**base_for(key), key: value})
+    assert f"sandbox-fleet:{key}: {value!r} is not true or false" in message, message
+
+
+@pytest.mark.parametrize("key", BOOLEAN_KEYS)
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("true", True), (False, False)])
+def test_true_and_false_are_read_the_same_for_every_key(
+    key: str, value: object, expected: bool
+) -> None:
+    raw = {**base_for(key), **(NEEDS.get(key, {}) if expected else {}), key: value}
+    assert read_flag(raw, key) is expected
+    assert read_flag({**base_for(key), key: "false"}, key) is False
