@@ -23,7 +23,7 @@ from .daytona import DaytonaSettings
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
-from .values import BindAddress, Cpus, Flag, Memory, SshPublicKey, parse_flag
+from .values import BindAddress, Cpus, Flag, Memory, ModelFile, SshPublicKey, parse_flag
 
 PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
@@ -70,7 +70,9 @@ class ModelServerSettings(_Group):
     enabled: Flag = Field(True, description="Run the llama.cpp model server")
     image: str = Field(OFFICIAL_LLAMA_IMAGE, description="llama-server image to pull")
     build: Flag = Field(False, description="Build images/model-server instead of pulling")
-    modelFile: str = Field("model.gguf", description="GGUF file in the model-data volume")
+    modelFile: ModelFile = Field(
+        "model.gguf", description="GGUF file in the model-data volume (a path relative to it)"
+    )
     contextSize: int = Field(4096, ge=256, le=1_048_576, description="Context length (-c)")
     threads: int = Field(2, ge=1, le=512, description="CPU threads (-t)")
     gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")

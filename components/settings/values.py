@@ -38,6 +38,21 @@ def _memory(value: str) -> str:
     return value
 
 
+def _model_file(value: str) -> str:
+    """A path relative to the model-data volume's mount, which cannot lead out of it."""
+    parts = value.split("/")
+    if (
+        value.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or any(ord(c) < 32 or c == "\x7f" for c in value)
+    ):
+        raise ValueError(
+            f"{value!r} is not a file in the model-data volume; give a path relative to it "
+            "(model.gguf, llama/q4.gguf): no leading '/', no '..', '.' or empty parts"
+        )
+    return value
+
+
 def _bind_address(value: str) -> str:
     address = ip_address(value)  # its ValueError names the value
     # An IPv6 socket bound to ::ffff:0.0.0.0 takes every IPv4 address, as 0.0.0.0 does.
@@ -75,4 +90,7 @@ Flag = Annotated[bool, BeforeValidator(parse_flag)]
 BindAddress = Annotated[str, AfterValidator(_bind_address)]
 SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
 Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats
-Memory = Annotated[str, AfterValidator(_memory)]  # declared as string, as written: 512Mi, 4Gi
+Memory = Annotated[str, AfterValidator(_memory)]
+ModelFile = Annotated[
+    str, AfterValidator(_model_file)
+]  # declared as string, as written: 512Mi, 4Gi

@@ -217,3 +217,23 @@ def test_true_and_false_are_read_the_same_for_every_key(
     raw = {**base_for(key), **(NEEDS.get(key, {}) if expected else {}), key: value}
     assert read_flag(raw, key) is expected
     assert read_flag({**base_for(key), key: "false"}, key) is False
+
+
+# -- modelServerModelFile stays inside the model-data volume -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["/etc/shadow", "/models/model.gguf", "../model.gguf", "llama/../../etc/passwd", "..",
+     "llama//q4.gguf", "llama/", "/", "./", "llama/./q4.gguf", "model\n.gguf", "model\x00.gguf"],
+)  # fmt: skip
+def test_the_model_file_cannot_leave_the_model_volume(value: str) -> None:
+    message = refused({"modelServerModelFile": value})
+    assert f"sandbox-fleet:modelServerModelFile: {value!r} is not a file in the model-data" in (
+        message
+    ), message
+
+
+@pytest.mark.parametrize("value", ["model.gguf", "llama/q4_k_m.gguf", "a b/c-d.GGUF"])
+def test_a_model_file_inside_the_volume_is_kept(value: str) -> None:
+    assert parse_settings({"modelServerModelFile": value}).model_server.modelFile == value
