@@ -8,7 +8,6 @@ the host preflight, so when a check fails nothing is built on the host.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from urllib.parse import urlparse
 
 import pulumi
 import pulumi_command as command
@@ -41,20 +40,9 @@ def ssh_connection(s: HostSettings) -> command.remote.ConnectionArgs | None:
     """SSH to a remote host for commands run on it, with its host key pinned."""
     if s.variant is not HostVariant.SSH:
         return None
-    url = urlparse(s.address)
-    if url.scheme != "ssh" or not url.hostname:
-        raise pulumi.RunError(
-            f"sandbox-fleet:hostAddress: the ssh variant needs ssh://user@host (got "
-            f"{s.address!r}); set it with `pulumi config set sandbox-fleet:hostAddress ...`"
-        )
-    if not s.sshHostKey:
-        raise pulumi.RunError(
-            "sandbox-fleet:hostSshHostKey: commands on a remote host need its pinned SSH host "
-            "key, or any server could answer; set it from `ssh-keyscan -t ed25519 "
-            f"{url.hostname}`"
-        )
+    address = s.ssh_address  # checked with the settings, as is the pinned host key
     return command.remote.ConnectionArgs(
-        host=url.hostname, port=url.port or 22, user=url.username or "root",
+        host=address.host, port=address.port or 22, user=address.user or "root",
         host_key=s.sshHostKey,
     )  # fmt: skip
 

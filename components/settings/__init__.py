@@ -7,6 +7,7 @@ stack-wide groups and the reader in `stack`.
 
 from .daytona import DaytonaSettings
 from .group import SettingsGroup
+from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .stack import (
@@ -16,8 +17,6 @@ from .stack import (
     PROJECT,
     STACK_SECRETS,
     SUPERVISOR_API_TOKEN_KEY,
-    HostSettings,
-    HostVariant,
     ModelServerSettings,
     SettingsError,
     StackSettings,
@@ -43,10 +42,12 @@ __all__ = [
     "PreflightSettings",
     "SettingsError",
     "SettingsGroup",
+    "SshAddress",
     "StackSettings",
     "SupervisorSettings",
     "TailnetSettings",
     "all_keys",
     "parse_settings",
+    "parse_ssh_address",
     "read_stack_settings",
 ]

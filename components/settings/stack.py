@@ -13,13 +13,13 @@ import difflib
 import json
 import typing
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
 from .daytona import DaytonaSettings
+from .host import HostSettings
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
@@ -33,37 +33,8 @@ STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY)
 OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 
 
-class HostVariant(StrEnum):
-    LOCAL = "local"  # the Docker socket of the machine running `pulumi up`
-    SSH = "ssh"  # a remote Docker engine over ssh:// (the tailnet address)
-    PODMAN = "podman"  # rootful Podman's Docker-compatible socket
-    PODMAN_WSL = "podman-wsl"  # Podman Machine under Debian WSL
-    NONE = "none"  # cloud-only stack: no container host at all
-
-
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HostSettings(_Group):
-    variant: HostVariant = Field(
-        HostVariant.LOCAL, description="local | ssh | podman | podman-wsl | none (cloud-only)"
-    )
-    name: str = Field("local", description="Host name; spec entries with `host:` go here")
-    address: str = Field("", description="ssh://user@host of a remote engine (ssh variant)")
-    sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
-    socket: str = Field("", description="Engine socket URL; empty = the variant's default")
-    machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
-    rootless: Flag = Field(
-        False,
-        description="The Podman engine runs rootless (podman, "
-        "podman-wsl): preflight warns about visual sandboxes",
-    )
-    sshHostKey: str = Field(
-        "",
-        description="The host's SSH host key, pinned for commands run on it over SSH "
-        "(ssh-keyscan -t ed25519 HOST)",
-    )
 
 
 class ModelServerSettings(_Group):

@@ -237,3 +237,76 @@ def test_the_model_file_cannot_leave_the_model_volume(value: str) -> None:
 @pytest.mark.parametrize("value", ["model.gguf", "llama/q4_k_m.gguf", "a b/c-d.GGUF"])
 def test_a_model_file_inside_the_volume_is_kept(value: str) -> None:
     assert parse_settings({"modelServerModelFile": value}).model_server.modelFile == value
+
+
+# -- hostAddress of the ssh variant: an ssh:// URL ssh cannot read as an option ------------------
+
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderReplaceWithSshKeyscanOutput0"
+SSH = {"hostVariant": "ssh", "hostSshHostKey": HOST_KEY}
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("ssh://-oProxyCommand=touch${IFS}/tmp/x", "starts with '-' after ssh://"),
+        ("ssh://-host", "starts with '-' after ssh://"),
+        ("ssh://-l@host", "starts with '-' after ssh://"),
+        ("ssh://fleet@-oProxyCommand=x", "its host '-oproxycommand=x' starts with '-'"),
+        ("ssh://fleet@-host:22", "its host '-host' starts with '-'"),
+        ("fleet@fleet-host", "is not an ssh:// address"),
+        ("tcp://fleet-host:2375", "is not an ssh:// address"),
+        ("ssh://", "names no host"),
+        ("ssh://fleet@", "names no host"),
+        ("ssh://fleet:secret@fleet-host", "carries a password"),
+        ("ssh://fleet@fleet-host/var/run/docker.sock", "has a path, query or fragment"),
+        ("ssh://fleet@fleet-host?x=1", "has a path, query or fragment"),
+        ("ssh://fleet@fleet host", "is not a host name or address"),
+        ("ssh://fleet@fleet-host:99999", "port"),
+        ("ssh://fleet@fleet-host:0", "port"),
+        ("ssh://fl eet@fleet-host", "is not a user name"),
+        ("", "required by hostVariant: ssh"),
+    ],
+)
+def test_an_ssh_host_address_is_an_ssh_url_that_is_no_option(value: str, words: str) -> None:
+    message = refused({**SSH, "hostAddress": value} if value else SSH)
+    assert "sandbox-fleet:hostAddress: " in message and words in message, message
+
+
+@pytest.mark.parametrize(
+    ("value", "user", "host", "port"),
+    [
+        ("ssh://fleet@fleet-host", "fleet", "fleet-host", None),
+        ("ssh://fleet@100.64.0.20:2222", "fleet", "100.64.0.20", 2222),
+        ("ssh://fleet-host", None, "fleet-host", None),
+        ("ssh://dev.user@[fd7a:115c::1]:22", "dev.user", "fd7a:115c::1", 22),
+    ],
+)
+def test_an_ssh_host_address_is_read_into_its_parts(
+    value: str, user: str | None, host: str, port: int | None
+) -> None:
+    address = parse_settings({**SSH, "hostAddress": value}).host.ssh_address
+    assert (address.user, address.host, address.port) == (user, host, port)
+
+
+def test_the_ssh_variant_needs_a_pinned_host_key_line() -> None:
+    message = refused({"hostVariant": "ssh", "hostAddress": "ssh://fleet@fleet-host"})
+    assert "sandbox-fleet:hostSshHostKey: required by hostVariant: ssh" in message, message
+    message = refused({**SSH, "hostAddress": "ssh://h", "hostSshHostKey": f"h {HOST_KEY}"})
+    assert (
+        "sandbox-fleet:hostSshHostKey: 'h ssh-ed25519 AAAAC3NzaC...' is not a host key line"
+        in message
+    ), message
+
+
+def test_a_bad_ssh_address_stops_the_program_before_anything_is_registered(
+    run_spec: RunSpec,
+) -> None:
+    configs: list[dict[str, Any]] = [
+        {**SSH, "hostAddress": "ssh://-oProxyCommand=x"},
+        {"hostVariant": "ssh", "hostAddress": "ssh://fleet@h", "hostSshHostKey": None},
+    ]
+    for config in configs:
+        run = run_spec(fleet_spec(1), **config)
+        assert isinstance(run.error, pulumi.RunError), repr(run.error)
+        assert run.resources == [], [r.urn for r in run.resources]
+        assert "Pulumi.dev.yaml: sandbox-fleet:host" in str(run.error)
