@@ -42,8 +42,9 @@ class FleetArgs:
 
 def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
     """Every host port the fleet publishes: what the tailnet policy opens, and nothing more."""
-    ports = [host for e in entries for _, host in published_ports(e)] + [s.supervisor.port]
-    return sorted(ports + ([s.model_server.port] if s.model_server.publish else []))
+    return sorted(
+        [host for e in entries for _, host in published_ports(e)] + [*s.host_ports.values()]
+    )
 
 
 def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]:

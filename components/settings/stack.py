@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
 from .daytona import DaytonaSettings
-from .host import HostSettings
+from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
@@ -113,6 +113,17 @@ class StackSettings:
     def name_prefix(self) -> str:
         return self.top.namePrefix
 
+    @property
+    def host_ports(self) -> dict[str, int]:
+        """`sandbox-fleet:<key>` -> the host port it publishes, for every port setting that
+        publishes one in this stack (a sandbox's ports come from the spec)."""
+        if self.host.variant is HostVariant.NONE:
+            return {}
+        ports = {f"{PROJECT}:{SUPERVISOR}Port": self.supervisor.port}
+        if self.model_server.enabled and self.model_server.publish:
+            ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
+        return ports
+
 
 class SettingsError(ValueError):
     """Bad stack config. The message names the file, key, value and what is allowed."""
@@ -169,7 +180,7 @@ def parse_settings(
             problems += [f"{stack_file}: {line}" for line in _group_problems(prefix, exc)]
     if problems:
         raise SettingsError("\n".join(problems))
-    return StackSettings(
+    settings = StackSettings(
         top=typing.cast(TopSettings, models[""]),
         host=typing.cast(HostSettings, models["host"]),
         model_server=typing.cast(ModelServerSettings, models["modelServer"]),
@@ -179,6 +190,20 @@ def parse_settings(
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
         modal=typing.cast(ModalSettings, models["modal"]),
     )
+    if clashes := _port_clashes(settings):
+        raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
+    return settings
+
+
+def _port_clashes(s: StackSettings) -> list[str]:
+    """Two settings that publish on the same host port: Docker would refuse the second."""
+    first: dict[int, str] = {}
+    found = []
+    for key, port in s.host_ports.items():
+        if port in first:
+            found.append(f"{key}: host port {port} is also {first[port]}; give each its own port")
+        first.setdefault(port, key)
+    return found
 
 
 def _group_problems(prefix: str, exc: ValidationError) -> list[str]:

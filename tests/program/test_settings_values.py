@@ -310,3 +310,37 @@ def test_a_bad_ssh_address_stops_the_program_before_anything_is_registered(
         assert isinstance(run.error, pulumi.RunError), repr(run.error)
         assert run.resources == [], [r.urn for r in run.resources]
         assert "Pulumi.dev.yaml: sandbox-fleet:host" in str(run.error)
+
+
+# -- host ports of the settings do not collide -------------------------------------------------
+
+
+def test_the_stack_s_own_host_ports_are_every_published_port_setting() -> None:
+    published = {"modelServerPublish": "true"}
+    assert parse_settings(published).host_ports == {
+        "sandbox-fleet:supervisorPort": 18000,
+        "sandbox-fleet:modelServerPort": 18080,
+    }
+    assert parse_settings({}).host_ports == {"sandbox-fleet:supervisorPort": 18000}
+    off = {**published, "modelServerEnabled": "false"}
+    assert parse_settings(off).host_ports == {"sandbox-fleet:supervisorPort": 18000}
+    assert parse_settings({"hostVariant": "none", **published}).host_ports == {}
+
+
+def test_two_port_settings_on_one_host_port_are_refused_naming_both() -> None:
+    message = refused({"modelServerPublish": True, "modelServerPort": 18000})
+    assert (
+        "Pulumi.hq.yaml: sandbox-fleet:modelServerPort: host port 18000 is also "
+        "sandbox-fleet:supervisorPort; give each its own port"
+    ) in message, message
+    message = refused({"modelServerPublish": True, "supervisorPort": "18080"})
+    assert "sandbox-fleet:modelServerPort: host port 18080 is also " in message, message
+    # Not published, the model server's port is no host port at all.
+    assert parse_settings({"supervisorPort": 18080}).supervisor.port == 18080
+
+
+def test_colliding_port_settings_register_nothing(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(1), modelServerPublish=True, supervisorPort=18080)
+    assert isinstance(run.error, pulumi.RunError), repr(run.error)
+    assert run.resources == [], [r.urn for r in run.resources]
+    assert "sandbox-fleet:supervisorPort" in str(run.error)
