@@ -9,7 +9,7 @@ import pulumi
 
 from .contract import MODEL_SERVER, SUPERVISOR
 from .host.containers import FleetIdentity
-from .host.engine import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
+from .host.engine import HeadlessHost, HeadlessHostArgs, ssh_connection
 from .host.on_host import OnHost
 from .host.preflight import PreflightArgs
 from .outputs import FleetOutputs, not_deployed_here
@@ -155,9 +155,7 @@ class Fleet(pulumi.ComponentResource):
         self._shared_services(on, s, args.secret)
         self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
         sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
-        return DockerHost(
-            on=on, engine=engine_of(s.host.variant), tailnet=tailnet, sandbox_tag=sandbox_tag
-        )
+        return DockerHost(on=on, tailnet=tailnet, sandbox_tag=sandbox_tag)
 
     def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:
         token, model_key = _required(secret(SUPERVISOR_API_TOKEN_KEY)), None

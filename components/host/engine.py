@@ -14,6 +14,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from ..settings import HostSettings, HostVariant
+from .engine_cli import EngineCli
 from .preflight import Engine, Preflight, PreflightArgs
 
 DEFAULT_SOCKETS = {
@@ -60,6 +61,8 @@ class HeadlessHost(pulumi.ComponentResource):
     """The engine endpoint (unix://, ssh://)."""
     preflight: Preflight
     """The host checks; the provider (so every Docker resource) waits for them."""
+    cli: EngineCli
+    """The engine's own CLI on this host, for what the provider cannot set (pids limits)."""
 
     def __init__(
         self, name: str, args: HeadlessHostArgs, opts: pulumi.ResourceOptions | None = None
@@ -104,4 +107,5 @@ class HeadlessHost(pulumi.ComponentResource):
             ssh_opts=list(s.sshOpts) or None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.preflight.ready]),
         )
+        self.cli = EngineCli(engine=engine_of(s.variant), docker_host=self.docker_host)
         self.register_outputs({"dockerHost": self.docker_host})

@@ -50,6 +50,10 @@ class ModelServerSettings(_Group):
     publish: Flag = Field(False, description="Publish the API on the bind address")
     port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
     memory: Memory = Field("4Gi", description="Memory limit")
+    pids: int = Field(
+        1024, ge=64, le=65536,
+        description="Process limit; threads count too: -t plus llama-server's HTTP threads",
+    )  # fmt: skip
     cpus: Cpus = Field("2", description="CPU limit")
 
 
@@ -59,6 +63,9 @@ class SupervisorSettings(_Group):
     maxTokens: int = Field(1024, ge=1, le=1_048_576, description="Longest model answer")
     port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
     memory: Memory = Field("512Mi", description="Memory limit")
+    pids: int = Field(
+        512, ge=32, le=65536, description="Process limit (the agent loop and what it runs)"
+    )
     cpus: Cpus = Field("0.5", description="CPU limit")
 
 

@@ -27,7 +27,6 @@ class DockerHost:
     """What the Docker plane builds on: the host's shared pieces and its tailnet access."""
 
     on: OnHost
-    engine: str  # docker | podman: which CLI sets the pids limit
     tailnet: TailnetAccess
     sandbox_tag: str | None  # the ACL tag of sandboxes with their own identity (tailnet on)
 
@@ -82,8 +81,6 @@ class DockerPlane(pulumi.ComponentResource):
                     place=on.place("sandbox", entry.name),
                     authorized_keys=args.authorized_keys,
                     secrets={k: args.secrets[k] for k in entry.secrets},
-                    docker_host=on.host.docker_host,
-                    engine=own.engine,
                     tailnet=sidecar,
                 ),
                 child,
