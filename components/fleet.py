@@ -9,9 +9,10 @@ import pulumi
 
 from .contract import MODEL_SERVER, SUPERVISOR
 from .host.containers import FleetIdentity
-from .host.engine import HeadlessHost, HeadlessHostArgs, ssh_connection
+from .host.engine import HeadlessHost, HeadlessHostArgs
 from .host.on_host import OnHost
 from .host.preflight import PreflightArgs
+from .host.ssh import SshTarget
 from .outputs import FleetOutputs, not_deployed_here
 from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.docker import DockerHost
@@ -126,7 +127,7 @@ class Fleet(pulumi.ComponentResource):
                 published_ports=host_ports(here, s),
                 hosts=[s.host.name],
                 sandbox_identities=[e.name for e in here if e.tailnet],
-                connection=ssh_connection(s.host),
+                ssh=SshTarget.of(s.host),
                 project_dir=PROJECT_DIR,
             ),
             child,
@@ -134,7 +135,7 @@ class Fleet(pulumi.ComponentResource):
         memory, cpus = requested(here, s)
         checks = PreflightArgs(
             settings=s.preflight,
-            engine="docker",  # the host sets engine and connection
+            engine="docker",  # the host sets engine and SSH path
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,

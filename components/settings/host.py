@@ -19,6 +19,10 @@ _HOST_KEY = re.compile(
     r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)"
     r"@openssh\.com) [A-Za-z0-9+/]+={0,2}$"
 )
+# Options that decide which host keys ssh trusts: the fleet sets them from hostSshHostKey.
+_HOST_KEY_OPTIONS = re.compile(
+    r"(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|KnownHostsCommand)", re.I
+)
 _USER = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*$")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -93,7 +97,11 @@ class HostSettings(BaseModel):
         validate_default=True,
         description="ssh://user@host[:port] of a remote engine (ssh variant)",
     )
-    sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
+    sshOpts: tuple[str, ...] = Field(
+        (),
+        description="ssh options (e.g. -i KEYFILE) of everything that reaches the ssh variant's "
+        "host: the Docker provider, the preflight, the pids limits",
+    )
     socket: str = Field("", description="Engine socket URL; empty = the variant's default")
     machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
     rootless: Flag = Field(
@@ -115,6 +123,17 @@ class HostSettings(BaseModel):
             if not value:
                 raise ValueError("required by hostVariant: ssh (ssh://user@host[:port])")
             parse_ssh_address(value)
+        return value
+
+    @field_validator("sshOpts")
+    @classmethod
+    def _ssh_opts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for option in value:
+            if found := _HOST_KEY_OPTIONS.search(option):
+                raise ValueError(
+                    f"{option!r} sets {found[1]}, which the fleet sets itself so that ssh "
+                    "accepts only sandbox-fleet:hostSshHostKey; remove it"
+                )
         return value
 
     @field_validator("sshHostKey")
