@@ -13,7 +13,7 @@ from .host.engine import HeadlessHost, HeadlessHostArgs
 from .host.on_host import OnHost
 from .host.preflight import PreflightArgs
 from .host.ssh import SshTarget
-from .outputs import FleetOutputs, not_deployed_here
+from .outputs import FleetOutputs, not_deployed_here, ssh_config
 from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
@@ -113,6 +113,8 @@ class Fleet(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
                 self.outputs["sandboxes"] |= built.outputs
+        if s.host.variant is not HostVariant.NONE:
+            self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
     def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:

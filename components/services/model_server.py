@@ -16,6 +16,7 @@ from ..host.containers import (
     fleet_container,
     healthcheck,
 )
+from ..outputs import url_host
 from ..settings import ModelServerSettings
 
 INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
@@ -79,7 +80,9 @@ class ModelServer(pulumi.ComponentResource):
         )
         self.internal_url = INTERNAL_URL
         self.external_url = (
-            pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}/v1")
+            pulumi.Output.from_input(args.place.bind_address).apply(
+                lambda bind: f"http://{url_host(bind)}:{s.port}/v1"
+            )
             if s.publish
             else pulumi.Output.from_input("")
         )

@@ -27,6 +27,7 @@ from ..host.containers import (
     fleet_container,
     healthcheck,
 )
+from ..outputs import url_host
 from ..settings import SupervisorSettings
 from .model_server import INTERNAL_URL
 
@@ -90,7 +91,9 @@ class Supervisor(pulumi.ComponentResource):
             ),
             labels=container_labels(args.place.labels),
         )
-        self.api_url = pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}")
+        self.api_url = pulumi.Output.from_input(args.place.bind_address).apply(
+            lambda bind: f"http://{url_host(bind)}:{s.port}"
+        )
         self.api_token = pulumi.Output.secret(args.api_token)
         self.register_outputs({"apiUrl": self.api_url, "apiToken": self.api_token})
 

@@ -88,7 +88,8 @@ class DockerPlane(pulumi.ComponentResource):
             self.outputs[entry.name] = connections(
                 entry,
                 on.bind,
-                on.identity.name_prefix,
+                on.identity,
+                args.authorized_keys,
                 own.tailnet.magic_dns_names.get(entry.name),
             )
         self.register_outputs({"sandboxes": self.outputs})
