@@ -344,3 +344,9 @@ def test_colliding_port_settings_register_nothing(run_spec: RunSpec) -> None:
     assert isinstance(run.error, pulumi.RunError), repr(run.error)
     assert run.resources == [], [r.urn for r in run.resources]
     assert "sandbox-fleet:supervisorPort" in str(run.error)
+
+
+@pytest.mark.parametrize("value", ['["lots"]', "[0]", "[70000]", "[]", '"2222"'])
+def test_a_list_of_ports_is_checked_naming_its_key(value: str) -> None:
+    message = refused({**TAILNET_ON, "tailnetSandboxPorts": value})
+    assert "sandbox-fleet:tailnetSandboxPorts" in message, message
