@@ -9,10 +9,11 @@ import pulumi
 
 from .contract import MODEL_SERVER, SUPERVISOR
 from .host.containers import FleetIdentity
-from .host.engine import HeadlessHost, HeadlessHostArgs, engine_of, ssh_connection
+from .host.engine import HeadlessHost, HeadlessHostArgs
 from .host.on_host import OnHost
 from .host.preflight import PreflightArgs
-from .outputs import FleetOutputs, not_deployed_here
+from .host.ssh import SshTarget
+from .outputs import FleetOutputs, not_deployed_here, ssh_config
 from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
@@ -26,8 +27,8 @@ from .settings import (
     HostVariant,
     StackSettings,
 )
+from .sizes import parse_size
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
-from .spec.fields import parse_size
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -43,8 +44,9 @@ class FleetArgs:
 
 def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
     """Every host port the fleet publishes: what the tailnet policy opens, and nothing more."""
-    ports = [host for e in entries for _, host in published_ports(e)] + [s.supervisor.port]
-    return sorted(ports + ([s.model_server.port] if s.model_server.publish else []))
+    return sorted(
+        [host for e in entries for _, host in published_ports(e)] + [*s.host_ports.values()]
+    )
 
 
 def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]:
@@ -112,6 +114,8 @@ class Fleet(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
                 self.outputs["sandboxes"] |= built.outputs
+        if s.host.variant is not HostVariant.NONE:
+            self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
     def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:
@@ -126,7 +130,7 @@ class Fleet(pulumi.ComponentResource):
                 published_ports=host_ports(here, s),
                 hosts=[s.host.name],
                 sandbox_identities=[e.name for e in here if e.tailnet],
-                connection=ssh_connection(s.host),
+                ssh=SshTarget.of(s.host),
                 project_dir=PROJECT_DIR,
             ),
             child,
@@ -134,7 +138,7 @@ class Fleet(pulumi.ComponentResource):
         memory, cpus = requested(here, s)
         checks = PreflightArgs(
             settings=s.preflight,
-            engine="docker",  # the host sets engine and connection
+            engine="docker",  # the host sets engine and SSH path
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
@@ -155,9 +159,7 @@ class Fleet(pulumi.ComponentResource):
         self._shared_services(on, s, args.secret)
         self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
         sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
-        return DockerHost(
-            on=on, engine=engine_of(s.host.variant), tailnet=tailnet, sandbox_tag=sandbox_tag
-        )
+        return DockerHost(on=on, tailnet=tailnet, sandbox_tag=sandbox_tag)
 
     def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:
         token, model_key = _required(secret(SUPERVISOR_API_TOKEN_KEY)), None

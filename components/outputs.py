@@ -19,8 +19,9 @@ class SandboxOutputs(TypedDict, total=False):
     status: str  # only for an entry this stack does not create: why, and which stack does
     ssh: pulumi.Input[str]  # ssh://dev@ADDR:PORT (Docker), `daytona ssh NAME` (Daytona)
     zed: str
-    vscode: str
-    novnc: str | pulumi.Output[str]  # visual sandboxes; a secret that logs in on the Docker plane
+    vscode: str  # VS Code Remote-SSH, by the host alias sshConfig defines (its URI has no port)
+    sshConfig: str  # the ~/.ssh/config block of that alias: HostName, Port, User, key hint
+    novnc: pulumi.Input[str]  # visual sandboxes; on Docker a secret URL that logs in
     ports: dict[str, int]  # container port -> host port
     tailnetName: str  # sandboxes with their own tailnet identity
     workspace: str  # the workspace volume (Docker)
@@ -56,6 +57,30 @@ class FleetOutputs(TypedDict, total=False):
     host: Required[HostOutputs]
     modelServer: ModelServerOutputs
     supervisor: SupervisorOutputs
+    sshConfig: pulumi.Input[str]  # every sandbox's block: `pulumi stack output sshConfig`
+
+
+def url_host(address: str) -> str:
+    """An address as the host part of a URL: IPv6 literals in brackets ([::1]:22)."""
+    return f"[{address}]" if ":" in address else address
+
+
+def ssh_config(
+    sandboxes: dict[str, SandboxOutputs | pulumi.Output[SandboxOutputs]],
+) -> pulumi.Input[str]:
+    """Every sandbox's ~/.ssh/config block, in name order (those that have one)."""
+    blocks = [
+        out.get("sshConfig", "") if isinstance(out, dict) else out.apply(_block)
+        for _, out in sorted(sandboxes.items())
+    ]
+    plain = [b for b in blocks if isinstance(b, str)]
+    if len(plain) == len(blocks):
+        return "\n".join(b for b in plain if b)
+    return pulumi.Output.all(*blocks).apply(lambda found: "\n".join(b for b in found if b))
+
+
+def _block(out: SandboxOutputs) -> str:
+    return out.get("sshConfig", "")
 
 
 def entry_outputs(e: SandboxSpec) -> SandboxOutputs:

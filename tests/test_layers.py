@@ -12,6 +12,7 @@ COMPONENTS = Path(__file__).resolve().parents[1] / "components"
 # Bottom first. A module may import its own layer and any layer with a smaller rank.
 RANK = {
     "contract": 0,  # ports, names and paths shared with images/
+    "sizes": 0,  # '512Mi' <-> bytes, for the spec and the settings alike
     "settings": 1,  # every stack config key
     "spec": 1,  # sandboxes.yaml
     "outputs": 2,  # the stack outputs' shapes

@@ -1,7 +1,8 @@
 """What every fleet container shares: identity labels and least-privilege defaults.
 
 One place, so no container can forget a limit: non-root, all capabilities dropped,
-no-new-privileges, never privileged, bounded logs, memory and CPU limits, restart policy.
+no-new-privileges, never privileged, bounded logs, memory, CPU and pids limits, restart policy.
+Every fleet container is made by `fleet_container`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from ..spec.fields import parse_size
+from ..sizes import MIB, parse_size
+from .engine_cli import EngineCli
 
 LABEL_PREFIX = "sandbox-fleet"
-MIB = 1024 * 1024
 CPU_PERIOD_US = 100_000  # the kernel's default CFS period
 
 
@@ -29,6 +30,7 @@ class Placement:
     bind_address: pulumi.Input[str]  # the one address its ports are published on
     prefix: str  # of every Docker object name
     labels: Mapping[str, str]
+    cli: EngineCli  # sets what the provider cannot (the pids limit)
 
     def port(self, internal: int, external: int) -> docker.ContainerPortArgs:
         """`internal` published on the bind address only, never on 0.0.0.0."""
@@ -106,6 +108,30 @@ def hardened(*, memory_bytes: int | str, cpus: float, user: str = "1000:1000") -
         "log_opts": {"max-file": "3", "max-size": "10m"},
         "destroy_grace_seconds": 10,
     }
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int | str  # bytes, or a size ('512Mi')
+    cpus: float
+    pids: int
+
+
+def fleet_container(
+    resource_name: str,
+    place: Placement,
+    limits: Limits,
+    opts: pulumi.ResourceOptions,
+    /,
+    **inputs: Any,
+) -> docker.Container:
+    """A hardened container with its memory, CPU and pids limits. pulumi-docker has no pids
+    input, so `<name without -container>-pids-limit` sets it beside the container."""
+    hard = hardened(memory_bytes=limits.memory_bytes, cpus=limits.cpus)
+    container = docker.Container(resource_name, **inputs, **hard, opts=opts)
+    pids_name = resource_name.removesuffix("-container") + "-pids-limit"
+    place.cli.limit_pids(pids_name, container, limits.pids, opts.parent)
+    return container
 
 
 def healthcheck(

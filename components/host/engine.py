@@ -8,14 +8,15 @@ the host preflight, so when a check fails nothing is built on the host.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from urllib.parse import urlparse
 
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
 
 from ..settings import HostSettings, HostVariant
+from .engine_cli import EngineCli
 from .preflight import Engine, Preflight, PreflightArgs
+from .ssh import SshTarget
 
 DEFAULT_SOCKETS = {
     HostVariant.LOCAL: "unix:///var/run/docker.sock",
@@ -37,32 +38,10 @@ def engine_of(variant: HostVariant) -> Engine:
     return "podman" if variant in (HostVariant.PODMAN, HostVariant.PODMAN_WSL) else "docker"
 
 
-def ssh_connection(s: HostSettings) -> command.remote.ConnectionArgs | None:
-    """SSH to a remote host for commands run on it, with its host key pinned."""
-    if s.variant is not HostVariant.SSH:
-        return None
-    url = urlparse(s.address)
-    if url.scheme != "ssh" or not url.hostname:
-        raise pulumi.RunError(
-            f"sandbox-fleet:hostAddress: the ssh variant needs ssh://user@host (got "
-            f"{s.address!r}); set it with `pulumi config set sandbox-fleet:hostAddress ...`"
-        )
-    if not s.sshHostKey:
-        raise pulumi.RunError(
-            "sandbox-fleet:hostSshHostKey: commands on a remote host need its pinned SSH host "
-            "key, or any server could answer; set it from `ssh-keyscan -t ed25519 "
-            f"{url.hostname}`"
-        )
-    return command.remote.ConnectionArgs(
-        host=url.hostname, port=url.port or 22, user=url.username or "root",
-        host_key=s.sshHostKey,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True, kw_only=True)
 class HeadlessHostArgs:
     settings: HostSettings
-    preflight: PreflightArgs  # engine and connection are filled in here
+    preflight: PreflightArgs  # engine and SSH path are filled in here
 
 
 class HeadlessHost(pulumi.ComponentResource):
@@ -72,6 +51,10 @@ class HeadlessHost(pulumi.ComponentResource):
     """The engine endpoint (unix://, ssh://)."""
     preflight: Preflight
     """The host checks; the provider (so every Docker resource) waits for them."""
+    cli: EngineCli
+    """The engine's own CLI on this host, for what the provider cannot set (pids limits)."""
+    ssh: SshTarget | None
+    """The ssh variant's one SSH path (provider, preflight, engine CLI); None otherwise."""
 
     def __init__(
         self, name: str, args: HeadlessHostArgs, opts: pulumi.ResourceOptions | None = None
@@ -79,7 +62,7 @@ class HeadlessHost(pulumi.ComponentResource):
         super().__init__("sandbox-fleet:index:HeadlessHost", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        connection = ssh_connection(s)
+        self.ssh = SshTarget.of(s)
         machine: list[pulumi.Resource] = []
         if s.variant is HostVariant.SSH:
             self.docker_host = pulumi.Output.from_input(s.address)
@@ -105,7 +88,7 @@ class HeadlessHost(pulumi.ComponentResource):
             replace(
                 args.preflight,
                 engine=engine_of(s.variant),
-                connection=connection,
+                ssh=self.ssh,
                 rootless_podman=s.rootless and engine_of(s.variant) == "podman",
             ),
             pulumi.ResourceOptions(parent=self, depends_on=machine),
@@ -113,7 +96,10 @@ class HeadlessHost(pulumi.ComponentResource):
         self.provider = docker.Provider(
             f"{name}-engine",
             host=self.docker_host,
-            ssh_opts=list(s.sshOpts) or None,
+            ssh_opts=self.ssh.options if self.ssh else None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.preflight.ready]),
+        )
+        self.cli = EngineCli(
+            engine=engine_of(s.variant), docker_host=self.docker_host, ssh=self.ssh
         )
         self.register_outputs({"dockerHost": self.docker_host})

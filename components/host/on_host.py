@@ -68,4 +68,5 @@ class OnHost:
             self.bind,
             self.identity.name_prefix,
             self.identity.labels(role, sandbox),
+            self.host.cli,
         )

@@ -1,13 +1,13 @@
 """Host preflight: one idempotent script on the fleet's host, run before anything depends on it.
 
-`Preflight` runs components/host/preflight_check.sh on the host (locally, or over SSH with a pinned
-host key) through pulumi-command. The script checks that the container engine answers, that the
-Daytona server answers (when given), that the tailnet is up with the expected bind address (when
-given) and that the host's memory and CPUs cover the fleet's requests within the over-commit
-ratio (tests/support/capacity_reference.py is the same arithmetic in Python, for the tests).
-A failing check makes the command fail, so every resource with `depends_on=[preflight.ready]`
-is not created. Commands run at `pulumi up` only (never at preview) and again whenever the
-fleet's requirements change (`triggers`).
+`Preflight` runs components/host/preflight_check.sh on the host (locally, or over the host's one
+SSH path with its pinned host key, components/host/ssh.py) through pulumi-command. The script
+checks that the container engine answers, that the Daytona server answers (when given), that
+the tailnet is up with the expected bind address (when given) and that the host's memory and
+CPUs cover the fleet's requests within the over-commit ratio (tests/support/capacity_reference.py
+is the same arithmetic in Python, for the tests). A failing check makes the command fail, so
+every resource with `depends_on=[preflight.ready]` is not created. Commands run at `pulumi up`
+only (never at preview) and again whenever the fleet's requirements change (`triggers`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import pulumi
 import pulumi_command as command
 
 from components.settings.preflight import TAILNET_V4, PreflightSettings
+
+from .ssh import SshTarget
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
 Engine = Literal["docker", "podman"]
@@ -43,31 +45,22 @@ def to_milli(value: float) -> int:
     return round(value * 1000)
 
 
-def require_pinned_host_key(connection: command.remote.ConnectionArgs, what: str) -> None:
-    """Refuse a remote connection without `host_key`: pulumi-command would trust any host."""
-    if pulumi.get(connection, "host_key") is None:
-        raise ValueError(
-            f"{what}: the SSH connection to the host has no host_key; pulumi-command would accept "
-            "any server key. Pin it (ssh-keyscan -t ed25519 HOST, then set the key line as the "
-            "connection's host_key)"
-        )
-
-
 def host_command(
     name: str,
     *,
     script: str,
     environment: Mapping[str, pulumi.Input[str]],
-    connection: command.remote.ConnectionArgs | None,
+    ssh: SshTarget | None,
     opts: pulumi.ResourceOptions,
     triggers: Sequence[pulumi.Input[object]] | None = None,
-) -> command.local.Command | command.remote.Command:
-    """Run `script` with `/bin/sh -s` on the host: here when `connection` is None, else over SSH.
+) -> command.local.Command:
+    """Run `script` with `/bin/sh -s` on the host: here when `ssh` is None, else through the
+    host's one SSH path (components/host/ssh.py), the script on ssh's stdin.
 
-    Over SSH the environment is spelled out in the command line (`env K=V ... /bin/sh -s`),
+    Over SSH the environment is spelled out in the remote command (`env K=V ... /bin/sh -s`),
     because sshd drops client variables unless its AcceptEnv allows them.
     """
-    if connection is None:
+    if ssh is None:
         return command.local.Command(
             name,
             create="/bin/sh -s",
@@ -77,21 +70,23 @@ def host_command(
             add_previous_output_in_env=False,
             opts=opts,
         )
-    require_pinned_host_key(connection, name)
+    ssh.prefix()  # refuses a host without a pinned key before anything is registered
     create = pulumi.Output.all(**dict(environment)).apply(
-        lambda env: " ".join(
-            ["env", *(f"{k}={shlex.quote(str(env[k]))}" for k in sorted(env)), "/bin/sh -s"]
-        )
+        lambda env: ssh.command_line(_with_env(env, "/bin/sh -s"))
     )
-    return command.remote.Command(
+    return command.local.Command(
         name,
-        connection=connection,
         create=create,
         stdin=script,
         triggers=triggers,
         add_previous_output_in_env=False,
         opts=opts,
     )
+
+
+def _with_env(env: Mapping[str, object], command_line: str) -> str:
+    pairs = [f"{k}={shlex.quote(str(env[k]))}" for k in sorted(env)]
+    return " ".join(["env", *pairs, command_line])
 
 
 def first_tailnet_ipv4(stdout: str) -> str:
@@ -106,15 +101,13 @@ def first_tailnet_ipv4(stdout: str) -> str:
 
 
 def discover_tailnet_address(
-    name: str, connection: command.remote.ConnectionArgs | None, opts: pulumi.ResourceOptions
+    name: str, ssh: SshTarget | None, opts: pulumi.ResourceOptions
 ) -> pulumi.Output[str]:
-    """Ask the host for its tailnet IPv4 (`tailscale ip -4`), locally or over pinned SSH.
+    """Ask the host for its tailnet IPv4 (`tailscale ip -4`), locally or over the host's SSH.
 
     Runs at `pulumi up` (unknown during a first preview) and only again when replaced.
     """
-    found = host_command(
-        name, script=DISCOVER_SCRIPT, environment={}, connection=connection, opts=opts
-    )
+    found = host_command(name, script=DISCOVER_SCRIPT, environment={}, ssh=ssh, opts=opts)
     return found.stdout.apply(first_tailnet_ipv4)
 
 
@@ -133,8 +126,8 @@ class PreflightArgs:
     rootless_podman: bool = False
     visual_sandboxes: Sequence[str] = ()
     """Names of visual sandboxes, for the rootless-Podman warning."""
-    connection: command.remote.ConnectionArgs | None = None
-    """SSH connection to a remote host (host_key required); None runs the checks locally."""
+    ssh: SshTarget | None = None
+    """The remote host's SSH path (host key pinned); None runs the checks locally."""
 
 
 def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
@@ -194,7 +187,7 @@ class Preflight(pulumi.ComponentResource):
             f"{name}-check",
             script=script,
             environment=env,
-            connection=args.connection,
+            ssh=args.ssh,
             triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self),
         )

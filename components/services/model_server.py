@@ -8,7 +8,15 @@ import pulumi
 import pulumi_docker as docker
 
 from ..contract import LLAMA_API_KEY, MODEL_SERVER, MODEL_SERVER_PORT, MODELS_PATH
-from ..host.containers import Placement, container_labels, env_list, hardened, healthcheck
+from ..host.containers import (
+    Limits,
+    Placement,
+    container_labels,
+    env_list,
+    fleet_container,
+    healthcheck,
+)
+from ..outputs import url_host
 from ..settings import ModelServerSettings
 
 INTERNAL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
@@ -44,8 +52,13 @@ class ModelServer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:ModelServer", name, None, opts)
         s = args.settings
-        self.container = docker.Container(
+        self.container = fleet_container(
             f"{name}-container",
+            args.place,
+            Limits(memory_bytes=s.memory, cpus=float(s.cpus), pids=s.pids),
+            pulumi.ResourceOptions(
+                parent=self, provider=args.place.provider, replace_on_changes=["healthcheck"]
+            ),
             name=f"{args.place.prefix}{MODEL_SERVER}",
             hostname=MODEL_SERVER,
             image=args.image_id,
@@ -64,14 +77,12 @@ class ModelServer(pulumi.ComponentResource):
                 start_period="1m0s",
             ),
             labels=container_labels(args.place.labels),
-            **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.place.provider, replace_on_changes=["healthcheck"]
-            ),
         )
         self.internal_url = INTERNAL_URL
         self.external_url = (
-            pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}/v1")
+            pulumi.Output.from_input(args.place.bind_address).apply(
+                lambda bind: f"http://{url_host(bind)}:{s.port}/v1"
+            )
             if s.publish
             else pulumi.Output.from_input("")
         )

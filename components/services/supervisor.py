@@ -19,7 +19,15 @@ from ..contract import (
     SUPERVISOR_RUNTIME,
     WORKSPACE_PATH,
 )
-from ..host.containers import Placement, container_labels, env_list, hardened, healthcheck
+from ..host.containers import (
+    Limits,
+    Placement,
+    container_labels,
+    env_list,
+    fleet_container,
+    healthcheck,
+)
+from ..outputs import url_host
 from ..settings import SupervisorSettings
 from .model_server import INTERNAL_URL
 
@@ -56,8 +64,16 @@ class Supervisor(pulumi.ComponentResource):
         }
         if s.cliCommand:
             env[SUPERVISOR_CLI_COMMAND] = s.cliCommand
-        self.container = docker.Container(
+        self.container = fleet_container(
             f"{name}-container",
+            args.place,
+            Limits(memory_bytes=s.memory, cpus=float(s.cpus), pids=s.pids),
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=args.place.provider,
+                replace_on_changes=["healthcheck"],
+                depends_on=[args.model_server] if args.model_server else None,
+            ),
             name=f"{args.place.prefix}{SUPERVISOR}",
             hostname=SUPERVISOR,
             image=args.image_id,
@@ -74,15 +90,10 @@ class Supervisor(pulumi.ComponentResource):
                 ["python3", "-m", "supervisor.healthcheck"], interval="10s", start_period="10s"
             ),
             labels=container_labels(args.place.labels),
-            **hardened(memory_bytes=s.memory, cpus=float(s.cpus)),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.place.provider,
-                replace_on_changes=["healthcheck"],
-                depends_on=[args.model_server] if args.model_server else None,
-            ),
         )
-        self.api_url = pulumi.Output.concat("http://", args.place.bind_address, f":{s.port}")
+        self.api_url = pulumi.Output.from_input(args.place.bind_address).apply(
+            lambda bind: f"http://{url_host(bind)}:{s.port}"
+        )
         self.api_token = pulumi.Output.secret(args.api_token)
         self.register_outputs({"apiUrl": self.api_url, "apiToken": self.api_token})
 

@@ -7,6 +7,7 @@ stack-wide groups and the reader in `stack`.
 
 from .daytona import DaytonaSettings
 from .group import SettingsGroup
+from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .stack import (
@@ -17,8 +18,6 @@ from .stack import (
     PROJECT,
     STACK_SECRETS,
     SUPERVISOR_API_TOKEN_KEY,
-    HostSettings,
-    HostVariant,
     ModelServerSettings,
     SettingsError,
     StackSettings,
@@ -45,10 +44,12 @@ __all__ = [
     "PreflightSettings",
     "SettingsError",
     "SettingsGroup",
+    "SshAddress",
     "StackSettings",
     "SupervisorSettings",
     "TailnetSettings",
     "all_keys",
     "parse_settings",
+    "parse_ssh_address",
     "read_stack_settings",
 ]

@@ -6,6 +6,8 @@ from pydantic import Field
 
 from .group import SettingsGroup
 
+INT32_MAX = 2**31 - 1  # the Daytona API's integers
+
 
 class DaytonaSettings(SettingsGroup):
     """Stack config `sandbox-fleet:daytona*` keys (all optional)."""
@@ -17,7 +19,7 @@ class DaytonaSettings(SettingsGroup):
     """Daytona snapshot for `runtime: daytona` entries (empty: server default)"""
     target: str = ""
     """Daytona target region (empty: the organization's default)"""
-    auto_stop_minutes: int = Field(default=30, ge=0)
+    auto_stop_minutes: int = Field(default=30, ge=0, le=INT32_MAX)
     """Daytona stops a sandbox idle this long, in minutes (0: never)"""
-    timeout_seconds: int = Field(default=600, ge=10)
+    timeout_seconds: int = Field(default=600, ge=10, le=86400)
     """How long `pulumi up` waits for a Daytona sandbox to start"""

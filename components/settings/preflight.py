@@ -7,6 +7,7 @@ import ipaddress
 from pydantic import Field
 
 from .group import SettingsGroup
+from .values import Flag
 
 TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IPv4 addresses
 
@@ -14,7 +15,7 @@ TAILNET_V4 = ipaddress.ip_network("100.64.0.0/10")  # where Tailscale assigns IP
 class PreflightSettings(SettingsGroup):
     """Stack config `sandbox-fleet:preflight*` keys (all optional)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Run the host checks at all (turning them off is logged as a warning)."""
     overcommit_ratio: float = Field(default=1.0, gt=0, le=16)
     """How far the fleet's summed memory limits may exceed the host (1.0 = never)."""

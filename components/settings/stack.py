@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import typing
 from dataclasses import dataclass
-from enum import StrEnum
-from ipaddress import ip_address
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
 from .daytona import DaytonaSettings
+from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
+from .values import BindAddress, Cpus, Flag, Memory, ModelFile, SshPublicKey, parse_flag
 
 PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
@@ -35,86 +34,27 @@ STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SEC
 OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
 
 
-class HostVariant(StrEnum):
-    LOCAL = "local"  # the Docker socket of the machine running `pulumi up`
-    SSH = "ssh"  # a remote Docker engine over ssh:// (the tailnet address)
-    PODMAN = "podman"  # rootful Podman's Docker-compatible socket
-    PODMAN_WSL = "podman-wsl"  # Podman Machine under Debian WSL
-    NONE = "none"  # cloud-only stack: no container host at all
-
-
-def _bind_address(value: str) -> str:
-    address = ip_address(value)  # its ValueError names the value
-    if address.is_unspecified:
-        raise ValueError(
-            f"'{value}' listens on every interface; give one address "
-            "(127.0.0.1, or the host's tailnet IP)"
-        )
-    return value
-
-
-_PUBLIC_KEY = re.compile(
-    r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com) \S+"
-)
-
-
-def _ssh_public_key(value: str) -> str:
-    if not _PUBLIC_KEY.match(value):
-        raise ValueError(f"'{value[:24]}...' is not an SSH public key line (ssh-ed25519 AAAA...)")
-    return value
-
-
-def _cpus(value: Any) -> float:
-    try:
-        cpus = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number of CPUs (e.g. 0.5 or 2)") from None
-    if not 0 < cpus <= 256:
-        raise ValueError(f"{value!r} CPUs is out of range (more than 0, at most 256)")
-    return cpus
-
-
-BindAddress = Annotated[str, AfterValidator(_bind_address)]
-SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
-Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats
-
-
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class HostSettings(_Group):
-    variant: HostVariant = Field(
-        HostVariant.LOCAL, description="local | ssh | podman | podman-wsl | none (cloud-only)"
-    )
-    name: str = Field("local", description="Host name; spec entries with `host:` go here")
-    address: str = Field("", description="ssh://user@host of a remote engine (ssh variant)")
-    sshOpts: tuple[str, ...] = Field((), description="Extra ssh options, e.g. -i KEYFILE")
-    socket: str = Field("", description="Engine socket URL; empty = the variant's default")
-    machine: str = Field("podman-machine-default", description="Podman Machine name (podman-wsl)")
-    rootless: bool = Field(
-        False,
-        description="The Podman engine runs rootless (podman, "
-        "podman-wsl): preflight warns about visual sandboxes",
-    )
-    sshHostKey: str = Field(
-        "",
-        description="The host's SSH host key, pinned for commands run on it over SSH "
-        "(ssh-keyscan -t ed25519 HOST)",
-    )
-
-
 class ModelServerSettings(_Group):
-    enabled: bool = Field(True, description="Run the llama.cpp model server")
+    enabled: Flag = Field(True, description="Run the llama.cpp model server")
     image: str = Field(OFFICIAL_LLAMA_IMAGE, description="llama-server image to pull")
-    build: bool = Field(False, description="Build images/model-server instead of pulling")
-    modelFile: str = Field("model.gguf", description="GGUF file in the model-data volume")
+    build: Flag = Field(False, description="Build images/model-server instead of pulling")
+    modelFile: ModelFile = Field(
+        "model.gguf", description="GGUF file in the model-data volume (a path relative to it)"
+    )
     contextSize: int = Field(4096, ge=256, le=1_048_576, description="Context length (-c)")
     threads: int = Field(2, ge=1, le=512, description="CPU threads (-t)")
     gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")
-    publish: bool = Field(False, description="Publish the API on the bind address")
+    publish: Flag = Field(False, description="Publish the API on the bind address")
     port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
-    memory: str = Field("4Gi", description="Memory limit")
+    memory: Memory = Field("4Gi", description="Memory limit")
+    pids: int = Field(
+        1024, ge=64, le=65536,
+        description="Process limit; threads count too: -t plus llama-server's HTTP threads",
+    )  # fmt: skip
     cpus: Cpus = Field("2", description="CPU limit")
 
 
@@ -123,7 +63,10 @@ class SupervisorSettings(_Group):
     cliCommand: str = Field("", description="Command of the cli runtime")
     maxTokens: int = Field(1024, ge=1, le=1_048_576, description="Longest model answer")
     port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
-    memory: str = Field("512Mi", description="Memory limit")
+    memory: Memory = Field("512Mi", description="Memory limit")
+    pids: int = Field(
+        512, ge=32, le=65536, description="Process limit (the agent loop and what it runs)"
+    )
     cpus: Cpus = Field("0.5", description="CPU limit")
 
 
@@ -142,7 +85,7 @@ class TopSettings(_Group):
     sshAuthorizedKeys: tuple[SshPublicKey, ...] = Field(
         (), description="SSH public keys allowed into every sandbox"
     )
-    buildImages: bool = Field(True, description="Build images/ on the host (no registry)")
+    buildImages: Flag = Field(True, description="Build images/ on the host (no registry)")
 
 
 GROUPS: dict[str, type[BaseModel]] = {
@@ -177,6 +120,17 @@ class StackSettings:
     @property
     def name_prefix(self) -> str:
         return self.top.namePrefix
+
+    @property
+    def host_ports(self) -> dict[str, int]:
+        """`sandbox-fleet:<key>` -> the host port it publishes, for every port setting that
+        publishes one in this stack (a sandbox's ports come from the spec)."""
+        if self.host.variant is HostVariant.NONE:
+            return {}
+        ports = {f"{PROJECT}:{SUPERVISOR}Port": self.supervisor.port}
+        if self.model_server.enabled and self.model_server.publish:
+            ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
+        return ports
 
 
 class SettingsError(ValueError):
@@ -217,16 +171,24 @@ def parse_settings(
             grouped[prefix][field] = _decode(value)
     models: dict[str, BaseModel | None] = {}
     for prefix, model in GROUPS.items():
-        if prefix in OPTIONAL_GROUPS and not _truthy(grouped[prefix].pop("enabled", False)):
-            models[prefix] = None
-            continue
+        if prefix in OPTIONAL_GROUPS:
+            enabled = grouped[prefix].pop("enabled", False)
+            try:
+                on = parse_flag(enabled)  # the rule every boolean key follows
+            except ValueError as exc:
+                key = config_key(prefix, "enabled")
+                problems.append(f"{stack_file}: {PROJECT}:{key}: {exc} (got {json.dumps(enabled)})")
+                on = False
+            if not on:
+                models[prefix] = None
+                continue
         try:
             models[prefix] = model.model_validate(grouped[prefix])
         except ValidationError as exc:
             problems += [f"{stack_file}: {line}" for line in _group_problems(prefix, exc)]
     if problems:
         raise SettingsError("\n".join(problems))
-    return StackSettings(
+    settings = StackSettings(
         top=typing.cast(TopSettings, models[""]),
         host=typing.cast(HostSettings, models["host"]),
         model_server=typing.cast(ModelServerSettings, models["modelServer"]),
@@ -236,6 +198,20 @@ def parse_settings(
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
         modal=typing.cast(ModalSettings, models["modal"]),
     )
+    if clashes := _port_clashes(settings):
+        raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
+    return settings
+
+
+def _port_clashes(s: StackSettings) -> list[str]:
+    """Two settings that publish on the same host port: Docker would refuse the second."""
+    first: dict[int, str] = {}
+    found = []
+    for key, port in s.host_ports.items():
+        if port in first:
+            found.append(f"{key}: host port {port} is also {first[port]}; give each its own port")
+        first.setdefault(port, key)
+    return found
 
 
 def _group_problems(prefix: str, exc: ValidationError) -> list[str]:
@@ -257,10 +233,6 @@ def _group_problems(prefix: str, exc: ValidationError) -> list[str]:
             given = {f"{PROJECT}:{config_key(prefix, k)}": v for k, v in given.items()}
         problems.append(f"{PROJECT}:{key}{where}: {message} (got {json.dumps(given, default=str)})")
     return problems
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or value == "true"
 
 
 def _close(key: str, keys: dict[str, Any]) -> list[str]:

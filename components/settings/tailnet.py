@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from ..contract import NOVNC_PORT, SSH_PORT
 from .group import SettingsGroup
 from .preflight import TAILNET_V4
+from .values import Flag
 
 MAX_KEY_EXPIRY = 90 * 24 * 3600  # Tailscale's limit for auth keys
 TAG_RE = re.compile(r"^tag:[A-Za-z][A-Za-z0-9-]*$")
@@ -58,21 +59,21 @@ class TailnetSettings(SettingsGroup):
     """Tag of sandboxes that join the tailnet themselves."""
     address: str | None = None
     """The host's tailnet IPv4: the bind address of every published port."""
-    discover_address: bool = False
+    discover_address: Flag = False
     """Read the address on the host with `tailscale ip -4` instead (pulumi-command)."""
     host_device: str | None = None
     """Tailnet hostname or MagicDNS name of the host, to keep its tags (DeviceTags)."""
-    manage_acl: bool = False
+    manage_acl: Flag = False
     """Own the whole tailnet policy (tailscale.Acl): base policy file plus generated grants."""
     base_policy_file: str = "policy/base.hujson"
     """HuJSON base policy, relative to the project directory."""
-    overwrite_existing_policy: bool = False
+    overwrite_existing_policy: Flag = False
     """Let the first `up` replace a policy that was not imported (overwrite_existing_content)."""
     key_expiry_seconds: int = Field(default=MAX_KEY_EXPIRY, ge=300, le=MAX_KEY_EXPIRY)
     """How long new auth keys can be used to join (at most 90 days)."""
     key_rotation: str = Field(default="1", pattern=r"^[A-Za-z0-9-]{1,16}$")
     """Opaque label; changing it replaces every auth key the fleet minted."""
-    sandbox_identity: bool = False
+    sandbox_identity: Flag = False
     """Allow sandboxes to join the tailnet themselves (tailscaled sidecar, ephemeral key)."""
     sandbox_ports: tuple[int, ...] = (SSH_PORT, NOVNC_PORT)
     """Ports granted on sandboxes that have their own identity (sshd, noVNC)."""

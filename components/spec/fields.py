@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from ..contract import FLEET_KEYS, GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
+from ..sizes import SIZE, parse_size
 
 RESERVED_NAMES = frozenset(
     {
@@ -76,28 +76,6 @@ def _git_ref(value: str) -> str:
             "leading '/' '-' or '.', trailing '/' '.' or '.lock')"
         )
     return value
-
-
-_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|K|M|G|T)$")
-_SIZE_FACTORS = {
-    "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4,
-    "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4,
-}  # fmt: skip
-
-
-def parse_size(value: Any) -> int:
-    """'512Mi' -> bytes. Plain numbers are refused: is 4096 bytes or MiB? Nobody can tell."""
-    match = _SIZE.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"{value!r} is not a size (use e.g. 512Mi or 4Gi)")
-    return int(Decimal(match.group(1)) * _SIZE_FACTORS[match.group(2)])  # 4.1G is exact
-
-
-def format_size(size: int) -> str:
-    for unit in ("Ti", "Gi", "Mi", "Ki"):
-        if size % _SIZE_FACTORS[unit] == 0:
-            return f"{size // _SIZE_FACTORS[unit]}{unit}"
-    return f"{size // 1024}Ki"
 
 
 def _date(value: Any) -> Any:
@@ -197,7 +175,7 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 SecretName = Annotated[str, AfterValidator(_secret_name)]
 Size = Annotated[
     int, BeforeValidator(parse_size),
-    WithJsonSchema({"type": "string", "pattern": _SIZE.pattern, "examples": ["512Mi", "4Gi"]}),
+    WithJsonSchema({"type": "string", "pattern": SIZE.pattern, "examples": ["512Mi", "4Gi"]}),
 ]  # fmt: skip
 Date = Annotated[
     dt.date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})

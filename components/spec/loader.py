@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..sizes import format_size
 from . import ports
-from .fields import format_size
 from .messages import kind_of, validation_problems
 from .models import (
     TASK_MODE,

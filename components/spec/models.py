@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 from ..contract import NOVNC_PORT, SSH_PORT, VNC_PORT
+from ..sizes import format_size
 from . import ports
 from .fields import (
     Date,
@@ -21,7 +22,6 @@ from .fields import (
     SandboxName,
     SecretName,
     Size,
-    format_size,
 )  # fmt: skip
 
 

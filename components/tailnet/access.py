@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_command as command
 import pulumi_tailscale as tailscale
 
 from components.host.preflight import discover_tailnet_address
+from components.host.ssh import SshTarget
 from components.settings.tailnet import TailnetSettings
 
 from .policy import FleetAccess, build_policy
@@ -51,8 +51,8 @@ class TailnetAccessArgs:
     """Hosts the fleet provisions, each gets a single-use tagged auth key."""
     sandbox_identities: Sequence[str] = ()
     """Sandboxes that join the tailnet themselves (needs sandboxIdentity: true)."""
-    connection: command.remote.ConnectionArgs | None = None
-    """SSH to the host for discoverAddress (host_key required); None: run locally."""
+    ssh: SshTarget | None = None
+    """The host's SSH path, for discoverAddress (host key pinned); None: run locally."""
     project_dir: Path | None = None
     """Where basePolicyFile is resolved; default the working directory (the Pulumi project)."""
 
@@ -105,7 +105,7 @@ class TailnetAccess(pulumi.ComponentResource):
             self.bind_address = pulumi.Output.from_input(settings.address)
         else:
             self.bind_address = discover_tailnet_address(
-                f"{name}-discover-address", args.connection, child
+                f"{name}-discover-address", args.ssh, child
             )
         for host in sorted(set(args.hosts)):
             self.host_auth_keys[host] = self._key(name, "host", host, settings, after_acl)

@@ -19,6 +19,7 @@ from tests.support.pulumi_cli import (
     blocked_plugins,
     copy_project,
     install_engine,
+    without_pids_command,
 )
 
 
@@ -67,11 +68,13 @@ DESKTOP_SECRET = "e2e-desktop-secret"
 
 
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
-    """The `dev` preset on the local engine, named `prefix*`: no preflight (its command needs
-    pulumi-command), no model server unless asked, the supervisor on a free port."""
+    """The `dev` preset on the local engine, named `prefix*`: no preflight and no pids-limit
+    commands (they need pulumi-command), no model server unless asked, the supervisor on a free
+    port."""
     if not (project.engine_bin / "pulumi-resource-docker").exists():
         reason = blocked_plugins(project.engine_bin).get("pulumi-resource-docker", "not built")
         pytest.fail(f"pulumi-resource-docker is missing: {reason}")
+    without_pids_command(project.directory)
     (project.directory / "sandboxes.yaml").write_text(spec)
     defaults: dict[str, str | list[str]] = {
         "namePrefix": prefix,

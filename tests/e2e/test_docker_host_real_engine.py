@@ -1,10 +1,11 @@
 """The real __main__.py on the real Pulumi engine and a real Docker engine: the host's shared
 pieces (ai-net, the model-data, logs and workspace volumes, the supervisor image and container).
 
-The sandboxes themselves need pulumi-command too (each one's pids limit), which the Go module
-proxy here refuses (engine-versions.txt); so this stack has no entries and no preflight, and the
-tests check what the engine does with the pieces that every fleet has: no false drift (also
-from a second checkout), out-of-band changes seen and repaired, data kept through `destroy`.
+Every container's pids limit and the preflight need pulumi-command, which the Go module proxy
+here refuses (engine-versions.txt); so this stack runs without both (init_host_stack), has no
+entries, and the tests check what the engine does with the pieces that every fleet has: no
+false drift (also from a second checkout), out-of-band changes seen and repaired, data kept
+through `destroy`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sandboxes made by the real Pulumi engine on a real Docker engine.
 
-The program is the real __main__.py without each sandbox's pids-limit command
+The program is the real __main__.py without each container's pids-limit command
 (tests/support/pulumi_cli.py: without_pids_command): that one resource needs pulumi-command,
 which the Go module proxy here refuses (docs/engine.md). Everything else is what `pulumi up`
 creates for a user: images, workspace volumes, hardened containers, ports on 127.0.0.1.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from components.contract import FLEET_KEYS_PATH
-from tests.support.pulumi_harness import Registered
+from tests.support.pulumi_harness import Registered, Run
 
 from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
 
@@ -47,6 +48,54 @@ def test_every_container_is_locked_down(stack_file: Path, run_spec: RunSpec) -> 
             assert mount["type"] == "volume", f"{where}: host bind mount {mount}"
         assert "docker.sock" not in json.dumps(i) and "podman.sock" not in json.dumps(i), where
         assert "volumes" not in i and "devices" not in i, where
+
+
+def assert_every_container_has_a_pids_limit(run: Run, where: str) -> None:
+    """pulumi-docker has no pids input: each container's limit is a command that runs the
+    engine's `update --pids-limit` on it (again whenever the container is replaced)."""
+    limits = {
+        r.inputs.get("environment", {}).get("CONTAINER"): r
+        for r in run.of_type("command:local:Command")
+        if "--pids-limit" in r.inputs.get("create", "")
+    }
+    # Not the keys writer: it has run and exited by the time an `update` could reach it (a
+    # fixed script, no network, a second's work), which is why it has no pids limit.
+    containers = [c for c in run.of_type(CONTAINER) if not c.inputs.get("attach")]
+    assert containers or "modal" in where, where
+    for c in containers:
+        limit = limits.get(f"{c.name}-id")
+        assert limit is not None, f"{where}: {c.urn} has no pids limit"
+        found = re.search(r"--pids-limit (\d+) ", limit.inputs["create"])
+        assert found and 32 <= int(found[1]) <= 65536, f"{where}: {limit.inputs['create']}"
+        assert f"{c.name}-id" in limit.inputs["triggers"], f"{where}: {c.urn}"
+        assert limit.parent == c.parent and limit.name == PIDS_COMMAND_NAME(c.name), c.urn
+
+
+def PIDS_COMMAND_NAME(container: str) -> str:
+    return container.removesuffix("-container") + "-pids-limit"
+
+
+def test_every_container_has_a_pids_limit(stack_file: Path, run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(6), stack_file, modelServerPublish=True)
+    assert run.error is None, run.error
+    assert_every_container_has_a_pids_limit(run, stack_file.name)
+
+
+def test_tailnet_sidecars_have_a_pids_limit_too(run_spec: RunSpec) -> None:
+    spec = "version: 1\nsandboxes:\n  own:\n    task: audit\n    tailnet: true\n"
+    run = run_spec(spec, ROOT / "stacks" / "linux-docker.yaml", tailnetSandboxIdentity=True)
+    assert run.error is None, run.error
+    assert run.by_name("fleet-own-tailscale")
+    assert_every_container_has_a_pids_limit(run, "linux-docker.yaml with a sidecar")
+
+
+def test_the_services_pids_limits_are_settings(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(1), supervisorPids=300, modelServerPids=2000)
+    for name, pids in [
+        ("fleet-supervisor-pids-limit", 300),
+        ("fleet-model-server-pids-limit", 2000),
+    ]:
+        assert f"--pids-limit {pids} " in run.by_name(name).inputs["create"]
 
 
 def test_every_docker_resource_uses_the_hosts_explicit_provider(

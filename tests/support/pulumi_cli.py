@@ -24,18 +24,18 @@ PASSPHRASE = "e2e-only-passphrase"
 CALL_TIMEOUT_S = 900
 
 
-# The real __main__.py without the per-sandbox pids-limit command: that resource needs
+# The real __main__.py without the per-container pids-limit command: that resource needs
 # pulumi-command, which the Go module proxy here refuses (docs/engine.md), so without this no
-# sandbox could be created by the engine built here. Everything else is the program as it is.
-WITHOUT_PIDS_COMMAND = '''"""The real __main__.py minus each sandbox's pids-limit command
+# container could be created by the engine built here. Everything else is the program as it is.
+WITHOUT_PIDS_COMMAND = '''"""The real __main__.py minus each container's pids-limit command
 (pulumi-command is not buildable here; docs/engine.md). From tests/support/pulumi_cli.py."""
 import runpy
 import sys
 
 sys.path.insert(0, ".")  # run as a file, not as the project directory: import from it all the same
-from components.planes.docker.sandbox import Sandbox  # noqa: E402
+from components.host.engine_cli import EngineCli  # noqa: E402
 
-Sandbox._limit_pids = lambda self, name, args: None  # type: ignore[method-assign]
+EngineCli.limit_pids = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
 runpy.run_path("__main__.py", run_name="__main__")
 '''
 
@@ -45,6 +45,8 @@ def without_pids_command(directory: Path) -> None:
     (directory / "main_without_pids.py").write_text(WITHOUT_PIDS_COMMAND)
     project_file = directory / "Pulumi.yaml"
     text = project_file.read_text()
+    if "main: main_without_pids.py" in text:
+        return
     project_file.write_text(text.replace("runtime:", "main: main_without_pids.py\nruntime:", 1))
 
 

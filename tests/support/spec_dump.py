@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.spec.fields import parse_size
+from components.sizes import parse_size
 from components.spec.loader import FleetSpec, SandboxSpec
 
 # Largest first, so 1073741824 is written 1Gi and 1000000000 is written 1G.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,12 +11,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pulumi
-import pulumi_command as command
 import pulumi_tailscale
 import pytest
 
 from components.host.preflight import DISCOVER_SCRIPT
-from components.settings import TailnetSettings
+from components.host.ssh import SshTarget
+from components.settings import SshAddress, TailnetSettings
 from components.tailnet.access import TailnetAccess, TailnetAccessArgs
 from components.tailnet.policy import FleetAccess, build_policy
 from tests.support.provider_schema import ProviderSchemas
@@ -41,7 +42,7 @@ def fleet(
     *,
     hosts: Sequence[str] = ("box",),
     identities: Sequence[str] = (),
-    connection: command.remote.ConnectionArgs | None = None,
+    ssh: SshTarget | None = None,
 ) -> Callable[[], None]:
     def program() -> None:
         access = TailnetAccess(
@@ -51,7 +52,7 @@ def fleet(
                 published_ports=PORTS,
                 hosts=hosts,
                 sandbox_identities=identities,
-                connection=connection,
+                ssh=ssh,
                 project_dir=REPO,
             ),
         )
@@ -203,24 +204,20 @@ def test_discovery_script_fails_with_advice_when_tailscale_is_down(tmp_path: Pat
 
 def test_remote_discovery_requires_a_pinned_host_key() -> None:
     tn = settings(discoverAddress=True, address=None)
-    loose = command.remote.ConnectionArgs(host="box.tail1234.ts.net", user="fleet")
-    refused = run_program(fleet(tn, connection=loose), {})
-    assert "has no host_key" in str(refused.error)
+    address = SshAddress("fleet", "box.tail1234.ts.net", None)
+    loose = SshTarget(address, (), host_key="")
+    refused = run_program(fleet(tn, ssh=loose), {})
+    assert "no pinned host key" in str(refused.error)
     assert not any(r.type.startswith("command:") for r in refused.resources)
 
-    def pinned() -> None:
-        connection = command.remote.ConnectionArgs(
-            host="box.tail1234.ts.net",
-            user="fleet",
-            host_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY",
-            private_key=pulumi.Output.secret("-----BEGIN OPENSSH PRIVATE KEY-----TEST"),
-        )
-        fleet(tn, connection=connection)()
-
-    result = run(pinned)
-    [cmd] = result.of_type("command:remote:Command")
-    assert cmd.inputs["connection"]["hostKey"].startswith("ssh-ed25519 ")
-    assert "connection" in cmd.secret_input_paths()
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY"
+    pinned = SshTarget(address, ("-i", "/keys/fleet"), host_key=key)
+    result = run(fleet(tn, ssh=pinned))
+    [cmd] = result.of_type("command:local:Command")
+    assert cmd.inputs["create"] == pinned.command_line("env /bin/sh -s")
+    assert f"KnownHostsCommand=/bin/echo * {key}" in shlex.split(cmd.inputs["create"])
+    assert result.outputs["bindAddress"] == "100.101.102.103"
+    assert not result.of_type("command:remote:Command")
     assert SCHEMAS.validate_registered(result.resources) == []
 
 

@@ -30,7 +30,6 @@ class DockerHost:
     """What the Docker plane builds on: the host's shared pieces and its tailnet access."""
 
     on: OnHost
-    engine: str  # docker | podman: which CLI sets the pids limit
     tailnet: TailnetAccess
     sandbox_tag: str | None  # the ACL tag of sandboxes with their own identity (tailnet on)
 
@@ -90,15 +89,13 @@ class DockerPlane(pulumi.ComponentResource):
                     place=on.place("sandbox", entry.name),
                     keys=keys,
                     secrets={k: args.secrets[k] for k in entry.secrets},
-                    docker_host=on.host.docker_host,
-                    engine=own.engine,
                     tailnet=_sidecar(entry, own, sidecar_image),
                     desktop_password=password,
                 ),
                 child,
             )
             magic_dns = own.tailnet.magic_dns_names.get(entry.name)
-            found = connections(entry, on.bind, on.identity.name_prefix, magic_dns)
+            found = connections(entry, on.bind, on.identity, args.authorized_keys, magic_dns)
             self.outputs[entry.name] = found if password is None else with_desktop_login(
                 found, password)  # fmt: skip
         self.register_outputs({"sandboxes": self.outputs})

@@ -65,9 +65,7 @@ def tailnet_identity_problems(
 
 def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
     """A sandbox port on the host that one of the fleet's own services publishes too."""
-    own = {s.supervisor.port: "sandbox-fleet:supervisorPort"}
-    if s.model_server.enabled and s.model_server.publish:
-        own[s.model_server.port] = "sandbox-fleet:modelServerPort"
+    own = {port: key for key, port in s.host_ports.items()}
     return [
         f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
         "pin another ssh_port for the sandbox or change that setting"

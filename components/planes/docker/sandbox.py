@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_command as command
 import pulumi_docker as docker
 
 from ...contract import NOVNC_PORT, SANDBOX_VNC_PASSWORD, SSH_PORT, WORKSPACE_PATH
 from ...host.containers import (
+    Limits,
     Placement,
     container_labels,
     env_list,
-    hardened,
+    fleet_container,
     healthcheck,
     volume_labels,
 )
@@ -28,6 +28,8 @@ from .config_hash import hash_labels
 from .fleet_keys import FleetKeys
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
+SIDECAR_MEMORY = 64 * 1024 * 1024
+SIDECAR_PIDS = 256  # tailscaled: Go's threads, a few per CPU, far below this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +39,6 @@ class SandboxArgs:
     place: Placement
     keys: FleetKeys  # the fleet's SSH public keys, mounted read-only
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
-    docker_host: pulumi.Input[str]  # for the `update` command that sets the pids limit
-    engine: str = "docker"  # which CLI runs that command: docker, or podman (no docker CLI)
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
 
@@ -95,8 +95,17 @@ class Sandbox(pulumi.ComponentResource):
         env = sandbox_env(spec, authorized_keys=None)
         port_pairs = published_ports(spec)
         visual = spec.mode is Mode.VISUAL
-        self.container = docker.Container(
+        self.container = fleet_container(
             f"{name}-container",
+            args.place,
+            Limits(memory_bytes=spec.memory_bytes, cpus=spec.cpus, pids=spec.pids),
+            pulumi.ResourceOptions.merge(
+                on_host,
+                pulumi.ResourceOptions(
+                    replace_on_changes=["healthcheck"],
+                    depends_on=[self.workspace, args.keys.writer],
+                ),
+            ),
             name=f"{args.place.prefix}{spec.name}",
             hostname=spec.name,
             image=args.image_id,
@@ -112,31 +121,10 @@ class Sandbox(pulumi.ComponentResource):
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
             labels=_labels(args, env, port_pairs, workspace),
-            **hardened(memory_bytes=spec.memory_bytes, cpus=spec.cpus),
-            opts=pulumi.ResourceOptions.merge(
-                on_host,
-                pulumi.ResourceOptions(
-                    replace_on_changes=["healthcheck"],
-                    depends_on=[self.workspace, args.keys.writer],
-                ),
-            ),
         )
-        self._limit_pids(name, args)
         if args.tailnet is not None:
             self._join_tailnet(name, args, args.tailnet, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})
-
-    def _limit_pids(self, name: str, args: SandboxArgs) -> None:
-        """pulumi-docker has no pids limit input: `update` sets it in place, without a
-        restart, and re-runs when the container is replaced or the limit changes."""
-        cli = "docker" if args.engine == "docker" else 'podman --url "$DOCKER_HOST"'
-        command.local.Command(
-            f"{name}-pids-limit",
-            create=f'{cli} update --pids-limit {args.spec.pids} "$CONTAINER" >/dev/null',
-            environment={"DOCKER_HOST": args.docker_host, "CONTAINER": self.container.id},
-            triggers=[self.container.id],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
 
     def _join_tailnet(
         self, name: str, args: SandboxArgs, sidecar: TailnetSidecar, on_host: pulumi.ResourceOptions
@@ -144,8 +132,11 @@ class Sandbox(pulumi.ComponentResource):
         """tailscaled in the sandbox's network namespace, in userspace mode: no tun device, no
         capabilities. It answers on the sandbox's own ports under its MagicDNS name."""
         spec = args.spec
-        docker.Container(
+        fleet_container(
             f"{name}-tailscale",
+            args.place,
+            Limits(memory_bytes=SIDECAR_MEMORY, cpus=0.25, pids=SIDECAR_PIDS),
+            on_host,
             name=f"{args.place.prefix}{spec.name}-tailscale",
             image=sidecar.image_id,
             network_mode=pulumi.Output.concat("container:", self.container.id),
@@ -160,8 +151,6 @@ class Sandbox(pulumi.ComponentResource):
             ),
             tmpfs={"/tmp": "rw,size=64m"},
             labels=container_labels({**args.place.labels, "sandbox-fleet.role": "tailnet-sidecar"}),
-            **hardened(memory_bytes=64 * 1024 * 1024, cpus=0.25),
-            opts=on_host,
         )
 
 

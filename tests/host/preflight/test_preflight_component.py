@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from components.host.preflight import SCRIPT_PATH, Preflight, PreflightArgs
-from components.settings import PreflightSettings
+from components.host.ssh import SshTarget
+from components.settings import PreflightSettings, SshAddress
 from tests.support.capacity_reference import GIB
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Run, run_program
@@ -85,34 +87,44 @@ def test_changed_requirements_change_the_triggers_and_nothing_else_does() -> Non
 
 
 def test_remote_check_refuses_an_unpinned_host() -> None:
-    loose = command.remote.ConnectionArgs(host="box.tail1234.ts.net", user="fleet")
-    result = run_program(program(lambda: args(connection=loose)), {})
-    assert "has no host_key" in str(result.error) and "ssh-keyscan" in str(result.error)
-    assert not [r for r in result.resources if r.type.startswith("command:remote")]
+    loose = SshTarget(SshAddress("fleet", "box.tail1234.ts.net", None), (), host_key="")
+    result = run_program(program(lambda: args(ssh=loose)), {})
+    assert "no pinned host key" in str(result.error) and "ssh-keyscan" in str(result.error)
+    assert not [r for r in result.resources if r.type.startswith("command:")]
 
 
-def test_remote_check_spells_out_its_environment_and_keeps_the_connection_secret() -> None:
+def test_remote_check_runs_through_the_hosts_ssh_path_with_its_environment_spelled_out() -> None:
+    target = SshTarget(
+        SshAddress("fleet", "box.tail1234.ts.net", 2222), ("-i", "/keys/fleet"), HOST_KEY
+    )
+
     def make() -> PreflightArgs:
-        connection = command.remote.ConnectionArgs(
-            host="box.tail1234.ts.net",
-            user="fleet",
-            host_key=HOST_KEY,
-            private_key=pulumi.Output.secret("-----BEGIN OPENSSH PRIVATE KEY-----TEST"),
-        )
-        return args(connection=connection, engine="podman", daytona_url="http://d:3000/a b")
+        return args(ssh=target, engine="podman", daytona_url="http://d:3000/a b")
 
     result = ok(run_program(program(make), {}))
-    [check] = result.of_type("command:remote:Command")
-    create = check.inputs["create"]
-    assert create.startswith(
+    check = result.by_name("preflight-check")
+    words = shlex.split(check.inputs["create"])
+    assert shlex.join(words[:-1]) == target.prefix()
+    assert words[:-1] == [
+        "ssh",
+        *target.options,
+        "-l",
+        "fleet",
+        "-p",
+        "2222",
+        "--",
+        "box.tail1234.ts.net",
+    ]
+    assert "-i" in words and f"KnownHostsCommand=/bin/echo * {HOST_KEY}" in words
+    remote = words[-1]  # what the host's shell runs
+    assert remote.startswith(
         "env PREFLIGHT_CPU_RATIO_MILLI=4000 PREFLIGHT_DAYTONA_URL='http://d:3000/a b' "
         "PREFLIGHT_ENGINE=podman"
     )
-    assert create.endswith(" /bin/sh -s") and "PREFLIGHT_REQUESTED_MILLICPUS=2500" in create
+    assert remote.endswith(" /bin/sh -s") and "PREFLIGHT_REQUESTED_MILLICPUS=2500" in remote
     assert check.inputs["stdin"] == SCRIPT_PATH.read_text()
-    assert check.inputs["connection"]["hostKey"] == HOST_KEY
-    assert "connection" in check.secret_input_paths()
-    assert "BEGIN OPENSSH" not in str(check.inputs.get("create"))
+    assert "environment" not in check.inputs, "sshd drops client variables"
+    assert not result.of_type("command:remote:Command")
     assert SCHEMAS.validate_registered(result.resources) == []
 
 
