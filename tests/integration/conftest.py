@@ -66,7 +66,6 @@ def fleet(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
         # The host preflight runs for real: the fixture's CPU limits (caps, not reservations)
         # add up to more than a 2-core CI machine has.
         "preflightOvercommitRatio": "4",
-        "FIXTURE_TOKEN": "fixture-token-value",  # hl-new's `secrets:`
     }
     with git_daemon(work / "git", bridge_gateway(engine)) as git:
         run = stack(write_spec(work / "sandboxes.yaml", git.url), overrides)

@@ -86,10 +86,15 @@ def write_spec(target: Path, repo: str, *, drop: tuple[str, ...] = ()) -> Path:
     return target
 
 
+# The values of the `secrets:` the fixture spec names, set as Pulumi secrets.
+SPEC_SECRETS = {"FIXTURE_TOKEN": "fixture-token-value"}
+
+
 def stack(spec: Path, overrides: Mapping[str, Any]) -> Run:
-    config = stack_config(REPO_ROOT / "Pulumi.dev.yaml", {**overrides, "spec": str(spec)})
-    secret_keys = tuple(k for k in overrides if k.isupper())  # sandboxes.yaml `secrets:`
-    run = run_program(REPO_ROOT / "__main__.py", config, secret_keys=secret_keys)
+    config = stack_config(
+        REPO_ROOT / "Pulumi.dev.yaml", {**SPEC_SECRETS, **overrides, "spec": str(spec)}
+    )
+    run = run_program(REPO_ROOT / "__main__.py", config, secret_keys=tuple(SPEC_SECRETS))
     if run.error is not None:
         raise AssertionError(f"the program failed under mocks: {run.error}")
     return run

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import ssh_keypair
-from tests.integration.fleet import PREFIX, Fleet, exec_in, health
+from tests.integration.fleet import PREFIX, SPEC_SECRETS, Fleet, exec_in, health
 from tests.support.git_daemon import wait_for
 
 pytestmark = pytest.mark.docker
@@ -179,8 +179,23 @@ def test_an_ssh_session_gets_the_entrys_env_and_secrets_whole(fleet: Fleet) -> N
     """Values are handed over shell-quoted: a line break in one adds no variable, in a command
     (BASH_ENV) or a login shell (/etc/profile.d) alike."""
     show = 'printf "%s|" "$SMUGGLED" "${LD_PRELOAD-unset}" "$FIXTURE_TOKEN" "${BASH_ENV-unset}"'
-    wanted = "one\nLD_PRELOAD=/tmp/evil.so|unset|fixture-token-value|unset|"
+    wanted = f"one\nLD_PRELOAD=/tmp/evil.so|unset|{SPEC_SECRETS['FIXTURE_TOKEN']}|unset|"
     assert ssh(fleet, "hl-new", show) == (0, wanted)
     assert ssh(fleet, "hl-new", f"env -i HOME=/home/dev bash -lc '{show}'") == (0, wanted)
     code, out = ssh(fleet, "hl-existing", 'printf "%s" "${FIXTURE_TOKEN-unset}"')
     assert (code, out) == (0, "unset"), "a secret reaches only the entry that names it"
+
+
+def test_a_sandbox_cannot_post_or_read_tasks_without_the_token(fleet: Fleet) -> None:
+    """ai-net reaches the supervisor from every sandbox; reachability grants nothing."""
+    ask = r"""
+        body='{"sandbox": "hl-new", "prompt": "take over"}'
+        exec 3<>/dev/tcp/supervisor/8000
+        printf '%s\r\n' "$1 /tasks HTTP/1.0" 'Host: supervisor' \
+          'Content-Type: application/json' "Content-Length: ${#body}" '' >&3
+        printf '%s' "$body" >&3
+        IFS= read -r status <&3 && printf '%s' "$status"
+    """
+    for method in ("POST", "GET"):
+        code, out = exec_in(fleet.client, f"{PREFIX}hl-new", "bash", "-c", ask, "ask", method)
+        assert code == 0 and out.startswith("HTTP/1.") and " 401 " in out, (method, out)
