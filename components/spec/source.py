@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import yaml11
 from .problems import Problem, SpecError
 
 MAX_DEPTH = 32
@@ -156,8 +157,11 @@ def to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if isinstance(key_node, yaml.ScalarNode) and (misread := yaml11.misread(key_node)):
+                source.add(path, *where, f"keys must be plain text: {misread.for_key()}")
+                continue
+            key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int) or isinstance(key, bool):
                 hint = (
                     f" (YAML reads `{key_node.value}` as {str(key).lower()}; quote it)"
@@ -188,6 +192,7 @@ _TEXT_KEPT_AS_WRITTEN = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
 }
 
 
@@ -201,10 +206,14 @@ def _is_env_value(path: Path_) -> bool:
 def _scalar(node: yaml.Node, path: Path_, source: Source) -> Any:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     source.scalar_lines[path] = (line, node.end_mark.line + 1)
-    if _is_env_value(path) and node.tag in _TEXT_KEPT_AS_WRITTEN:
-        # Env values end up as text in the container: keep what was written. YAML 1.1 would
-        # turn `3.10` into 3.1 and `0755` into 493.
-        return str(node.value)
+    if _is_env_value(path):
+        if node.tag in _TEXT_KEPT_AS_WRITTEN:
+            # Env values end up as text in the container: keep what was written. YAML 1.1
+            # would turn `3.10` into 3.1, `0755` into 493 and `on` into true.
+            return str(node.value)
+    elif isinstance(node, yaml.ScalarNode) and (misread := yaml11.misread(node)):
+        source.add(path, line, col, misread.for_value())
+        return INVALID
     builder = _SCALAR_BUILDERS.get(node.tag)
     if builder is None:
         source.add(path, line, col, f"YAML tag {node.tag} is not allowed here; write plain values")

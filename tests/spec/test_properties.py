@@ -17,7 +17,7 @@ from components.spec import FleetSpec, SpecError, load_spec_text
 from components.spec.fields import RESERVED_NAMES
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
 from components.spec.reading import SECRET_PATTERNS
-from tests.support.spec_dump import dump_yaml, to_document
+from tests.support.spec_dump import dump_yaml, safe_dump, to_document
 
 from .conftest import REPO, TODAY
 
@@ -144,7 +144,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def render(doc: dict[str, Any]) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return safe_dump(doc, sort_keys=False)
 
 
 def load(text: str) -> FleetSpec:
