@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from ..contract import GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
+from .git_refs import branch_problem
 
 RESERVED_NAMES = frozenset(
     {
@@ -52,28 +53,12 @@ def _dns_label(value: str) -> str:
     return value
 
 
-_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-
-
 def _git_ref(value: str) -> str:
-    """git check-ref-format rules for a branch name, so `git checkout -b` never refuses it."""
-    bad = (
-        not value
-        or len(value) > 200
-        or _REF_FORBIDDEN.search(value)
-        or value.startswith(("/", "-"))
-        or value.endswith(("/", ".", ".lock"))
-        or ".." in value
-        or "//" in value
-        or "@{" in value
-        or value == "@"
-        or any(part.startswith(".") or part.endswith(".lock") for part in value.split("/"))
-    )
-    if bad:
-        raise ValueError(
-            f"'{value}' is not a valid git branch name (no '..', spaces, ~^:?*[\\, "
-            "leading '/' '-' or '.', trailing '/' '.' or '.lock')"
-        )
+    """A branch name `git checkout -b` takes as it is (components/spec/git_refs.py)."""
+    problem = branch_problem(value)
+    if problem is not None:
+        shown = f"'{value}'" if value.isprintable() else repr(value)
+        raise ValueError(f"{shown} is not a valid git branch name: {problem}")
     return value
 
 
