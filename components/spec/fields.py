@@ -101,7 +101,30 @@ _REPO = re.compile(r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-
 _URL_USERINFO = re.compile(r"^(?:(?:https?|git)://[^/@]+|ssh://[^/@:]+:[^/@]+)@")
 
 
+# The parts git hands to ssh or to itself as arguments: a URL's user and host, scp-style
+# user@host:path's three parts.
+_URL_PARTS = re.compile(r"^[a-z]+://(?:(?P<user>[^/@]*)@)?(?P<host>[^/]*)")
+_SCP_PARTS = re.compile(r"^(?P<user>[^@/]*)@(?P<host>[^:/]*):(?P<path>.*)$")
+
+
+def _option_like(value: str) -> str | None:
+    """Which part of a repo starts with '-': git or ssh would take it for an option (the
+    `ssh://-oProxyCommand=...` of CVE-2017-1000117), whatever the clone command guards."""
+    if value.startswith("-"):
+        return f"'{value}' starts with '-', which git reads as an option, not a repository"
+    parts = _URL_PARTS.match(value) or _SCP_PARTS.match(value)
+    for name, part in (parts.groupdict() if parts else {}).items():
+        if part and part.startswith("-"):
+            return (
+                f"'{value}': its {name} '{part}' starts with '-', which git and ssh read as an "
+                "option, not a repository"
+            )
+    return None
+
+
 def _repo_url(value: str) -> str:
+    if dashed := _option_like(value):
+        raise ValueError(dashed)
     if not _REPO.match(value):
         raise ValueError(
             f"'{value}' is not a git URL (https://, ssh://, git://, file:// or user@host:path)"
