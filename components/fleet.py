@@ -15,6 +15,7 @@ from .host.preflight import PreflightArgs
 from .outputs import FleetOutputs, not_deployed_here
 from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.docker import DockerHost
+from .planes.docker.routes import service_ports
 from .planes.docker.sandbox import published_ports
 from .services.model_server import ModelServer, ModelServerArgs
 from .services.supervisor import Supervisor, SupervisorArgs
@@ -42,8 +43,7 @@ class FleetArgs:
 
 def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
     """Every host port the fleet publishes: what the tailnet policy opens, and nothing more."""
-    ports = [host for e in entries for _, host in published_ports(e)] + [s.supervisor.port]
-    return sorted(ports + ([s.model_server.port] if s.model_server.publish else []))
+    return sorted([host for e in entries for _, host in published_ports(e)] + [*service_ports(s)])
 
 
 def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]:

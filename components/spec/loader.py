@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .models import (
     SpecFile,
     Task,
 )  # fmt: skip
+from .ports import PortBlock, block_size
 from .problems import Problem, SpecError
 from .reading import parse_source, read_source
 from .source import Source
@@ -75,6 +77,11 @@ class SandboxSpec:
     def memory(self) -> str:
         return format_size(self.memory_bytes)
 
+    @property
+    def port_block(self) -> PortBlock:
+        """Every host port this entry holds, published or not yet (components/spec/ports.py)."""
+        return PortBlock(self.name, self.host_ports.ssh, block_size(len(self.ports)))
+
 
 @dataclass(frozen=True)
 class FleetSpec:
@@ -84,6 +91,27 @@ class FleetSpec:
 
     def by_name(self) -> dict[str, SandboxSpec]:
         return {s.name: s for s in self.sandboxes}
+
+    def service_port_problems(
+        self, here: Iterable[SandboxSpec], services: Mapping[int, str]
+    ) -> list[str]:
+        """`file:line: path: message` for each entry of `here` whose port block holds a port
+        of the fleet's own services (`services`: host port -> who publishes it), with a start
+        that is free of the services and of every entry's block."""
+        problems = []
+        for e in here:
+            block = e.port_block
+            others = [s.port_block for s in self.sandboxes if s.name != e.name]
+            others += [ports.PortBlock(who, port, 1) for port, who in services.items()]
+            how = "pinned by ssh_port" if e.ssh_port_pinned else "derived from the name"
+            problems += [
+                f"{self.file}:{e.line}: sandboxes.{e.name}: host ports {block.start}-{block.end} "
+                f"({how}) include {port}, which {services[port]} publishes; use "
+                f"`ssh_port: {ports.free_start(block.size, others, block.start)}` (free) or "
+                "change that setting"
+                for port in ports.held(block, services)
+            ]
+        return problems
 
 
 def utc_today() -> dt.date:
@@ -183,7 +211,7 @@ def _assign_host_ports(
             (first, second) if not doc.sandboxes[first.name].ssh_port else (second, first)
         )
         others = {n: b for n, b in blocks.items() if n != blamed.name}
-        suggestion = ports.free_start(blamed.size, others, blamed.start)
+        suggestion = ports.free_start(blamed.size, others.values(), blamed.start)
         line, col = source.position(("sandboxes", blamed.name), of_key=True)
         problems.append(
             Problem(

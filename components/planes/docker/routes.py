@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from ...settings import HostVariant, StackSettings
 from ...spec import FleetSpec, Runtime, SandboxSpec
 from ..base import Effect, placed_here
-from .sandbox import published_ports
 
 
 @dataclass(frozen=True)
@@ -63,15 +62,15 @@ def tailnet_identity_problems(
     ]
 
 
-def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
-    """A sandbox port on the host that one of the fleet's own services publishes too."""
-    own = {s.supervisor.port: "sandbox-fleet:supervisorPort"}
+def service_ports(s: StackSettings) -> dict[int, str]:
+    """The host ports the fleet's own services publish on the bind address, and who holds each:
+    what no sandbox may take, and (with the sandboxes') what the tailnet policy opens."""
+    ports = {s.supervisor.port: "the supervisor's task API (sandbox-fleet:supervisorPort)"}
     if s.model_server.enabled and s.model_server.publish:
-        own[s.model_server.port] = "sandbox-fleet:modelServerPort"
-    return [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
-        "pin another ssh_port for the sandbox or change that setting"
-        for e in here
-        for _, host in published_ports(e)
-        if host in own
-    ]
+        ports[s.model_server.port] = "the model server's API (sandbox-fleet:modelServerPort)"
+    return ports
+
+
+def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
+    """A sandbox's host port block that holds a port one of the fleet's own services publishes."""
+    return spec.service_port_problems(here, service_ports(s))
