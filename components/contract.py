@@ -19,6 +19,9 @@ MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-s
 MODEL_SERVER: Final = "model-server"
 SUPERVISOR: Final = "supervisor"
 
+# What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
+TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
+
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"
 SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"

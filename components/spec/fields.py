@@ -9,27 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from ..contract import GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
+from ..contract import GIT_ENV, SANDBOX_ENV_PREFIX
 from .git_refs import branch_problem
+from .reserved import RESERVED_NAMES
 
-RESERVED_NAMES = frozenset(
-    {
-        MODEL_SERVER,
-        SUPERVISOR,
-        "ai-net",
-        "model-data",
-        "workspace",
-        "logs",
-        "fleet",
-        "host",
-        "daytona",
-        "tailscale",
-        "localhost",
-        "default",
-        "docker",
-        "podman",
-    }
-)
 NAME_MAX = 40
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 

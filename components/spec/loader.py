@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import ports
+from . import ports, reserved
 from .fields import format_size
 from .messages import kind_of, validation_problems
 from .models import (
@@ -154,6 +154,16 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
         raise SpecError([*source.problems, *validation_problems(exc, source)]) from None
     if source.problems:
         raise SpecError(source.problems)
+    if clashes := reserved.name_clashes(document.sandboxes):
+        raise SpecError(
+            Problem(
+                *source.position(("sandboxes", c.name), of_key=True),
+                f"sandboxes.{c.name}",
+                c.message(),
+                source.file,
+            )
+            for c in clashes
+        )
     today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]

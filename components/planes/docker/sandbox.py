@@ -22,6 +22,7 @@ from ...contract import (
     SANDBOX_MODE,
     SANDBOX_NAME,
     SSH_PORT,
+    TAILNET_SIDECAR_SUFFIX,
     WORKSPACE_PATH,
 )
 from ...host.containers import (
@@ -159,7 +160,7 @@ class Sandbox(pulumi.ComponentResource):
         spec = args.spec
         docker.Container(
             f"{name}-tailscale",
-            name=f"{args.place.prefix}{spec.name}-tailscale",
+            name=f"{args.place.prefix}{spec.name}{TAILNET_SIDECAR_SUFFIX}",
             image=sidecar.image_id,
             network_mode=pulumi.Output.concat("container:", self.container.id),
             envs=pulumi.Output.all(sidecar.auth_key).apply(
