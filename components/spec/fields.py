@@ -9,9 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from ..contract import GIT_ENV, SANDBOX_ENV_PREFIX
 from .git_refs import branch_problem
-from .reserved import RESERVED_NAMES
+from .reserved import RESERVED_NAMES, fleet_env_problem
 
 NAME_MAX = 40
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -125,26 +124,16 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-# Set by the fleet from the entry itself (planes/docker/sandbox.py sandbox_env); a user value
-# would be silently overwritten, so it is refused instead.
-_FLEET_ENV = GIT_ENV
-_FLEET_ENV_PREFIX = SANDBOX_ENV_PREFIX
-
-
-def _not_fleet_env(value: str) -> str:
-    if value.startswith(_FLEET_ENV_PREFIX) or value in _FLEET_ENV:
-        raise ValueError(
-            f"'{value}' is set by the fleet itself (reserved: {_FLEET_ENV_PREFIX}*, "
-            f"{', '.join(_FLEET_ENV)}; use the entry's `repo`, `branch` and `base`); "
-            "pick another name"
-        )
-    return value
+def _not_reserved_env(name: str) -> str:
+    if problem := fleet_env_problem(name):
+        raise ValueError(problem)
+    return name
 
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
         raise ValueError(f"'{value}' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
-    return _not_fleet_env(value)
+    return _not_reserved_env(value)
 
 
 def _secret_name(value: str) -> str:
@@ -153,7 +142,7 @@ def _secret_name(value: str) -> str:
             f"'{value}' is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
             "name of a Pulumi secret config key here, never its value"
         )
-    return _not_fleet_env(value)
+    return _not_reserved_env(value)
 
 
 def _plain_value(value: Any) -> str:

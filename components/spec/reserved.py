@@ -1,5 +1,6 @@
 """Names the fleet keeps for itself, so no entry can take one: the names of its own services,
-network and volumes, and the names of the objects it derives from a sandbox's name.
+network and volumes, the names of the objects it derives from a sandbox's name, and the
+environment names it sets or reads its own credentials under.
 
 Docker has one namespace per kind of object. Containers: each sandbox's `NAME` and its tailnet
 sidecar `NAME-tailscale`, the services `supervisor` and `model-server`. Volumes: each
@@ -15,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..contract import MODEL_SERVER, SUPERVISOR, TAILNET_SIDECAR_SUFFIX
+from ..contract import (
+    FLEET_CREDENTIALS,
+    GIT_ENV,
+    MODEL_SERVER,
+    SANDBOX_ENV_PREFIX,
+    SUPERVISOR,
+    TAILNET_SIDECAR_SUFFIX,
+)
 
 RESERVED_NAMES = frozenset(
     {
@@ -62,3 +70,22 @@ def name_clashes(names: Iterable[str]) -> list[NameClash]:
         for suffix in DERIVED_SUFFIXES
         if name.endswith(suffix) and name.removesuffix(suffix) in taken
     ]
+
+
+def fleet_env_problem(name: str) -> str | None:
+    """Why `name` cannot be an entry's `env` or `secrets` name, or None. The fleet sets
+    SANDBOX_* and GIT_REPO/BRANCH/BASE itself (planes/docker/sandbox.py sandbox_env), so a
+    user value would be silently overwritten; its own credentials must never be handed to a
+    sandbox, whatever value the stack holds under that name."""
+    if name in FLEET_CREDENTIALS:
+        return (
+            f"'{name}' is the fleet's own credential ({FLEET_CREDENTIALS[name]}) and never "
+            "reaches a sandbox; give the sandbox its own value under another name"
+        )
+    if name.startswith(SANDBOX_ENV_PREFIX) or name in GIT_ENV:
+        return (
+            f"'{name}' is set by the fleet itself (reserved: {SANDBOX_ENV_PREFIX}*, "
+            f"{', '.join(GIT_ENV)}; use the entry's `repo`, `branch` and `base`); "
+            "pick another name"
+        )
+    return None

@@ -23,6 +23,7 @@ from ...contract import (
     SANDBOX_NAME,
     SSH_PORT,
     TAILNET_SIDECAR_SUFFIX,
+    TS_AUTHKEY,
     WORKSPACE_PATH,
 )
 from ...host.containers import (
@@ -165,7 +166,7 @@ class Sandbox(pulumi.ComponentResource):
             network_mode=pulumi.Output.concat("container:", self.container.id),
             envs=pulumi.Output.all(sidecar.auth_key).apply(
                 lambda key: [
-                    f"TS_AUTHKEY={key[0]}",
+                    f"{TS_AUTHKEY}={key[0]}",
                     f"TS_EXTRA_ARGS=--advertise-tags={sidecar.tag}",
                     f"TS_HOSTNAME={spec.name}",
                     "TS_STATE_DIR=/tmp/tailscale",
