@@ -138,8 +138,12 @@ def _env_name(value: str) -> str:
 
 def _secret_name(value: str) -> str:
     if not _SECRET_NAME.match(value):
+        # Something that is not even name-shaped is most likely the secret's value: not shown.
+        shown = (
+            f"'{value}'" if _ENV_NAME.match(value) else "this value (not shown: it may be a secret)"
+        )
         raise ValueError(
-            f"'{value}' is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
+            f"{shown} is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
             "name of a Pulumi secret config key here, never its value"
         )
     return _not_reserved_env(value)

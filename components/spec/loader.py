@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from . import ports, reserved
 from .fields import format_size
-from .messages import kind_of, validation_problems
+from .messages import validation_problems
 from .models import (
     TASK_MODE,
     DataPolicy,
@@ -134,20 +134,6 @@ def load_spec_text(
 
 
 def _build(source: Source, today: dt.date | None) -> FleetSpec:
-    if not isinstance(source.data, dict):
-        got = kind_of(source.data)
-        raise SpecError(
-            [
-                *source.problems,
-                Problem(
-                    1,
-                    1,
-                    "",
-                    f"the file must be a mapping with `version` and `sandboxes`; got {got}",
-                    source.file,
-                ),
-            ]
-        )
     try:
         document = SpecFile.model_validate(source.data)
     except ValidationError as exc:

@@ -105,8 +105,9 @@ class _Refused(Exception):
 
 
 def compose(text: str, name: str) -> yaml.Node:
-    loader = _NoAliasComposer(text)
+    loader = None
     try:
+        loader = _NoAliasComposer(text)  # its reader refuses control characters right here
         node = loader.get_single_node()
     except _Refused as exc:
         raise SpecError([Problem(exc.line, exc.col, "", exc.message, name)]) from None
@@ -120,10 +121,17 @@ def compose(text: str, name: str) -> yaml.Node:
         elif exc.context:
             what = f"{exc.context}, {what}"
         raise SpecError([Problem(line, col, "", f"YAML syntax error: {what}", name)]) from None
+    except yaml.reader.ReaderError as exc:  # raised before any mark exists: place it here
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        message = f"{what} is a control character, which YAML text cannot hold; remove it"
+        raise SpecError([Problem(line, col, "", message, name)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(1, 1, "", f"YAML syntax error: {exc}", name)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError([Problem(1, 1, "", "file has no YAML document", name)])
     return node

@@ -149,3 +149,19 @@ def test_the_model_server_port_is_free_when_the_model_server_is_not_published_or
     text = "version: 1\nsandboxes:\n  web: {task: audit, ssh_port: 18080}\n"
     assert run_spec(text).error is None
     assert run_spec(text, modelServerPublish=True, modelServerEnabled=False).error is None
+
+
+def test_a_spec_path_that_leads_to_a_private_file_stops_the_stack_and_shows_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "id_ed25519"
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    secret.write_text(
+        f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    spec = tmp_path / "sandboxes.yaml"
+    spec.symlink_to(secret)
+    run = _run(spec, monkeypatch)
+    assert isinstance(run.error, pulumi.RunError) and run.resources == []
+    assert "not a sandbox-fleet spec" in str(run.error)
+    assert body[:8] not in str(run.error) and "OPENSSH" not in str(run.error)

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from components.spec import FleetSpec, SpecError, load_spec_text
+from components.spec.credentials import SECRET_PATTERNS
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
-from components.spec.reading import SECRET_PATTERNS
 from components.spec.reserved import DERIVED_SUFFIXES, RESERVED_NAMES
 from tests.support.spec_dump import dump_yaml, safe_dump, to_document
 
