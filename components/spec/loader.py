@@ -102,7 +102,7 @@ class FleetSpec:
         for e in here:
             block = e.port_block
             others = [s.port_block for s in self.sandboxes if s.name != e.name]
-            others += [ports.PortBlock(who, port, 1) for port, who in services.items()]
+            others += [PortBlock(who, port, 1) for port, who in services.items()]
             how = "pinned by ssh_port" if e.ssh_port_pinned else "derived from the name"
             problems += [
                 f"{self.file}:{e.line}: sandboxes.{e.name}: host ports {block.start}-{block.end} "
@@ -134,28 +134,32 @@ def load_spec_text(
 
 
 def _build(source: Source, today: dt.date | None) -> FleetSpec:
+    clashes = _name_clashes(source)  # from the keys alone: reported with everything else
     try:
         document = SpecFile.model_validate(source.data)
     except ValidationError as exc:
-        raise SpecError([*source.problems, *validation_problems(exc, source)]) from None
-    if source.problems:
-        raise SpecError(source.problems)
-    if clashes := reserved.name_clashes(document.sandboxes):
-        raise SpecError(
-            Problem(
-                *source.position(("sandboxes", c.name), of_key=True),
-                f"sandboxes.{c.name}",
-                c.message(),
-                source.file,
-            )
-            for c in clashes
-        )
+        raise SpecError([*source.problems, *validation_problems(exc, source), *clashes]) from None
+    if source.problems or clashes:
+        raise SpecError([*source.problems, *clashes])
     today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
     sandboxes = _assign_host_ports(sandboxes, document, source)
     expired = tuple(sorted(set(document.sandboxes) - set(live)))
     return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
+
+
+def _name_clashes(source: Source) -> list[Problem]:
+    names = source.data.get("sandboxes")
+    return [
+        Problem(
+            *source.position(("sandboxes", c.name), of_key=True),
+            f"sandboxes.{c.name}",
+            c.message(),
+            source.file,
+        )
+        for c in reserved.name_clashes(names if isinstance(names, dict) else ())
+    ]
 
 
 def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> SandboxSpec:

@@ -43,3 +43,10 @@ def test_the_sidecar_suffix_is_the_one_the_docker_plane_uses() -> None:
     from components.contract import TAILNET_SIDECAR_SUFFIX
 
     assert set(DERIVED_SUFFIXES) == {TAILNET_SIDECAR_SUFFIX}
+
+
+def test_the_clash_is_reported_with_every_other_problem_at_once() -> None:
+    found = problems(
+        "version: 1\nsandboxes:\n  dev: {task: audti}\n  dev-tailscale: {task: audit}\n"
+    )
+    assert [p.path for p in found] == ["sandboxes.dev.task", "sandboxes.dev-tailscale"]
