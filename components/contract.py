@@ -20,6 +20,9 @@ MODEL_SERVER: Final = "model-server"
 SUPERVISOR: Final = "supervisor"
 FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container that writes it
 
+# What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
+TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
+
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"
 SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLEET_KEYS_PATH
@@ -43,6 +46,31 @@ SUPERVISOR_API_TOKEN = "SUPERVISOR_API_TOKEN"  # the task API's bearer token
 
 # Environment of the model server: llama-server reads its API key from it.
 LLAMA_API_KEY = "LLAMA_API_KEY"
+
+# The cloud planes' keys: stack secrets in the same `sandbox-fleet:` namespace as the secrets
+# sandboxes.yaml names. And the tailnet sidecar's key (tailscaled reads both spellings).
+DAYTONA_API_KEY: Final = "DAYTONA_API_KEY"
+MODAL_TOKEN_ID: Final = "MODAL_TOKEN_ID"
+MODAL_TOKEN_SECRET: Final = "MODAL_TOKEN_SECRET"
+TS_AUTHKEY: Final = "TS_AUTHKEY"
+
+# The fleet's own credentials, by the names it reads them under: no sandbox may name one in
+# `secrets:` or `env:` (components/spec/reserved.py), whatever value the stack holds for it.
+FLEET_CREDENTIALS: Final[dict[str, str]] = {
+    SUPERVISOR_API_TOKEN: "the supervisor's task API token",
+    MODEL_API_KEY: "the model server's API key, as the supervisor sends it",
+    LLAMA_API_KEY: "the model server's API key",
+    DAYTONA_API_KEY: "the Daytona plane's API key",
+    MODAL_TOKEN_ID: "the Modal plane's token id",
+    MODAL_TOKEN_SECRET: "the Modal plane's token secret",
+    TS_AUTHKEY: "a tailnet sidecar's auth key",
+    "TS_AUTH_KEY": "a tailnet sidecar's auth key",
+    # What the Tailscale provider reads when its config keys are unset (its schema says so).
+    "TAILSCALE_API_KEY": "the Tailscale API key",
+    "TAILSCALE_OAUTH_CLIENT_ID": "the Tailscale OAuth client id",
+    "TAILSCALE_OAUTH_CLIENT_SECRET": "the Tailscale OAuth client secret",
+    "TAILSCALE_IDENTITY_TOKEN": "the Tailscale workload identity token",
+}
 
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume

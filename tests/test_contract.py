@@ -77,3 +77,12 @@ def test_each_image_declares_the_build_args_it_is_given(image: str) -> None:
     dockerfile = (IMAGES / image / "Dockerfile").read_text()
     declared = set(re.findall(r"^ARG (\w+)", dockerfile, re.M))
     assert set(contract.IMAGE_BUILD_ARGS[image]) <= declared
+
+
+def test_the_credentials_the_planes_read_are_the_contract_s_fleet_credentials() -> None:
+    """The cloud planes read their keys from the stack's secret config, the namespace of the
+    secrets sandboxes.yaml names: the spec refuses exactly contract.FLEET_CREDENTIALS there."""
+    from components.planes.daytona.component import API_KEY
+    from components.planes.modal.component import TOKEN_KEYS
+
+    assert {API_KEY, *TOKEN_KEYS} <= set(contract.FLEET_CREDENTIALS)

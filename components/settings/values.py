@@ -81,8 +81,8 @@ def _cpus(value: Any) -> float:
         cpus = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{value!r} is not a number of CPUs (e.g. 0.5 or 2)") from None
-    if not 0 < cpus <= 256:
-        raise ValueError(f"{value!r} CPUs is out of range (more than 0, at most 256)")
+    if not 0.01 <= cpus <= 256:  # below 0.01 the CFS quota is under Docker's 1 ms minimum
+        raise ValueError(f"{value!r} CPUs is out of range (0.01 to 256)")
     return cpus
 
 

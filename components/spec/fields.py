@@ -8,28 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from ..contract import FLEET_KEYS, GIT_ENV, MODEL_SERVER, SANDBOX_ENV_PREFIX, SUPERVISOR
 from ..sizes import SIZE, parse_size
+from .git_refs import branch_problem
+from .reserved import RESERVED_NAMES, fleet_env_problem
 
-RESERVED_NAMES = frozenset(
-    {
-        MODEL_SERVER,
-        SUPERVISOR,
-        FLEET_KEYS,
-        "ai-net",
-        "model-data",
-        "workspace",
-        "logs",
-        "fleet",
-        "host",
-        "daytona",
-        "tailscale",
-        "localhost",
-        "default",
-        "docker",
-        "podman",
-    }
-)
 NAME_MAX = 40
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
@@ -53,28 +35,12 @@ def _dns_label(value: str) -> str:
     return value
 
 
-_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-
-
 def _git_ref(value: str) -> str:
-    """git check-ref-format rules for a branch name, so `git checkout -b` never refuses it."""
-    bad = (
-        not value
-        or len(value) > 200
-        or _REF_FORBIDDEN.search(value)
-        or value.startswith(("/", "-"))
-        or value.endswith(("/", ".", ".lock"))
-        or ".." in value
-        or "//" in value
-        or "@{" in value
-        or value == "@"
-        or any(part.startswith(".") or part.endswith(".lock") for part in value.split("/"))
-    )
-    if bad:
-        raise ValueError(
-            f"'{value}' is not a valid git branch name (no '..', spaces, ~^:?*[\\, "
-            "leading '/' '-' or '.', trailing '/' '.' or '.lock')"
-        )
+    """A branch name `git checkout -b` takes as it is (components/spec/git_refs.py)."""
+    problem = branch_problem(value)
+    if problem is not None:
+        shown = f"'{value}'" if value.isprintable() else repr(value)
+        raise ValueError(f"{shown} is not a valid git branch name: {problem}")
     return value
 
 
@@ -95,7 +61,30 @@ _REPO = re.compile(r"^(?:(?:https?|ssh|git|file)://[^\s]+|[A-Za-z0-9._-]+@[A-Za-
 _URL_USERINFO = re.compile(r"^(?:(?:https?|git)://[^/@]+|ssh://[^/@:]+:[^/@]+)@")
 
 
+# The parts git hands to ssh or to itself as arguments: a URL's user and host, scp-style
+# user@host:path's three parts.
+_URL_PARTS = re.compile(r"^[a-z]+://(?:(?P<user>[^/@]*)@)?(?P<host>[^/]*)")
+_SCP_PARTS = re.compile(r"^(?P<user>[^@/]*)@(?P<host>[^:/]*):(?P<path>.*)$")
+
+
+def _option_like(value: str) -> str | None:
+    """Which part of a repo starts with '-': git or ssh would take it for an option (the
+    `ssh://-oProxyCommand=...` of CVE-2017-1000117), whatever the clone command guards."""
+    if value.startswith("-"):
+        return f"'{value}' starts with '-', which git reads as an option, not a repository"
+    parts = _URL_PARTS.match(value) or _SCP_PARTS.match(value)
+    for name, part in (parts.groupdict() if parts else {}).items():
+        if part and part.startswith("-"):
+            return (
+                f"'{value}': its {name} '{part}' starts with '-', which git and ssh read as an "
+                "option, not a repository"
+            )
+    return None
+
+
 def _repo_url(value: str) -> str:
+    if dashed := _option_like(value):
+        raise ValueError(dashed)
     if not _REPO.match(value):
         raise ValueError(
             f"'{value}' is not a git URL (https://, ssh://, git://, file:// or user@host:path)"
@@ -113,35 +102,29 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
-# Set by the fleet from the entry itself (planes/environment.py sandbox_env); a user value
-# would be silently overwritten, so it is refused instead.
-_FLEET_ENV = GIT_ENV
-_FLEET_ENV_PREFIX = SANDBOX_ENV_PREFIX
-
-
-def _not_fleet_env(value: str) -> str:
-    if value.startswith(_FLEET_ENV_PREFIX) or value in _FLEET_ENV:
-        raise ValueError(
-            f"'{value}' is set by the fleet itself (reserved: {_FLEET_ENV_PREFIX}*, "
-            f"{', '.join(_FLEET_ENV)}; use the entry's `repo`, `branch` and `base`); "
-            "pick another name"
-        )
-    return value
+def _not_reserved_env(name: str) -> str:
+    if problem := fleet_env_problem(name):
+        raise ValueError(problem)
+    return name
 
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
         raise ValueError(f"'{value}' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
-    return _not_fleet_env(value)
+    return _not_reserved_env(value)
 
 
 def _secret_name(value: str) -> str:
     if not _SECRET_NAME.match(value):
+        # Something that is not even name-shaped is most likely the secret's value: not shown.
+        shown = (
+            f"'{value}'" if _ENV_NAME.match(value) else "this value (not shown: it may be a secret)"
+        )
         raise ValueError(
-            f"'{value}' is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
+            f"{shown} is not a secret name (UPPER_SNAKE_CASE, e.g. GITHUB_TOKEN); list the "
             "name of a Pulumi secret config key here, never its value"
         )
-    return _not_fleet_env(value)
+    return _not_reserved_env(value)
 
 
 def _plain_value(value: Any) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from ..sizes import format_size
-from . import ports
-from .messages import kind_of, validation_problems
+from . import ports, reserved
+from .messages import validation_problems
 from .models import (
     TASK_MODE,
     DataPolicy,
@@ -27,6 +28,7 @@ from .models import (
     SpecFile,
     Task,
 )  # fmt: skip
+from .ports import PortBlock, block_size
 from .problems import Problem, SpecError
 from .reading import parse_source, read_source
 from .source import Source
@@ -75,6 +77,11 @@ class SandboxSpec:
     def memory(self) -> str:
         return format_size(self.memory_bytes)
 
+    @property
+    def port_block(self) -> PortBlock:
+        """Every host port this entry holds, published or not yet (components/spec/ports.py)."""
+        return PortBlock(self.name, self.host_ports.ssh, block_size(len(self.ports)))
+
 
 @dataclass(frozen=True)
 class FleetSpec:
@@ -84,6 +91,27 @@ class FleetSpec:
 
     def by_name(self) -> dict[str, SandboxSpec]:
         return {s.name: s for s in self.sandboxes}
+
+    def service_port_problems(
+        self, here: Iterable[SandboxSpec], services: Mapping[int, str]
+    ) -> list[str]:
+        """`file:line: path: message` for each entry of `here` whose port block holds a port
+        of the fleet's own services (`services`: host port -> who publishes it), with a start
+        that is free of the services and of every entry's block."""
+        problems = []
+        for e in here:
+            block = e.port_block
+            others = [s.port_block for s in self.sandboxes if s.name != e.name]
+            others += [PortBlock(who, port, 1) for port, who in services.items()]
+            how = "pinned by ssh_port" if e.ssh_port_pinned else "derived from the name"
+            problems += [
+                f"{self.file}:{e.line}: sandboxes.{e.name}: host ports {block.start}-{block.end} "
+                f"({how}) include {port}, which {services[port]} publishes; use "
+                f"`ssh_port: {ports.free_start(block.size, others, block.start)}` (free) or "
+                "change that setting"
+                for port in ports.held(block, services)
+            ]
+        return problems
 
 
 def utc_today() -> dt.date:
@@ -106,32 +134,32 @@ def load_spec_text(
 
 
 def _build(source: Source, today: dt.date | None) -> FleetSpec:
-    if not isinstance(source.data, dict):
-        got = kind_of(source.data)
-        raise SpecError(
-            [
-                *source.problems,
-                Problem(
-                    1,
-                    1,
-                    "",
-                    f"the file must be a mapping with `version` and `sandboxes`; got {got}",
-                    source.file,
-                ),
-            ]
-        )
+    clashes = _name_clashes(source)  # from the keys alone: reported with everything else
     try:
         document = SpecFile.model_validate(source.data)
     except ValidationError as exc:
-        raise SpecError([*source.problems, *validation_problems(exc, source)]) from None
-    if source.problems:
-        raise SpecError(source.problems)
+        raise SpecError([*source.problems, *validation_problems(exc, source), *clashes]) from None
+    if source.problems or clashes:
+        raise SpecError([*source.problems, *clashes])
     today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
     sandboxes = _assign_host_ports(sandboxes, document, source)
     expired = tuple(sorted(set(document.sandboxes) - set(live)))
     return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
+
+
+def _name_clashes(source: Source) -> list[Problem]:
+    names = source.data.get("sandboxes")
+    return [
+        Problem(
+            *source.position(("sandboxes", c.name), of_key=True),
+            f"sandboxes.{c.name}",
+            c.message(),
+            source.file,
+        )
+        for c in reserved.name_clashes(names if isinstance(names, dict) else ())
+    ]
 
 
 def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> SandboxSpec:
@@ -183,7 +211,7 @@ def _assign_host_ports(
             (first, second) if not doc.sandboxes[first.name].ssh_port else (second, first)
         )
         others = {n: b for n, b in blocks.items() if n != blamed.name}
-        suggestion = ports.free_start(blamed.size, others, blamed.start)
+        suggestion = ports.free_start(blamed.size, others.values(), blamed.start)
         line, col = source.position(("sandboxes", blamed.name), of_key=True)
         problems.append(
             Problem(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ..contract import NOVNC_PORT, SSH_PORT, VNC_PORT
 from ..sizes import format_size
@@ -68,6 +76,8 @@ TASK_MODE: dict[Task, Mode] = {
 RESERVED_CONTAINER_PORTS = {SSH_PORT: "SSH", NOVNC_PORT: "noVNC", VNC_PORT: "VNC"}
 MAX_APP_PORTS = ports.MAX_APP_PORTS
 
+CPUS_MIN, CPUS_MAX = 0.01, 256
+
 # The document is strict (no "2" for 2, no 1 for true), but enums are written as their values.
 TaskName = Annotated[Task, Strict(False)]
 ModeName = Annotated[Mode, Strict(False)]
@@ -82,13 +92,28 @@ class _Strict(BaseModel):
 class Resources(_Strict):
     """Limits for one sandbox; each key falls back to `defaults.resources`, then built-ins."""
 
-    cpus: Annotated[float, Field(gt=0, le=256)] | None = Field(
-        None, description="CPU cores (fractions allowed, e.g. 0.5)"
-    )
+    cpus: (
+        Annotated[
+            float, WithJsonSchema({"type": "number", "minimum": CPUS_MIN, "maximum": CPUS_MAX})
+        ]
+        | None
+    ) = Field(None, description="CPU cores (fractions allowed, e.g. 0.5)")
     memory: Size | None = Field(None, description="Memory limit, e.g. 512Mi or 4Gi")
     pids: Annotated[int, Field(ge=32, le=65536)] | None = Field(
         None, description="Maximum number of processes"
     )
+
+    @field_validator("cpus")
+    @classmethod
+    def _cpus_in_range(cls, cpus: float | None) -> float | None:
+        # Docker takes a CFS quota of at least 1 ms per 100 ms period: below 0.01 CPUs the
+        # container would not start.
+        if cpus is not None and not CPUS_MIN <= cpus <= CPUS_MAX:
+            raise ValueError(
+                f"{cpus:g} CPUs is out of range; cpus must be between {CPUS_MIN} "
+                f"(Docker's smallest CPU quota: 1 ms per 100 ms) and {CPUS_MAX}"
+            )
+        return cpus
 
     @field_validator("memory")
     @classmethod

@@ -8,7 +8,7 @@ spec error, never silently shifted: shifting one would move a port users already
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 FIRST_PORT = 20000
@@ -51,14 +51,22 @@ def overlaps(blocks: Iterable[PortBlock]) -> list[tuple[PortBlock, PortBlock]]:
     return found
 
 
-def free_start(size: int, taken: Mapping[str, PortBlock], near: int) -> int:
-    """The first start at or after `near` whose block overlaps nothing taken (a suggestion)."""
-    busy = sorted((b.start, b.end) for b in taken.values())
-    start = near
-    for lo, hi in busy:
-        if hi < start:
-            continue
-        if lo > start + size - 1:
-            break
-        start = hi + 1
-    return start if start + size - 1 <= LAST_PORT else FIRST_PORT
+def held(block: PortBlock, ports: Iterable[int]) -> list[int]:
+    """The ports of `ports` that fall inside `block`."""
+    return sorted(p for p in ports if block.start <= p <= block.end)
+
+
+def free_start(size: int, taken: Iterable[PortBlock], near: int) -> int:
+    """The first start at or after `near` (else from FIRST_PORT) whose block overlaps nothing
+    taken and ends by LAST_PORT: a suggestion, so it is searched, never assumed."""
+    busy = sorted((b.start, b.end) for b in taken)
+    for start in (near, FIRST_PORT):
+        for lo, hi in busy:
+            if hi < start:
+                continue
+            if lo > start + size - 1:
+                break
+            start = hi + 1
+        if start + size - 1 <= LAST_PORT:
+            return start
+    return FIRST_PORT  # every port is taken: nothing better to say

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .credentials import redact
+
 MAX_REPORTED = 50  # a file with hundreds of mistakes is better fixed from the top
 
 
@@ -17,6 +19,12 @@ class Problem:
     path: str  # dotted path into the document, e.g. "sandboxes.fix-ui.resources.memory"
     message: str
     file: str = "sandboxes.yaml"
+
+    def __post_init__(self) -> None:
+        # Every message and path passes here, so no check that quotes a value can show a
+        # credential: a token, a password in a URL, a long random string (credentials.py).
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "path", redact(self.path))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}"

@@ -6,30 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .credentials import SECRET_PATTERNS
 from .problems import Problem, SpecError
 from .source import Source, compose, dotted, to_python
 
 MAX_BYTES = 1024 * 1024
-
-
-# Shapes of credentials people paste by mistake. A match is always an error: the value would be
-# committed to git and copied into container env, where any process can read it.
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "a GitHub token",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
-    ),
-    ("a Tailscale key", re.compile(r"\btskey-[A-Za-z0-9-]{10,}")),
-    # Real keys mix upper case and digits; `feature/sk-onboarding-wizard-v2` does not.
-    (
-        "an OpenAI key",
-        re.compile(
-            r"\bsk-(?:proj-|svcacct-|admin-)?(?=[\w-]*[A-Z])(?=[\w-]*[0-9])[A-Za-z0-9_-]{20,}"
-        ),
-    ),
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-)
 
 
 def read_source(path: Path, display_name: str | None = None) -> Source:
@@ -47,7 +28,34 @@ def read_source(path: Path, display_name: str | None = None) -> Source:
     return parse_source(raw, name)
 
 
+NOT_A_SPEC = (
+    "not a sandbox-fleet spec: the file must be a mapping with `version` and `sandboxes` "
+    "(its content is not shown: it may be another, private file)"
+)
+# A `version:` or `sandboxes:` key, block or flow style: the mark of a spec, looked for when the
+# file cannot be read as YAML at all (a spec with a typo, or some other file).
+_SPEC_KEY = re.compile(r"""(?:^|[{,])\s*["']?(?:version|sandboxes)["']?\s*:""", re.M)
+
+
 def parse_source(raw: bytes, name: str) -> Source:
+    """Source of a spec file. A file that is not a spec (the spec path leads to a private key,
+    /etc/passwd, a .env) gets one problem that shows nothing of it: no line, no key, not even
+    the character YAML tripped over."""
+    text = _text(raw, name)
+    try:
+        source = _parsed(text, name)
+    except SpecError:
+        if _SPEC_KEY.search(text):
+            raise
+        raise SpecError([Problem(1, 1, "", NOT_A_SPEC, name)]) from None
+    if not (isinstance(source.data, dict) and {"version", "sandboxes"} & source.data.keys()):
+        raise SpecError([Problem(1, 1, "", NOT_A_SPEC, name)])
+    return source
+
+
+def _text(raw: bytes, name: str) -> str:
+    """The file as text, refused when it cannot be a YAML file at all."""
+
     def fail(line: int, col: int, message: str) -> SpecError:
         return SpecError([Problem(line, col, "", message, name)])
 
@@ -70,7 +78,10 @@ def parse_source(raw: bytes, name: str) -> Source:
         raise fail(
             1, 1, "file is empty; an empty fleet is written `version: 1` and `sandboxes: {}`"
         )
+    return text
 
+
+def _parsed(text: str, name: str) -> Source:
     tabs = [
         Problem(number, line.index("\t") + 1, "", "tab character; indent with spaces", name)
         for number, line in enumerate(text.splitlines(), start=1)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import yaml11
 from .problems import Problem, SpecError
 
 MAX_DEPTH = 32
@@ -104,8 +105,9 @@ class _Refused(Exception):
 
 
 def compose(text: str, name: str) -> yaml.Node:
-    loader = _NoAliasComposer(text)
+    loader = None
     try:
+        loader = _NoAliasComposer(text)  # its reader refuses control characters right here
         node = loader.get_single_node()
     except _Refused as exc:
         raise SpecError([Problem(exc.line, exc.col, "", exc.message, name)]) from None
@@ -119,10 +121,17 @@ def compose(text: str, name: str) -> yaml.Node:
         elif exc.context:
             what = f"{exc.context}, {what}"
         raise SpecError([Problem(line, col, "", f"YAML syntax error: {what}", name)]) from None
+    except yaml.reader.ReaderError as exc:  # raised before any mark exists: place it here
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        message = f"{what} is a control character, which YAML text cannot hold; remove it"
+        raise SpecError([Problem(line, col, "", message, name)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(1, 1, "", f"YAML syntax error: {exc}", name)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError([Problem(1, 1, "", "file has no YAML document", name)])
     return node
@@ -156,8 +165,11 @@ def to_python(node: yaml.Node, path: Path_, source: Source) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if isinstance(key_node, yaml.ScalarNode) and (misread := yaml11.misread(key_node)):
+                source.add(path, *where, f"keys must be plain text: {misread.for_key()}")
+                continue
+            key = _scalar(key_node, path, source) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int) or isinstance(key, bool):
                 hint = (
                     f" (YAML reads `{key_node.value}` as {str(key).lower()}; quote it)"
@@ -188,6 +200,7 @@ _TEXT_KEPT_AS_WRITTEN = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
 }
 
 
@@ -201,10 +214,14 @@ def _is_env_value(path: Path_) -> bool:
 def _scalar(node: yaml.Node, path: Path_, source: Source) -> Any:
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
     source.scalar_lines[path] = (line, node.end_mark.line + 1)
-    if _is_env_value(path) and node.tag in _TEXT_KEPT_AS_WRITTEN:
-        # Env values end up as text in the container: keep what was written. YAML 1.1 would
-        # turn `3.10` into 3.1 and `0755` into 493.
-        return str(node.value)
+    if _is_env_value(path):
+        if node.tag in _TEXT_KEPT_AS_WRITTEN:
+            # Env values end up as text in the container: keep what was written. YAML 1.1
+            # would turn `3.10` into 3.1, `0755` into 493 and `on` into true.
+            return str(node.value)
+    elif isinstance(node, yaml.ScalarNode) and (misread := yaml11.misread(node)):
+        source.add(path, line, col, misread.for_value())
+        return INVALID
     builder = _SCALAR_BUILDERS.get(node.tag)
     if builder is None:
         source.add(path, line, col, f"YAML tag {node.tag} is not allowed here; write plain values")

@@ -103,10 +103,65 @@ sandboxes:
     for line, expected in [
         (3, "sandboxes.needs-token.secrets: GITHUB_TOKEN is not set"),
         (4, "sandboxes.own-identity.tailnet: joining the tailnet needs"),
-        (5, "sandboxes.on-the-api-port: host port 18000 is also sandbox-fleet:supervisorPort"),
+        (
+            5,
+            "sandboxes.on-the-api-port: host ports 18000-18001 (pinned by ssh_port) include "
+            "18000, which the supervisor's task API (sandbox-fleet:supervisorPort) publishes; "
+            "use `ssh_port: 18001` (free)",
+        ),
         (6, "sandboxes.cloud-desktop: runtime daytona runs headless sandboxes only"),
         (6, "needs this stack's credentials; run `pulumi config set --secret DAYTONA_API_KEY"),
         (7, "needs this stack's credentials; run `pulumi config set --secret MODAL_TOKEN_ID"),
     ]:
         assert f".yaml:{line}: " in message and expected in message, f"{expected!r} in {message}"
     assert run.resources == [], [r.urn for r in run.resources]
+
+
+@pytest.mark.parametrize(
+    ("entry", "overrides", "expected"),
+    [
+        # the noVNC slot of a headless block: free today, the desktop's port tomorrow
+        ("{task: audit, ssh_port: 17999}", {}, "include 18000, which the supervisor's task API"),
+        (
+            "{task: audit, ports: [3000], ssh_port: 18079}",
+            {"modelServerPublish": True},
+            "include 18080, which the model server's API (sandbox-fleet:modelServerPort)",
+        ),
+        (
+            "{task: audit, ssh_port: 30000}",
+            {"supervisorPort": 30001},
+            "host ports 30000-30001 (pinned by ssh_port) include 30001, which the supervisor's",
+        ),
+    ],
+)
+def test_a_sandbox_block_holding_a_fleet_service_port_stops_the_stack(
+    run_spec: RunSpec, entry: str, overrides: dict[str, object], expected: str
+) -> None:
+    run = run_spec(f"version: 1\nsandboxes:\n  blocked: {entry}\n", **overrides)
+    assert isinstance(run.error, pulumi.RunError), run.error
+    assert ".yaml:3: sandboxes.blocked: " in str(run.error) and expected in str(run.error)
+    assert run.resources == []
+
+
+def test_the_model_server_port_is_free_when_the_model_server_is_not_published_or_not_run(
+    run_spec: RunSpec,
+) -> None:
+    text = "version: 1\nsandboxes:\n  web: {task: audit, ssh_port: 18080}\n"
+    assert run_spec(text).error is None
+    assert run_spec(text, modelServerPublish=True, modelServerEnabled=False).error is None
+
+
+def test_a_spec_path_that_leads_to_a_private_file_stops_the_stack_and_shows_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "id_ed25519"
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    secret.write_text(
+        f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    spec = tmp_path / "sandboxes.yaml"
+    spec.symlink_to(secret)
+    run = _run(spec, monkeypatch)
+    assert isinstance(run.error, pulumi.RunError) and run.resources == []
+    assert "not a sandbox-fleet spec" in str(run.error)
+    assert body[:8] not in str(run.error) and "OPENSSH" not in str(run.error)

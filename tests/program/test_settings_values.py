@@ -350,3 +350,11 @@ def test_colliding_port_settings_register_nothing(run_spec: RunSpec) -> None:
 def test_a_list_of_ports_is_checked_naming_its_key(value: str) -> None:
     message = refused({**TAILNET_ON, "tailnetSandboxPorts": value})
     assert "sandbox-fleet:tailnetSandboxPorts" in message, message
+
+
+@pytest.mark.parametrize("key", ["supervisorCpus", "modelServerCpus"])
+def test_a_cpu_limit_below_what_docker_takes_is_refused(key: str) -> None:
+    """0.001 CPUs is a CFS quota of 100 µs, under Docker's 1 ms minimum."""
+    with pytest.raises(SettingsError, match=rf"sandbox-fleet:{key}: .*0\.01 to 256"):
+        parse_settings({key: "0.001"})
+    assert parse_settings({key: "0.01"})

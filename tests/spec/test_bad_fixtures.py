@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from components.spec import Problem, SpecError, load_spec
-from components.spec.reading import SECRET_PATTERNS
+from components.spec.credentials import SECRET_PATTERNS
 
 from .conftest import BAD, TODAY
 

@@ -186,6 +186,7 @@ def test_schema_accepts_good_fixtures_and_their_canonical_dump(path: Path) -> No
         ("port-70000", "70000 is greater than the maximum of 65535"),
         ("sandboxes-is-a-list", "is not of type 'object'"),
         ("cpus-quoted-string", "'2' is not valid under any of the given schemas"),
+        ("cpus-below-docker-minimum", "0.005 is not valid under any of the given schemas"),
         ("name-too-long", "is too long"),
     ],
 )

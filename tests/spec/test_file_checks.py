@@ -50,6 +50,14 @@ def test_binary_file_is_refused() -> None:
     assert "binary, not YAML text" in p.message
 
 
+def test_a_control_character_is_refused_where_it_is_not_raised_as_a_yaml_error() -> None:
+    """PyYAML's reader refuses it while the loader is made: that used to escape as a
+    traceback (yaml.reader.ReaderError), then as a two-line message at 1:1."""
+    p = only(b"version: 1\nsandboxes:\n  a: {task: audit}\n# \x1b[31mred\n")
+    assert (p.line, p.col, p.path) == (4, 3, "")
+    assert p.message == "U+001B is a control character, which YAML text cannot hold; remove it"
+
+
 def test_non_utf8_text_is_refused_with_the_byte_and_line() -> None:
     p = only(b"version: 1\n# caf\xe9 latin-1\nsandboxes: {}\n")
     assert (p.line, p.col) == (2, 1)

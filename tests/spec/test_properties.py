@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from components.spec import FleetSpec, SpecError, load_spec_text
-from components.spec.fields import RESERVED_NAMES
+from components.spec.credentials import SECRET_PATTERNS
 from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
-from components.spec.reading import SECRET_PATTERNS
-from tests.support.spec_dump import dump_yaml, to_document
+from components.spec.reserved import DERIVED_SUFFIXES, RESERVED_NAMES
+from tests.support.spec_dump import dump_yaml, safe_dump, to_document
 
 from .conftest import REPO, TODAY
 
@@ -26,7 +26,7 @@ SCHEMA = jsonschema.Draft202012Validator(json.loads((REPO / "sandboxes.schema.js
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 names = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?", fullmatch=True).filter(
-    lambda n: n not in RESERVED_NAMES
+    lambda n: n not in RESERVED_NAMES and not n.endswith(tuple(DERIVED_SUFFIXES))
 )
 dns_labels = st.from_regex(r"[a-z](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 branches = st.lists(
@@ -144,7 +144,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def render(doc: dict[str, Any]) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return safe_dump(doc, sort_keys=False)
 
 
 def load(text: str) -> FleetSpec:

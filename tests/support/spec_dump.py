@@ -14,6 +14,7 @@ import yaml
 
 from components.sizes import parse_size
 from components.spec.loader import FleetSpec, SandboxSpec
+from components.spec.yaml11 import misread
 
 # Largest first, so 1073741824 is written 1Gi and 1000000000 is written 1G.
 _UNITS = sorted(
@@ -62,5 +63,25 @@ def to_document(spec: FleetSpec) -> dict[str, Any]:
     return {"version": 1, "sandboxes": {s.name: _entry(s) for s in spec.sandboxes}}
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML quotes the text it would read back as something else, but not `y`, `08` or
+    `1e3`, which other readers (and so the loader) take for booleans and numbers."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    node = dumper.represent_str(value)
+    if misread(yaml.ScalarNode("tag:yaml.org,2002:str", value)):
+        node.style = "'"
+    return node
+
+
+_Dumper.add_representer(str, _text)
+
+
+def safe_dump(document: Any, *, sort_keys: bool) -> str:
+    """yaml.safe_dump, with every text the loader would read as plain YAML 1.1 quoted."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=sort_keys, allow_unicode=True)
+
+
 def dump_yaml(spec: FleetSpec) -> str:
-    return yaml.safe_dump(to_document(spec), sort_keys=True, allow_unicode=True)
+    return safe_dump(to_document(spec), sort_keys=True)

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pulumi
 
+from ...contract import DAYTONA_API_KEY
 from ...outputs import entry_outputs
 from ...settings import DaytonaSettings, StackSettings
 from ...spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
@@ -24,7 +25,7 @@ from ..cloud import plane_problems
 from ..environment import sandbox_env
 from .provider import REPLACE_ON, DaytonaSandbox, DaytonaSandboxArgs
 
-API_KEY = "DAYTONA_API_KEY"  # the stack's secret config key
+API_KEY = DAYTONA_API_KEY  # the stack's secret config key
 # The DaytonaSandbox props each spec field feeds.
 FIELD_PROPS = {
     "cpus": ("cpu",),

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from ...settings import HostVariant, StackSettings
 from ...spec import FleetSpec, Runtime, SandboxSpec
 from ..base import Effect, placed_here
-from .sandbox import published_ports
 
 
 @dataclass(frozen=True)
@@ -63,13 +62,21 @@ def tailnet_identity_problems(
     ]
 
 
+_SERVICES = {
+    "supervisorPort": "the supervisor's task API",
+    "modelServerPort": "the model server's API",
+}
+
+
+def service_ports(s: StackSettings) -> dict[int, str]:
+    """The host ports the fleet's own services publish on the bind address (the settings'
+    host_ports), and who holds each: what no sandbox may take."""
+    return {
+        port: f"{_SERVICES.get(key.partition(':')[2], 'a fleet service')} ({key})"
+        for key, port in s.host_ports.items()
+    }
+
+
 def port_clashes(here: list[SandboxSpec], spec: FleetSpec, s: StackSettings) -> list[str]:
-    """A sandbox port on the host that one of the fleet's own services publishes too."""
-    own = {port: key for key, port in s.host_ports.items()}
-    return [
-        f"{spec.file}:{e.line}: sandboxes.{e.name}: host port {host} is also {own[host]}; "
-        "pin another ssh_port for the sandbox or change that setting"
-        for e in here
-        for _, host in published_ports(e)
-        if host in own
-    ]
+    """A sandbox's host port block that holds a port one of the fleet's own services publishes."""
+    return spec.service_port_problems(here, service_ports(s))

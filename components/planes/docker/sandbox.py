@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ...contract import NOVNC_PORT, SANDBOX_VNC_PASSWORD, SSH_PORT, WORKSPACE_PATH
+from ...contract import (
+    NOVNC_PORT,
+    SANDBOX_VNC_PASSWORD,
+    SSH_PORT,
+    TAILNET_SIDECAR_SUFFIX,
+    TS_AUTHKEY,
+    WORKSPACE_PATH,
+)
 from ...host.containers import (
     Limits,
     Placement,
@@ -137,12 +144,12 @@ class Sandbox(pulumi.ComponentResource):
             args.place,
             Limits(memory_bytes=SIDECAR_MEMORY, cpus=0.25, pids=SIDECAR_PIDS),
             on_host,
-            name=f"{args.place.prefix}{spec.name}-tailscale",
+            name=f"{args.place.prefix}{spec.name}{TAILNET_SIDECAR_SUFFIX}",
             image=sidecar.image_id,
             network_mode=pulumi.Output.concat("container:", self.container.id),
             envs=pulumi.Output.all(sidecar.auth_key).apply(
                 lambda key: [
-                    f"TS_AUTHKEY={key[0]}",
+                    f"{TS_AUTHKEY}={key[0]}",
                     f"TS_EXTRA_ARGS=--advertise-tags={sidecar.tag}",
                     f"TS_HOSTNAME={spec.name}",
                     "TS_STATE_DIR=/tmp/tailscale",

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import pulumi
 
+from ...contract import MODAL_TOKEN_ID, MODAL_TOKEN_SECRET
 from ...outputs import entry_outputs
 from ...settings import ModalSettings, StackSettings
 from ...spec import DataPolicy, FleetSpec, Runtime, SandboxSpec
@@ -29,7 +30,7 @@ from .provider import (
     ModalWorkspace,
 )
 
-TOKEN_KEYS = ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")  # the stack's secret config keys
+TOKEN_KEYS = (MODAL_TOKEN_ID, MODAL_TOKEN_SECRET)  # the stack's secret config keys
 MODAL_NAME_MAX = 64  # Modal's limit on object names (volumes, sandboxes)
 # The ModalSandbox props each spec field feeds.
 FIELD_PROPS = {
