@@ -70,7 +70,8 @@ def test_sandbox_container_translates_every_recorded_input(recorded: Run) -> Non
     check = config["healthcheck"]
     assert (check["Interval"], check["StartPeriod"], check["Retries"]) == (5 * 10**9, 60 * 10**9, 3)
     assert [(m["Target"], m["Type"], m["ReadOnly"]) for m in host["mounts"]] == [
-        ("/workspace", "volume", False)
+        ("/workspace", "volume", False),
+        ("/etc/ssh/fleet-keys", "volume", True),
     ]
 
 
