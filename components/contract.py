@@ -27,6 +27,7 @@ TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
 SANDBOX_ENV_PREFIX = "SANDBOX_"
 SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLEET_KEYS_PATH
 SANDBOX_SHELL_ENV = "SANDBOX_SHELL_ENV"  # names of the entry's env and secrets, for SSH shells
+SANDBOX_GIT_TOKEN_VAR = "SANDBOX_GIT_TOKEN_VAR"  # which secret git's credential helper reads
 SANDBOX_VNC_PASSWORD = "SANDBOX_VNC_PASSWORD"  # the desktop's VNC password (visual sandboxes)
 SANDBOX_NAME = "SANDBOX_NAME"
 SANDBOX_MODE = "SANDBOX_MODE"

@@ -9,6 +9,7 @@ from ..contract import (
     GIT_BRANCH,
     GIT_REPO,
     SANDBOX_AUTHORIZED_KEYS,
+    SANDBOX_GIT_TOKEN_VAR,
     SANDBOX_MODE,
     SANDBOX_NAME,
     SANDBOX_SHELL_ENV,
@@ -32,6 +33,8 @@ def sandbox_env(spec: SandboxSpec, authorized_keys: Sequence[str] | None) -> dic
         GIT_BRANCH: spec.branch,
         GIT_BASE: spec.base,
     }
+    if spec.repo_token is not None:  # the name only: the value is one of the entry's secrets
+        env[SANDBOX_GIT_TOKEN_VAR] = spec.repo_token
     if authorized_keys is not None:
         env[SANDBOX_AUTHORIZED_KEYS] = "\n".join(authorized_keys)
     shell_names = sorted({*dict(spec.env), *spec.secrets})

@@ -68,6 +68,7 @@ class SandboxSpec:
     expires: dt.date | None
     env: tuple[tuple[str, str], ...]  # sorted by name: order never causes a diff
     secrets: tuple[str, ...]
+    repo_token: str | None  # which of `secrets` git's credential helper answers with
     data: DataPolicy
     host: str | None
     tailnet: bool  # joins the tailnet itself through a sidecar, reachable by MagicDNS name
@@ -139,6 +140,7 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
         document = SpecFile.model_validate(source.data)
     except ValidationError as exc:
         raise SpecError([*source.problems, *validation_problems(exc, source), *clashes]) from None
+    clashes += _repo_token_problems(document, source)
     if source.problems or clashes:
         raise SpecError([*source.problems, *clashes])
     today = today or utc_today()
@@ -160,6 +162,27 @@ def _name_clashes(source: Source) -> list[Problem]:
         )
         for c in reserved.name_clashes(names if isinstance(names, dict) else ())
     ]
+
+
+def _repo_token_problems(doc: SpecFile, source: Source) -> list[Problem]:
+    """A token is for git over https: no repo, or an ssh/git:// one (keys, no token), is a
+    mistake the sandbox would only show as a failed clone."""
+    found = []
+    for name, entry in doc.sandboxes.items():
+        repo = entry.repo or doc.defaults.repo
+        if entry.repo_token is None or (repo or "").startswith("https://"):
+            continue
+        given = f"repo {repo!r}" if repo else "no repo"
+        found.append(
+            Problem(
+                *source.position(("sandboxes", name, "repo_token")),
+                f"sandboxes.{name}.repo_token",
+                f"a token is for an https:// repo, and this entry has {given}; drop repo_token "
+                "or give an https:// repo",
+                source.file,
+            )
+        )
+    return found
 
 
 def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> SandboxSpec:
@@ -184,6 +207,7 @@ def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> S
         expires=entry.expires,
         env=tuple(sorted(env.items())),
         secrets=tuple(sorted(entry.secrets)),
+        repo_token=entry.repo_token,
         data=entry.data or d.data or DataPolicy.KEEP,
         host=entry.host or d.host,
         tailnet=entry.tailnet,

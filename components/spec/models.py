@@ -158,6 +158,11 @@ class SandboxEntry(_Strict):
     secrets: list[SecretName] = Field(
         default_factory=list, description="Names of Pulumi secret config keys"
     )
+    repo_token: SecretName | None = Field(
+        None,
+        description="One of `secrets`: the token git uses for an https `repo` "
+        "(a credential helper reads it; never in the URL)",
+    )
     data: DataPolicyName | None = Field(None, description="keep (default) or discard the workspace")
     host: DnsLabel | None = Field(None, description="Placement when the fleet spans hosts")
     tailnet: bool = Field(
@@ -190,6 +195,11 @@ class SandboxEntry(_Strict):
         clash = sorted(set(self.secrets) & set(self.env))
         if clash:
             raise ValueError(f"{', '.join(clash)} is set in both `env` and `secrets`; keep one")
+        if self.repo_token is not None and self.repo_token not in self.secrets:
+            raise ValueError(
+                f"repo_token {self.repo_token} is not in this entry's `secrets`; list it there "
+                "too (the sandbox gets only the secrets its entry names)"
+            )
         return self
 
 

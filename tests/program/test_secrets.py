@@ -160,3 +160,19 @@ def test_a_stack_with_desktops_and_no_desktop_secret_stops_before_anything_is_cr
     assert missing.resources == []
     headless = run_spec(SPEC, GITHUB_TOKEN=VALUE, **{DESKTOP_KEY: None})
     assert headless.error is None, "only desktops need it"
+
+
+def test_a_repo_token_reaches_its_sandbox_by_name_and_its_value_only_as_a_secret(
+    run_spec: RunSpec,
+) -> None:
+    spec = (
+        "version: 1\nsandboxes:\n  etl:\n    task: data-processing\n"
+        "    repo: https://github.com/acme/private.git\n"
+        "    secrets: [GITHUB_TOKEN]\n    repo_token: GITHUB_TOKEN\n"
+    )
+    run = run_spec(spec, GITHUB_TOKEN=VALUE, secret_keys=("GITHUB_TOKEN",))
+    assert run.error is None, run.error
+    box = run.by_name("fleet-etl-container")
+    assert "SANDBOX_GIT_TOKEN_VAR=GITHUB_TOKEN" in box.inputs["envs"]
+    assert f"GITHUB_TOKEN={VALUE}" in box.inputs["envs"] and "envs" in box.secret_input_paths()
+    assert all(VALUE not in e for e in box.inputs["envs"] if e.startswith("GIT_REPO="))

@@ -88,14 +88,14 @@ def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERV
 
 
 def ensure_headless_image(client: docker.DockerClient, tag: str = HEADLESS_IMAGE) -> str:
-    """Return the image id of `tag`, building images/headless when it is missing, so a test
-    that runs the sandbox image never depends on another test having built it first."""
-    import docker.errors
+    """Return the image id of `tag`, building images/headless when it is missing or older than
+    its files, so a test that runs the sandbox image never depends on another test (or an
+    earlier checkout) having built it."""
+    from tests.support.docker_apply import stale_reason
 
-    try:
+    context = REPO_ROOT / "images" / "headless"
+    if not stale_reason(client, tag, context, "Dockerfile"):
         return str(client.images.get(tag).id)
-    except docker.errors.ImageNotFound:
-        pass
     ensure_base_image(client)
     image, _logs = client.images.build(
         path=str(REPO_ROOT / "images" / "headless"),

@@ -64,6 +64,14 @@ def bridge_gateway(client: docker.DockerClient) -> str:
     return str(gateway)
 
 
+def answers(address: str, port: int) -> bool:
+    try:
+        socket.create_connection((address, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @dataclass
 class GitServer:
     url: str
@@ -75,9 +83,8 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-@contextmanager
-def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
-    """`git daemon` serving proj.git (main, feature-a) on `address` only (never 0.0.0.0)."""
+def fixture_repository(root: Path) -> dict[str, str]:
+    """root/proj.git with branches main and feature-a; returns branch -> commit."""
     bare, work = root / "proj.git", root / "work"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True, capture_output=True)
@@ -90,7 +97,13 @@ def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
     _git(work, "add", "feature.txt")
     _git(work, *ident, "commit", "-q", "-m", "feature-a: work")
     _git(work, "push", "-q", "origin", "main", "feature-a")
-    heads = {b: _git(work, "rev-parse", b) for b in ("main", "feature-a")}
+    return {b: _git(work, "rev-parse", b) for b in ("main", "feature-a")}
+
+
+@contextmanager
+def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
+    """`git daemon` serving proj.git (main, feature-a) on `address` only (never 0.0.0.0)."""
+    heads = fixture_repository(root)
     port = local_port(address)
     daemon = subprocess.Popen(
         ["git", "daemon", "--export-all", "--reuseaddr", f"--base-path={root}",
@@ -98,15 +111,7 @@ def git_daemon(root: Path, address: str) -> Iterator[GitServer]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-
-        def answers() -> bool:
-            try:
-                socket.create_connection((address, port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-
-        wait_for(answers, "git daemon listening", 20, every_s=0.2)
+        wait_for(lambda: answers(address, port), "git daemon listening", 20, every_s=0.2)
         yield GitServer(f"git://{address}:{port}/proj.git", heads)
     finally:
         daemon.terminate()
