@@ -22,6 +22,8 @@ FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container tha
 
 # What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
 TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
+# The one-shot container that gives a sidecar's state volume its owner (planes/docker).
+TAILNET_STATE_SUFFIX: Final = "-tailscale-state"
 
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"

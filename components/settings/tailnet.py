@@ -74,7 +74,7 @@ class TailnetSettings(SettingsGroup):
     key_rotation: str = Field(default="1", pattern=r"^[A-Za-z0-9-]{1,16}$")
     """Opaque label; changing it replaces every auth key the fleet minted."""
     sandbox_identity: Flag = False
-    """Allow sandboxes to join the tailnet themselves (tailscaled sidecar, ephemeral key)."""
+    """Allow sandboxes to join the tailnet themselves (tailscaled sidecar, its state kept)."""
     sandbox_ports: tuple[int, ...] = (SSH_PORT, NOVNC_PORT)
     """Ports granted on sandboxes that have their own identity (sshd, noVNC)."""
     magic_dns_suffix: str | None = None

@@ -24,6 +24,7 @@ from ..contract import (
     SANDBOX_ENV_PREFIX,
     SUPERVISOR,
     TAILNET_SIDECAR_SUFFIX,
+    TAILNET_STATE_SUFFIX,
 )
 
 RESERVED_NAMES = frozenset(
@@ -46,7 +47,10 @@ RESERVED_NAMES = frozenset(
     }
 )
 # Suffix -> the object the fleet names NAME + suffix, in the namespace of sandbox containers.
-DERIVED_SUFFIXES = {TAILNET_SIDECAR_SUFFIX: "tailnet sidecar container"}
+DERIVED_SUFFIXES = {
+    TAILNET_SIDECAR_SUFFIX: "tailnet sidecar container",
+    TAILNET_STATE_SUFFIX: "tailnet state owner container",
+}
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,9 @@ class TailnetAccess(pulumi.ComponentResource):
     host_auth_keys: dict[str, pulumi.Output[str]]
     """Per host, a secret single-use preauthorized auth key tagged with hostTag."""
     sandbox_auth_keys: dict[str, pulumi.Output[str]]
-    """Per sandbox identity, a secret ephemeral single-use preauthorized key with sandboxTag."""
+    """Per sandbox identity, a secret single-use preauthorized key with sandboxTag. Not
+    ephemeral: an ephemeral node is removed once it has been offline a while, and its sidecar,
+    which keeps the node's state on a volume, could then never rejoin (the key is spent)."""
     magic_dns_names: dict[str, str]
     """Per sandbox identity, the name to reach it by (ssh://<name>)."""
     policy_json: pulumi.Output[str]
@@ -183,7 +185,7 @@ class TailnetAccess(pulumi.ComponentResource):
             tags=[settings.sandbox_tag if sandbox else settings.host_tag],
             preauthorized=True,
             reusable=False,
-            ephemeral=sandbox,
+            ephemeral=False,
             expiry=settings.key_expiry_seconds,
             # A used single-use key reads as invalid; "never" keeps it from being re-minted on
             # every `up`. Rotation is explicit: change keyRotation (it is in the description).

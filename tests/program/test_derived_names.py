@@ -1,6 +1,7 @@
 """The names the program gives Docker objects, held against the spec's reserved names
 (components/spec/reserved.py): a container is a sandbox, a service, or a sandbox's name plus a
-suffix the spec reserves; a volume is shared or a sandbox's `workspace-NAME`. A new derived
+suffix the spec reserves; a volume is shared, a sandbox's `workspace-NAME` or its tailnet node's
+`tailscale-state-NAME`. A new derived
 name that the spec does not know about fails here, before two sandboxes can claim it."""
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def test_every_docker_name_is_a_sandbox_a_service_or_a_reserved_derivation(
     assert {"dev-tailscale", "dev-box-tailscale"} <= set(containers)
     volumes = [r.inputs["name"] for r in run.of_type("docker:index/volume:Volume")]
     assert len(volumes) == len(set(volumes))
-    assert set(volumes) - RESERVED_NAMES == {f"workspace-{n}" for n in sandboxes}
+    # Volume names carry a prefix no shared volume has, so they never clash with one another.
+    states = {f"tailscale-state-{n}" for n in ("dev", "dev-box")}  # the tailnet identities
+    assert set(volumes) - RESERVED_NAMES == {f"workspace-{n}" for n in sandboxes} | states
 
 
 def test_a_sandbox_named_like_a_sidecar_stops_the_stack_before_anything(

@@ -58,3 +58,20 @@ def test_identity_without_stack_permission_stops_before_anything(run_spec: RunSp
     assert "tailnetSandboxIdentity" in message
     run = run_spec(SPEC, ROOT / "Pulumi.dev.yaml")
     assert run.error is not None and "tailnetEnabled" in str(run.error)
+
+
+def test_the_nodes_state_is_on_a_volume_kept_with_the_workspace(run_spec: RunSpec) -> None:
+    run = run_spec(SPEC, **TAILNET)
+    assert run.error is None, run.error
+    volume = run.by_name("fleet-feature-x-tailscale-state")
+    assert volume.inputs["name"] == "tailscale-state-feature-x" and volume.retain_on_delete
+    sidecar = run.by_name("fleet-feature-x-tailscale").inputs
+    assert "TS_STATE_DIR=/var/lib/tailscale" in sidecar["envs"]
+    assert {"type": "volume", "source": "tailscale-state-feature-x",
+            "target": "/var/lib/tailscale"} in sidecar["mounts"]  # fmt: skip
+    owner = run.by_name("fleet-feature-x-tailscale-state-owner")
+    assert owner.inputs["attach"] is True and owner.inputs["networkMode"] == "none"
+    assert owner.urn in run.by_name("fleet-feature-x-tailscale").dependencies
+    discard = SPEC.replace("tailnet: true\n", "tailnet: true\n    data: discard\n", 1)
+    gone = run_spec(discard, **TAILNET).by_name("fleet-feature-x-tailscale-state")
+    assert not gone.retain_on_delete, "data: discard takes the node's state with it"

@@ -39,10 +39,10 @@ def test_a_suffixed_name_alone_is_fine() -> None:
     assert [s.name for s in spec.sandboxes] == ["db-tailscale"]
 
 
-def test_the_sidecar_suffix_is_the_one_the_docker_plane_uses() -> None:
-    from components.contract import TAILNET_SIDECAR_SUFFIX
+def test_the_suffixes_are_the_ones_the_docker_plane_uses() -> None:
+    from components.contract import TAILNET_SIDECAR_SUFFIX, TAILNET_STATE_SUFFIX
 
-    assert set(DERIVED_SUFFIXES) == {TAILNET_SIDECAR_SUFFIX}
+    assert set(DERIVED_SUFFIXES) == {TAILNET_SIDECAR_SUFFIX, TAILNET_STATE_SUFFIX}
 
 
 def test_the_clash_is_reported_with_every_other_problem_at_once() -> None:

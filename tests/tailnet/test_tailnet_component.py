@@ -134,7 +134,8 @@ def test_host_and_sandbox_keys_are_tagged_preauthorized_single_use() -> None:
         sandbox = "sandbox-key" in name
         assert key.inputs["tags"] == ["tag:sandbox" if sandbox else "tag:sandbox-host"], name
         assert key.inputs["preauthorized"] is True and key.inputs["reusable"] is False, name
-        assert key.inputs["ephemeral"] is sandbox, name
+        # Not ephemeral, sandboxes included: their nodes keep state and rejoin after downtime.
+        assert key.inputs["ephemeral"] is False, name
         assert key.inputs["expiry"] == 86400 and key.inputs["recreateIfInvalid"] == "never"
         assert "description" in key.replace_on_changes, name
         assert "key" in key.additional_secret_outputs, name

@@ -20,7 +20,8 @@ from .connections import connections, with_desktop_login
 from .desktop_password import desktop_password
 from .fleet_keys import FleetKeys
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
-from .sandbox import Sandbox, SandboxArgs, TailnetSidecar
+from .sandbox import Sandbox, SandboxArgs
+from .tailnet_sidecar import TailnetSidecar
 
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
 
@@ -89,7 +90,7 @@ class DockerPlane(pulumi.ComponentResource):
                     place=on.place("sandbox", entry.name),
                     keys=keys,
                     secrets={k: args.secrets[k] for k in entry.secrets},
-                    tailnet=_sidecar(entry, own, sidecar_image),
+                    tailnet=_sidecar(entry, own, sidecar_image, images[Mode.HEADLESS]),
                     desktop_password=password,
                 ),
                 child,
@@ -111,9 +112,13 @@ def _images(
 
 
 def _sidecar(
-    entry: SandboxSpec, own: DockerHost, image: pulumi.Output[str] | None
+    entry: SandboxSpec,
+    own: DockerHost,
+    image: pulumi.Output[str] | None,
+    headless: pulumi.Output[str],
 ) -> TailnetSidecar | None:
     """tailscaled beside the sandbox, for an entry with its own tailnet identity."""
     if image is None or not entry.tailnet or own.sandbox_tag is None:
         return None
-    return TailnetSidecar(image, own.tailnet.sandbox_auth_keys[entry.name], own.sandbox_tag)
+    key = own.tailnet.sandbox_auth_keys[entry.name]
+    return TailnetSidecar(image, key, own.sandbox_tag, owner_image_id=headless)

@@ -16,8 +16,6 @@ from ...contract import (
     NOVNC_PORT,
     SANDBOX_VNC_PASSWORD,
     SSH_PORT,
-    TAILNET_SIDECAR_SUFFIX,
-    TS_AUTHKEY,
     WORKSPACE_PATH,
 )
 from ...host.containers import (
@@ -33,10 +31,9 @@ from ...spec import DataPolicy, Mode, SandboxSpec
 from ..environment import sandbox_env
 from .config_hash import hash_labels
 from .fleet_keys import FleetKeys
+from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
-SIDECAR_MEMORY = 64 * 1024 * 1024
-SIDECAR_PIDS = 256  # tailscaled: Go's threads, a few per CPU, far below this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,13 +53,6 @@ class SandboxArgs:
         if self.desktop_password is not None:
             found[SANDBOX_VNC_PASSWORD] = self.desktop_password
         return found
-
-
-@dataclass(frozen=True)
-class TailnetSidecar:
-    image_id: pulumi.Input[str]
-    auth_key: pulumi.Output[str]  # secret: ephemeral, tagged, single use
-    tag: str
 
 
 def workspace_volume_name(prefix: str, sandbox: str) -> str:
@@ -91,17 +81,17 @@ class Sandbox(pulumi.ComponentResource):
         spec = args.spec
         on_host = pulumi.ResourceOptions(parent=self, provider=args.place.provider)
         workspace = workspace_volume_name(args.place.prefix, spec.name)
+        keep = spec.data is DataPolicy.KEEP
         self.workspace = docker.Volume(
             f"{name}-workspace",
             name=workspace,
             labels=volume_labels(args.place.labels),
             opts=pulumi.ResourceOptions.merge(
-                on_host, pulumi.ResourceOptions(retain_on_delete=spec.data is DataPolicy.KEEP)
+                on_host, pulumi.ResourceOptions(retain_on_delete=keep)
             ),
         )
         env = sandbox_env(spec, authorized_keys=None)
         port_pairs = published_ports(spec)
-        visual = spec.mode is Mode.VISUAL
         self.container = fleet_container(
             f"{name}-container",
             args.place,
@@ -123,42 +113,15 @@ class Sandbox(pulumi.ComponentResource):
             ],
             networks_advanced=args.place.network(spec.name),
             ports=[args.place.port(c, h) for c, h in port_pairs],
-            shm_size=DESKTOP_SHM_MB if visual else None,
+            shm_size=DESKTOP_SHM_MB if spec.mode is Mode.VISUAL else None,
             healthcheck=healthcheck(
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
             labels=_labels(args, env, port_pairs, workspace),
         )
         if args.tailnet is not None:
-            self._join_tailnet(name, args, args.tailnet, on_host)
+            join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})
-
-    def _join_tailnet(
-        self, name: str, args: SandboxArgs, sidecar: TailnetSidecar, on_host: pulumi.ResourceOptions
-    ) -> None:
-        """tailscaled in the sandbox's network namespace, in userspace mode: no tun device, no
-        capabilities. It answers on the sandbox's own ports under its MagicDNS name."""
-        spec = args.spec
-        fleet_container(
-            f"{name}-tailscale",
-            args.place,
-            Limits(memory_bytes=SIDECAR_MEMORY, cpus=0.25, pids=SIDECAR_PIDS),
-            on_host,
-            name=f"{args.place.prefix}{spec.name}{TAILNET_SIDECAR_SUFFIX}",
-            image=sidecar.image_id,
-            network_mode=pulumi.Output.concat("container:", self.container.id),
-            envs=pulumi.Output.all(sidecar.auth_key).apply(
-                lambda key: [
-                    f"{TS_AUTHKEY}={key[0]}",
-                    f"TS_EXTRA_ARGS=--advertise-tags={sidecar.tag}",
-                    f"TS_HOSTNAME={spec.name}",
-                    "TS_STATE_DIR=/tmp/tailscale",
-                    "TS_USERSPACE=true",
-                ]
-            ),
-            tmpfs={"/tmp": "rw,size=64m"},
-            labels=container_labels({**args.place.labels, "sandbox-fleet.role": "tailnet-sidecar"}),
-        )
 
 
 def _labels(
