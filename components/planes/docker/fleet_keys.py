@@ -13,10 +13,8 @@ import pulumi
 import pulumi_docker as docker
 
 from ...contract import FLEET_KEYS, FLEET_KEYS_PATH, SANDBOX_AUTHORIZED_KEYS
-from ...host.containers import Placement, container_labels, hardened, volume_labels
-from .config_hash import LABEL_ONE_SHOT
-
-WRITER_MEMORY = 16 * 1024 * 1024
+from ...host.containers import Placement, volume_labels
+from .one_shot import one_shot_container
 
 
 class FleetKeys:
@@ -39,24 +37,15 @@ class FleetKeys:
             labels=volume_labels(place.labels),
             opts=on_host,
         )
-        self.writer = docker.Container(
+        self.writer = one_shot_container(
             f"{name}-{FLEET_KEYS}-writer",
+            place,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self.volume])),
             name=self.volume_name,
             image=image_id,
-            entrypoints=["/usr/local/bin/sandbox-write-keys"],
-            envs=[f"{SANDBOX_AUTHORIZED_KEYS}={chr(10).join(keys)}"],
+            entrypoint=["/usr/local/bin/sandbox-write-keys"],
             mounts=[self.mount(read_only=False)],
-            network_mode="none",
-            # Run to the end during `up` (sandboxes start after it), then stay exited: the
-            # engine reads it back as it is, so a stopped writer is not drift.
-            attach=True,
-            must_run=False,
-            labels=container_labels({**place.labels, LABEL_ONE_SHOT: "true"}),
-            # Sandboxes mount the volume read-only, so their user cannot change the keys.
-            **{**hardened(memory_bytes=WRITER_MEMORY, cpus=0.1), "restart": "no"},
-            opts=pulumi.ResourceOptions.merge(
-                on_host, pulumi.ResourceOptions(depends_on=[self.volume])
-            ),
+            envs=[f"{SANDBOX_AUTHORIZED_KEYS}={chr(10).join(keys)}"],
         )
         self.mounted = (self.volume_name, FLEET_KEYS_PATH)  # (source, target), for the drift hash
 

@@ -17,15 +17,13 @@ from ...host.containers import (
     Placement,
     container_labels,
     fleet_container,
-    hardened,
     volume_labels,
 )
-from .config_hash import LABEL_ONE_SHOT
+from .one_shot import one_shot_container
 
 SIDECAR_MEMORY = 64 * 1024 * 1024
 SIDECAR_PIDS = 256  # tailscaled: Go's threads, a few per CPU, far below this
 STATE_DIR = "/var/lib/tailscale"  # in the tailscale image's container (TS_STATE_DIR)
-OWNER_MEMORY = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,19 +86,15 @@ def _state_volume(
         labels=volume_labels(place.labels),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=keep)),
     )
-    owner = docker.Container(
+    owner = one_shot_container(
         f"{name}-tailscale-state-owner",
+        place,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[volume])),
         name=f"{place.prefix}{sandbox_name}{TAILNET_STATE_SUFFIX}",
         image=sidecar.owner_image_id,
-        entrypoints=["/bin/true"],
+        entrypoint=["/bin/true"],
         mounts=[
             docker.ContainerMountArgs(type="volume", source=volume_name, target=FLEET_KEYS_PATH)
         ],
-        network_mode="none",
-        attach=True,
-        must_run=False,
-        labels=container_labels({**place.labels, LABEL_ONE_SHOT: "true"}),
-        **{**hardened(memory_bytes=OWNER_MEMORY, cpus=0.1), "restart": "no"},
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[volume])),
     )
     return volume_name, owner
