@@ -71,8 +71,12 @@ _PUBLIC_KEY = re.compile(
 
 
 def _ssh_public_key(value: str) -> str:
-    if not _PUBLIC_KEY.match(value):
-        raise ValueError(f"'{value[:24]}...' is not an SSH public key line (ssh-ed25519 AAAA...)")
+    # One line: the keys are written one per line into the sandboxes' authorized_keys, where a
+    # line break inside one entry would add a key nobody listed.
+    if not _PUBLIC_KEY.match(value) or any(c in value for c in "\r\n\0"):
+        raise ValueError(
+            f"'{value[:24]}...' is not one SSH public key line (ssh-ed25519 AAAA... comment)"
+        )
     return value
 
 

@@ -358,3 +358,11 @@ def test_a_cpu_limit_below_what_docker_takes_is_refused(key: str) -> None:
     with pytest.raises(SettingsError, match=rf"sandbox-fleet:{key}: .*0\.01 to 256"):
         parse_settings({key: "0.001"})
     assert parse_settings({key: "0.01"})
+
+
+def test_a_public_key_is_one_line() -> None:
+    """Keys are written one per line into authorized_keys: a line break would add a key."""
+    one = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@x"
+    assert parse_settings({"sshAuthorizedKeys": [one]})
+    with pytest.raises(SettingsError, match=r"sandbox-fleet:sshAuthorizedKeys.*one SSH public key"):
+        parse_settings({"sshAuthorizedKeys": [one + "\nssh-ed25519 AAAAsmuggled evil@x"]})
