@@ -159,7 +159,12 @@ class Fleet(pulumi.ComponentResource):
         self._shared_services(on, s, args.secret)
         self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
         sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
-        return DockerHost(on=on, tailnet=tailnet, sandbox_tag=sandbox_tag)
+        return DockerHost(
+            on=on,
+            tailnet=tailnet,
+            sandbox_tag=sandbox_tag,
+            ready_timeout_s=s.top.readyTimeoutSeconds,
+        )
 
     def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:
         token, model_key = _required(secret(SUPERVISOR_API_TOKEN_KEY)), None

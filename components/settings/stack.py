@@ -86,6 +86,13 @@ class TopSettings(_Group):
         (), description="SSH public keys allowed into every sandbox"
     )
     buildImages: Flag = Field(True, description="Build images/ on the host (no registry)")
+    readyTimeoutSeconds: int = Field(
+        300,
+        ge=0,
+        le=3600,
+        description="How long `up` waits for each new or replaced Docker sandbox to be ready "
+        "(checkout done, sshd answering) before it fails naming it; 0 = do not wait",
+    )
 
 
 GROUPS: dict[str, type[BaseModel]] = {

@@ -88,7 +88,8 @@ def test_up_makes_healthy_sandboxes_reachable_with_the_stack_key_and_no_drift(
     project, key = fleet
     project.run("up", "--yes")
     names = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]
-    wait_for(lambda: all(healthy(engine, n) for n in names) or None, "sandboxes healthy", 240)
+    # `up` returns only once every new sandbox is ready: no waiting after it.
+    assert {n: healthy(engine, n) for n in names} == dict.fromkeys(names, True)
     sandboxes = project.outputs()["sandboxes"]
     assert sandboxes["ui-c"]["novnc"].startswith("http://127.0.0.1:")
     for name in ("audit-a", "refactor-b", "ui-c"):
@@ -161,6 +162,21 @@ def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
     )
     assert note.decode().strip() == "kept", "the removed sandbox's workspace keeps its files"
     assert engine.containers.get(f"{PREFIX}audit-a").status == "running", "nothing else moved"
+
+
+def test_a_sandbox_that_never_gets_ready_fails_the_up_naming_it(
+    fleet: tuple[Project, Path],
+) -> None:
+    project, _key = fleet
+    project.run("config", "set", "sandbox-fleet:readyTimeoutSeconds", "20")
+    # Nothing listens on port 9 of loopback: the checkout never completes, so never ready.
+    (project.directory / "sandboxes.yaml").write_text(
+        HEADER + "  stuck-d: {task: audit, repo: 'git://127.0.0.1:9/none.git'}\n"
+    )
+    failed = project.run("up", "--yes", check=False)
+    assert failed.returncode != 0
+    assert "fleet-stuck-d-container" in failed.stdout + failed.stderr, failed.stdout
+    assert "healthy" in failed.stdout + failed.stderr, failed.stdout
 
 
 def test_adding_a_key_restarts_no_sandbox_and_the_new_key_logs_in(

@@ -143,7 +143,7 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
         "privileged", "memory", "memorySwap", "cpus", "cpuPeriod", "cpuQuota", "restart",
         "logDriver", "logOpts", "shmSize", "destroyGraceSeconds", "entrypoints", "networkMode",
-        "attach", "mustRun",
+        "attach", "mustRun", "wait", "waitTimeout",
     })  # fmt: skip
     host: dict[str, Any] = {
         "privileged": bool(i.get("privileged", False)),
@@ -352,6 +352,8 @@ class DockerApplier:
         container.start()
         if r.inputs.get("attach"):  # pulumi-docker waits for the run to end, then moves on
             container.wait(timeout=120)
+        if r.inputs.get("wait"):  # pulumi-docker waits for healthy, or fails the create
+            _wait_healthy(container, float(r.inputs.get("waitTimeout", 60)), r.urn)
         return str(container.id)
 
     def _command(self, r: Registered, containers: Mapping[str, str]) -> None:
@@ -391,6 +393,16 @@ class DockerApplier:
                 self.client.images.remove(name)
         except docker.errors.NotFound:
             pass
+
+
+def _wait_healthy(container: Any, timeout_s: float, urn: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        container.reload()
+        if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
+            return
+        time.sleep(1)
+    raise RuntimeError(f"{urn}: container failed to be in healthy state")
 
 
 def dependency_order(resources: list[Registered]) -> list[Registered]:

@@ -33,6 +33,7 @@ class DockerHost:
     on: OnHost
     tailnet: TailnetAccess
     sandbox_tag: str | None  # the ACL tag of sandboxes with their own identity (tailnet on)
+    ready_timeout_s: int  # how long `up` waits for a new sandbox to be healthy (0: not at all)
 
 
 class DockerPlane(pulumi.ComponentResource):
@@ -92,6 +93,7 @@ class DockerPlane(pulumi.ComponentResource):
                     secrets={k: args.secrets[k] for k in entry.secrets},
                     tailnet=_sidecar(entry, own, sidecar_image, images[Mode.HEADLESS]),
                     desktop_password=password,
+                    ready_timeout_s=own.ready_timeout_s,
                 ),
                 child,
             )

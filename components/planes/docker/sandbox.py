@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -45,6 +46,14 @@ class SandboxArgs:
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
+    ready_timeout_s: int = 0  # `up` waits this long for the container to be healthy (0: no)
+
+    def readiness(self) -> dict[str, Any]:
+        """`up` returns once the sandbox is ready (its health check: checkout done, sshd
+        answering), and fails naming it when it is not ready in time."""
+        if not self.ready_timeout_s:
+            return {}
+        return {"wait": True, "wait_timeout": self.ready_timeout_s}
 
     def secret_env(self) -> dict[str, pulumi.Output[str]]:
         """The entry's `secrets`, and the desktop's VNC password: the env only state's secrets
@@ -118,6 +127,7 @@ class Sandbox(pulumi.ComponentResource):
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
             labels=_labels(args, env, port_pairs, workspace),
+            **args.readiness(),
         )
         if args.tailnet is not None:
             join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
