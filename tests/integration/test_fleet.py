@@ -173,6 +173,12 @@ def test_fleet_keys_are_written_once_and_read_only_in_every_sandbox(fleet: Fleet
         assert code == 0 and pub in out, (name, out)
     code, out = ssh(fleet, "hl-existing", "echo x >>/etc/ssh/fleet-keys/authorized_keys")
     assert code != 0 and "Read-only file system" in out, out
+    # Nor can the agent let someone in through its own ~/.ssh: only the fleet's file counts.
+    backdoor = ssh_keypair(fleet.workdir, "id_backdoor")
+    planted = backdoor.with_suffix(".pub").read_text().strip()
+    assert ssh(fleet, "hl-existing", f"echo '{planted}' >>~/.ssh/authorized_keys")[0] == 0
+    code, out = ssh(fleet, "hl-existing", "true", key=backdoor)
+    assert code == 255 and "Permission denied" in out, out
 
 
 def test_an_ssh_session_gets_the_entrys_env_and_secrets_whole(fleet: Fleet) -> None:
