@@ -32,7 +32,7 @@ LABEL_SANDBOX = "sandbox-fleet.sandbox"
 LABEL_HASH = "sandbox-fleet.config-hash"
 LABEL_ENV_NAMES = "sandbox-fleet.env-names"
 LABEL_SECRET_ENV = "sandbox-fleet.secret-env"
-# A container that runs once and exits (the fleet keys writer): exited 0 is its healthy state.
+# A container that runs once and exits (planes/docker/one_shot.py): exited 0 is its healthy state.
 LABEL_ONE_SHOT = "sandbox-fleet.one-shot"
 
 SECRET_PLACEHOLDER = "<secret>"  # what a secret's value is replaced with before hashing

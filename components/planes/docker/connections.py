@@ -59,12 +59,13 @@ def with_desktop_login(
     the browser never sends (so no server log holds it). A secret output; when the address is
     itself an Output, the whole record is (one Output)."""
 
+    if isinstance(found, dict):
+        url = pulumi.Output.concat(found["novnc"], "#password=", password)
+        return {**found, "novnc": pulumi.Output.secret(url)}
+
     def login(record: SandboxOutputs, secret: str) -> SandboxOutputs:
         return {**record, "novnc": f"{record['novnc']}#password={secret}"}
 
-    if isinstance(found, dict):
-        url = pulumi.Output.all(found, password).apply(lambda v: login(v[0], v[1])["novnc"])
-        return {**found, "novnc": pulumi.Output.secret(url)}
     return pulumi.Output.all(found, password).apply(lambda v: login(v[0], v[1]))
 
 
