@@ -32,6 +32,7 @@ HEADER = "version: 1\nsandboxes:\n"
 AUDIT = "  audit-a: {task: audit}\n"
 REFACTOR = "  refactor-b: {task: refactor}\n"
 UI = "  ui-c: {task: frontend-dev}\n"
+CONTAINERS = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]  # the fixture's
 
 
 def ssh_keypair(directory: Path, name: str = "id_stack") -> Path:
@@ -87,9 +88,8 @@ def test_up_makes_healthy_sandboxes_reachable_with_the_stack_key_and_no_drift(
 ) -> None:
     project, key = fleet
     project.run("up", "--yes")
-    names = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]
     # `up` returns only once every new sandbox is ready: no waiting after it.
-    assert {n: healthy(engine, n) for n in names} == dict.fromkeys(names, True)
+    assert {n: healthy(engine, n) for n in CONTAINERS} == dict.fromkeys(CONTAINERS, True)
     sandboxes = project.outputs()["sandboxes"]
     assert sandboxes["ui-c"]["novnc"].startswith("http://127.0.0.1:")
     for name in ("audit-a", "refactor-b", "ui-c"):
@@ -183,12 +183,10 @@ def test_adding_a_key_restarts_no_sandbox_and_the_new_key_logs_in(
     fleet: tuple[Project, Path], engine: docker.DockerClient, tmp_path: Path
 ) -> None:
     project, key = fleet
-    project.run("up", "--yes")
-    names = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]
-    wait_for(lambda: all(healthy(engine, n) for n in names) or None, "sandboxes healthy", 240)
+    project.run("up", "--yes")  # returns once every sandbox is ready
 
     def started() -> dict[str, tuple[str, str]]:
-        inspect = {n: engine.api.inspect_container(n) for n in names}
+        inspect = {n: engine.api.inspect_container(n) for n in CONTAINERS}
         return {n: (c["Id"], c["State"]["StartedAt"]) for n, c in inspect.items()}
 
     before = started()

@@ -15,6 +15,7 @@ import pytest
 from docker.types import Mount
 
 from tests.integration.fleet import stack
+from tests.program.test_tailnet_identity import TAILNET
 from tests.support import BASE_IMAGE, ensure_base_image, ensure_headless_image
 from tests.support.docker_apply import container_config
 from tests.support.pulumi_harness import Registered, Run
@@ -23,20 +24,13 @@ pytestmark = pytest.mark.docker
 
 PREFIX = "sfit-ts-"
 SPEC = "version: 1\nsandboxes:\n  own:\n    task: audit\n    tailnet: true\n"
-TAILNET = {
-    "namePrefix": PREFIX,
-    "tailnetEnabled": True,
-    "tailnetOwner": "group:fleet-admins",
-    "tailnetAddress": "100.64.0.10",
-    "tailnetSandboxIdentity": True,
-}
 
 
 @pytest.fixture
 def recorded(tmp_path: Path) -> Run:
     spec = tmp_path / "sandboxes.yaml"
     spec.write_text(SPEC)
-    return stack(spec, TAILNET)
+    return stack(spec, {**TAILNET, "namePrefix": PREFIX})
 
 
 @pytest.fixture
