@@ -14,6 +14,7 @@ NOVNC_PORT = 6080  # websockify serving noVNC in visual sandboxes (images/deskto
 VNC_PORT = 5900  # x11vnc behind websockify, loopback only (images/desktop)
 SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
 MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
+EGRESS_PROXY_PORT = 3128  # squid in a sandbox's egress gateway (images/egress)
 
 # The shared services: each one's name on ai-net, its folder under images/, its role label.
 MODEL_SERVER: Final = "model-server"
@@ -24,6 +25,22 @@ FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container tha
 TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
 # The one-shot container that gives a sidecar's state volume its owner (planes/docker).
 TAILNET_STATE_SUFFIX: Final = "-tailscale-state"
+
+# A sandbox with an `egress:` list: its gateway container is the sandbox's name + this, and the
+# names the sandbox's /etc/hosts gives the gateway's address (docs/egress.md).
+EGRESS_GATEWAY_SUFFIX: Final = "-egress"
+EGRESS_PROXY_HOST: Final = "egress-proxy"
+# What such a sandbox's programs read to find the gateway: both spellings, as curl reads only
+# the lower-case http_proxy and other tools only the upper-case one.
+PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+# Environment of the egress gateway (images/egress/egress-gateway).
+EGRESS_SELF = "EGRESS_SELF"
+EGRESS_SANDBOX = "EGRESS_SANDBOX"
+EGRESS_NAMES = "EGRESS_NAMES"
+EGRESS_WILDCARDS = "EGRESS_WILDCARDS"
+EGRESS_PUBLISH = "EGRESS_PUBLISH"
+EGRESS_SERVICES = "EGRESS_SERVICES"
+EGRESS_DENY = "EGRESS_DENY"
 
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"
@@ -94,4 +111,5 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
     "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
     SUPERVISOR: {"SUPERVISOR_PORT": str(SUPERVISOR_PORT), "LOGS_PATH": LOGS_PATH},
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
+    "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},
 }

@@ -164,6 +164,7 @@ class Fleet(pulumi.ComponentResource):
             tailnet=tailnet,
             sandbox_tag=sandbox_tag,
             ready_timeout_s=s.top.readyTimeoutSeconds,
+            egress_deny=s.top.egressDenyAddresses,
         )
 
     def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:

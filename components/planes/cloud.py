@@ -13,12 +13,21 @@ from ..spec import FleetSpec, Mode, Runtime, SandboxSpec
 def plane_problems(
     runtime: Runtime, entries: list[SandboxSpec], spec: FleetSpec, missing_secrets: Sequence[str]
 ) -> list[str]:
-    """Errors at the entries' lines: desktops need the host; the plane needs its credentials."""
+    """Errors at the entries' lines: desktops and egress lists need the host; the plane needs
+    its credentials."""
     problems = [
         f"{spec.file}:{e.line}: sandboxes.{e.name}: runtime {runtime.value} runs headless "
         f"sandboxes only; task {e.task.value} needs a desktop: use runtime docker"
         for e in entries
         if e.mode is Mode.VISUAL
+    ]
+    # The clouds filter by address (CIDR lists), not by name: a list of names would not hold.
+    problems += [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}.egress: runtime {runtime.value} cannot "
+        "enforce a list of names (its network controls take addresses); use runtime docker "
+        "or `egress: any`"
+        for e in entries
+        if e.egress is not None
     ]
     if entries and missing_secrets:
         first = entries[0]

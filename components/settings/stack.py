@@ -23,7 +23,16 @@ from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .tailnet import TailnetSettings
-from .values import BindAddress, Cpus, Flag, Memory, ModelFile, SshPublicKey, parse_flag
+from .values import (
+    AddressRange,
+    BindAddress,
+    Cpus,
+    Flag,
+    Memory,
+    ModelFile,
+    SshPublicKey,
+    parse_flag,
+)
 
 PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
@@ -92,6 +101,12 @@ class TopSettings(_Group):
         le=3600,
         description="How long `up` waits for each new or replaced Docker sandbox to be ready "
         "(checkout done, sshd answering) before it fails naming it; 0 = do not wait",
+    )
+    egressDenyAddresses: tuple[AddressRange, ...] = Field(
+        (),
+        description="Addresses no sandbox with an egress list reaches through its gateway, "
+        "besides the private, loopback, link-local and tailnet ranges: list the host's own "
+        "public addresses (docs/egress.md)",
     )
 
 

@@ -4,7 +4,7 @@ given and what is allowed (the reader adds the file and the key)."""
 from __future__ import annotations
 
 import re
-from ipaddress import IPv6Address, ip_address
+from ipaddress import IPv6Address, ip_address, ip_network
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
@@ -90,7 +90,16 @@ def _cpus(value: Any) -> float:
     return cpus
 
 
+def _address_range(value: str) -> str:
+    try:
+        network = ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an address or a CIDR range (203.0.113.7/32)") from None
+    return str(network)
+
+
 Flag = Annotated[bool, BeforeValidator(parse_flag)]
+AddressRange = Annotated[str, AfterValidator(_address_range)]
 BindAddress = Annotated[str, AfterValidator(_bind_address)]
 SshPublicKey = Annotated[str, AfterValidator(_ssh_public_key)]
 Cpus = Annotated[str, AfterValidator(lambda v: str(_cpus(v)))]  # declared as string: no floats

@@ -16,11 +16,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..sizes import format_size
-from . import ports, reserved
+from . import egress, ports, reserved
 from .messages import validation_problems
 from .models import (
     TASK_MODE,
     DataPolicy,
+    Defaults,
     Mode,
     Resources,
     Runtime,
@@ -72,6 +73,7 @@ class SandboxSpec:
     data: DataPolicy
     host: str | None
     tailnet: bool  # joins the tailnet itself through a sidecar, reachable by MagicDNS name
+    egress: tuple[str, ...] | None  # names it may reach (egress.py); None: anywhere
     line: int = field(compare=False)  # where the entry is written, for later error messages
 
     @property
@@ -146,7 +148,13 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
     today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
-    sandboxes = _assign_host_ports(sandboxes, document, source)
+    found = egress.problems(sandboxes, source)
+    try:
+        sandboxes = _assign_host_ports(sandboxes, document, source)
+    except SpecError as exc:
+        raise SpecError([*found, *exc.problems]) from None
+    if found:
+        raise SpecError(found)
     expired = tuple(sorted(set(document.sandboxes) - set(live)))
     return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
 
@@ -211,8 +219,14 @@ def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> S
         data=entry.data or d.data or DataPolicy.KEEP,
         host=entry.host or d.host,
         tailnet=entry.tailnet,
+        egress=_egress(entry, d),
         line=source.position(("sandboxes", name), of_key=True)[0],
     )
+
+
+def _egress(entry: SandboxEntry, d: Defaults) -> tuple[str, ...] | None:
+    chosen = entry.egress if entry.egress is not None else d.egress
+    return None if chosen in (None, egress.ANY) else tuple(sorted(chosen))
 
 
 def _first(*values: _T | None) -> _T:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from . import egress
 from .models import SpecFile
 from .problems import Problem
 from .source import INVALID, Path_, Source, dotted
@@ -20,7 +21,7 @@ def validation_problems(exc: ValidationError, source: Source) -> list[Problem]:
     problems = []
     reported = {p.path for p in source.problems}
     for err in exc.errors(include_url=False):
-        loc: Path_ = tuple(err["loc"])
+        loc: Path_ = _untagged(tuple(err["loc"]))
         is_key = bool(loc) and loc[-1] == "[key]"
         if is_key:
             loc = loc[:-1]
@@ -56,9 +57,22 @@ _BOUNDS = {
 }  # fmt: skip
 
 
+def _untagged(loc: Path_) -> Path_:
+    """`egress` is `any` or a list, told apart by a tag pydantic adds to the location."""
+    for i in range(len(loc) - 1):
+        if loc[i] == "egress" and loc[i + 1] in egress.TAGS:
+            return loc[: i + 1] + loc[i + 2 :]
+    return loc
+
+
 def _message(kind: str, err: Any, loc: Path_) -> str:
     given = err.get("input")
     ctx = err.get("ctx") or {}
+    if loc[-1:] == ("egress",) and kind in ("literal_error", "list_type"):
+        return (
+            f'expected `any` or a list of host names (e.g. [github.com, "*.pypi.org"]), '
+            f"got {kind_of(given)}"
+        )
     if kind in _TYPE_WORDS:
         if loc == ("sandboxes",) and given is None:
             return "no sandboxes given; an empty fleet is written `sandboxes: {}`"

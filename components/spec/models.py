@@ -18,6 +18,7 @@ from pydantic import (
 from ..contract import NOVNC_PORT, SSH_PORT, VNC_PORT
 from ..sizes import format_size
 from . import ports
+from .egress import Egress
 from .fields import (
     Date,
     DnsLabel,
@@ -77,6 +78,10 @@ RESERVED_CONTAINER_PORTS = {SSH_PORT: "SSH", NOVNC_PORT: "noVNC", VNC_PORT: "VNC
 MAX_APP_PORTS = ports.MAX_APP_PORTS
 
 CPUS_MIN, CPUS_MAX = 0.01, 256
+EGRESS_HELP = (
+    "Where the sandbox may connect: `any` (the default), or a list of host names and "
+    '*.domain wildcards, e.g. [github.com, "*.pypi.org"] (docs/egress.md)'
+)
 
 # The document is strict (no "2" for 2, no 1 for true), but enums are written as their values.
 TaskName = Annotated[Task, Strict(False)]
@@ -135,6 +140,7 @@ class Defaults(_Strict):
     data: DataPolicyName | None = None
     host: DnsLabel | None = None
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    egress: Egress | None = Field(None, description=EGRESS_HELP)
 
 
 class SandboxEntry(_Strict):
@@ -168,6 +174,7 @@ class SandboxEntry(_Strict):
     tailnet: bool = Field(
         False, description="Join the tailnet itself (own MagicDNS name, e.g. ssh://NAME)"
     )
+    egress: Egress | None = Field(None, description=EGRESS_HELP)
 
     @field_validator("ports")
     @classmethod

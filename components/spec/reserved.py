@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..contract import (
+    EGRESS_GATEWAY_SUFFIX,
     FLEET_CREDENTIALS,
     FLEET_KEYS,
     GIT_ENV,
@@ -49,6 +50,7 @@ RESERVED_NAMES = frozenset(
 # Suffix -> the object the fleet names NAME + suffix, in the namespace of sandbox containers.
 DERIVED_SUFFIXES = {
     TAILNET_SIDECAR_SUFFIX: "tailnet sidecar container",
+    EGRESS_GATEWAY_SUFFIX: "egress gateway container",
     TAILNET_STATE_SUFFIX: "tailnet state owner container",
 }
 

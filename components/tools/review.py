@@ -100,6 +100,10 @@ def show(value: object) -> str:
     return str(value)
 
 
+def egress(s: SandboxSpec) -> str:
+    return "any" if s.egress is None else (", ".join(s.egress) or "none (an empty list)")
+
+
 def host_ports(s: SandboxSpec) -> str:
     hp = s.host_ports
     parts = [f"ssh {hp.ssh}"] + ([f"novnc {hp.novnc}"] if hp.novnc else [])
@@ -136,6 +140,9 @@ def diff_sandbox(old: SandboxSpec, new: SandboxSpec) -> SandboxChange | None:
             raw.append((f"env.{var}", show(old_env.get(var)), show(new_env.get(var)), "env"))
     if old.secrets != new.secrets:  # names only: values live in Pulumi config, never here
         raw.append(("secrets (names)", show(old.secrets), show(new.secrets), "secrets"))
+    if old.egress != new.egress:  # a list's names, or `any` <-> a list (a different network)
+        same_kind = (old.egress is None) == (new.egress is None)
+        raw.append(("egress", egress(old), egress(new), "egress" if same_kind else "egress kind"))
     move = _move(old, new)
     if not raw and move is None:
         return None

@@ -8,7 +8,7 @@ from components.planes.docker.routes import ROUTES
 from components.spec import Runtime
 from components.tools.review import _PLAIN
 
-REVIEWED_FIELDS = {name for name, _ in _PLAIN} | {"env", "secrets"}
+REVIEWED_FIELDS = {name for name, _ in _PLAIN} | {"env", "secrets", "egress", "egress kind"}
 
 
 def test_every_runtime_has_exactly_one_plane() -> None:

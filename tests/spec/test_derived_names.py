@@ -40,9 +40,17 @@ def test_a_suffixed_name_alone_is_fine() -> None:
 
 
 def test_the_suffixes_are_the_ones_the_docker_plane_uses() -> None:
-    from components.contract import TAILNET_SIDECAR_SUFFIX, TAILNET_STATE_SUFFIX
+    from components.contract import (
+        EGRESS_GATEWAY_SUFFIX,
+        TAILNET_SIDECAR_SUFFIX,
+        TAILNET_STATE_SUFFIX,
+    )
 
-    assert set(DERIVED_SUFFIXES) == {TAILNET_SIDECAR_SUFFIX, TAILNET_STATE_SUFFIX}
+    assert set(DERIVED_SUFFIXES) == {
+        TAILNET_SIDECAR_SUFFIX,
+        TAILNET_STATE_SUFFIX,
+        EGRESS_GATEWAY_SUFFIX,
+    }
 
 
 def test_the_clash_is_reported_with_every_other_problem_at_once() -> None:

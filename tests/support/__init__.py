@@ -88,19 +88,24 @@ def ensure_model_server_image(client: docker.DockerClient, tag: str = MODEL_SERV
 
 
 def ensure_headless_image(client: docker.DockerClient, tag: str = HEADLESS_IMAGE) -> str:
-    """Return the image id of `tag`, building images/headless when it is missing or older than
-    its files, so a test that runs the sandbox image never depends on another test (or an
-    earlier checkout) having built it."""
+    return ensure_project_image(client, "headless", tag)
+
+
+def ensure_project_image(client: docker.DockerClient, role: str, tag: str | None = None) -> str:
+    """Return the image id of `tag` (the fleet's own tag for images/<role>), building it when
+    it is missing or older than its files, so a test that runs a project image never depends on
+    another test (or an earlier checkout) having built it."""
     from tests.support.docker_apply import stale_reason
 
-    context = REPO_ROOT / "images" / "headless"
+    tag = tag or f"sandbox-fleet/{role}:latest"
+    context = REPO_ROOT / "images" / role
     if not stale_reason(client, tag, context, "Dockerfile"):
         return str(client.images.get(tag).id)
     ensure_base_image(client)
     image, _logs = client.images.build(
-        path=str(REPO_ROOT / "images" / "headless"),
+        path=str(context),
         tag=tag,
-        buildargs=IMAGE_BUILD_ARGS["headless"],
+        buildargs=IMAGE_BUILD_ARGS[role],
         rm=True,
         forcerm=True,
     )

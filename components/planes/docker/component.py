@@ -18,9 +18,10 @@ from ...tailnet.access import TailnetAccess
 from ..base import Effect, PlaneArgs, PlaneOutputs, SecretLookup
 from .connections import connections, with_desktop_login
 from .desktop_password import desktop_password
+from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
-from .sandbox import Sandbox, SandboxArgs
+from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
 
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
@@ -34,6 +35,7 @@ class DockerHost:
     tailnet: TailnetAccess
     sandbox_tag: str | None  # the ACL tag of sandboxes with their own identity (tailnet on)
     ready_timeout_s: int  # how long `up` waits for a new sandbox to be healthy (0: not at all)
+    egress_deny: tuple[str, ...] = ()  # what no egress gateway lets a name lead to
 
 
 class DockerPlane(pulumi.ComponentResource):
@@ -53,6 +55,7 @@ class DockerPlane(pulumi.ComponentResource):
         return [
             *tailnet_identity_problems(entries, spec, settings),
             *port_clashes(entries, spec, settings),
+            *egress_problems(entries, spec, settings.name_prefix),
         ]
 
     def __init__(
@@ -65,11 +68,7 @@ class DockerPlane(pulumi.ComponentResource):
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
         images = _images(on, args.entries, child)
-        sidecar_image = (
-            on.pull("tailscale", TAILSCALE_IMAGE, child)
-            if any(e.tailnet for e in args.entries)
-            else None
-        )
+        sidecar_image, egress_image = _helper_images(on, args.entries, child)
         keys = FleetKeys(
             on.name,
             keys=args.authorized_keys,
@@ -94,6 +93,7 @@ class DockerPlane(pulumi.ComponentResource):
                     tailnet=_sidecar(entry, own, sidecar_image, images[Mode.HEADLESS]),
                     desktop_password=password,
                     ready_timeout_s=own.ready_timeout_s,
+                    egress=_gateway(entry, own, egress_image, child),
                 ),
                 child,
             )
@@ -111,6 +111,38 @@ def _images(
     if any(e.mode is Mode.VISUAL for e in entries):  # built FROM the headless one
         images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
     return images
+
+
+def _helper_images(
+    on: OnHost, entries: list[SandboxSpec], child: pulumi.ResourceOptions
+) -> tuple[pulumi.Output[str] | None, pulumi.Output[str] | None]:
+    """tailscaled for the entries with their own tailnet node; images/egress (squid, socat)
+    for the entries with an egress list. Neither is made for a fleet that does not use it."""
+    sidecar = (
+        on.pull("tailscale", TAILSCALE_IMAGE, child) if any(e.tailnet for e in entries) else None
+    )
+    egress = on.image("egress", child) if any(e.egress is not None for e in entries) else None
+    return sidecar, egress
+
+
+def _gateway(
+    entry: SandboxSpec,
+    own: DockerHost,
+    image: pulumi.Output[str] | None,
+    child: pulumi.ResourceOptions,
+) -> EgressGateway | None:
+    """The only way out of a sandbox with an egress list."""
+    if entry.egress is None or image is None:
+        return None
+    args = EgressGatewayArgs(
+        spec=entry,
+        image_id=image,
+        place=own.on.place("egress", entry.name),
+        published=published_ports(entry),
+        deny=own.egress_deny,
+        ready_timeout_s=own.ready_timeout_s,
+    )
+    return EgressGateway(f"{own.on.name}-{entry.name}-egress", args, child)
 
 
 def _sidecar(

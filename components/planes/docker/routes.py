@@ -38,6 +38,13 @@ ROUTES: dict[str, Route] = {
     "data": Route(Effect.NO_RESTART, (), "only the workspace volume's retain-on-delete option"),
     "expires": Route(Effect.NO_RESTART, (), "nothing changes until the date passes"),
     "tailnet": Route(Effect.NO_RESTART, (), "adds or removes the tailscale sidecar beside it"),
+    # A list's names live in the egress gateway only: it is replaced, the sandbox is not.
+    "egress": Route(Effect.NO_RESTART, (), "replaces its egress gateway (open connections drop)"),
+    "egress kind": Route(
+        Effect.REPLACE,
+        ("networksAdvanced", "envs", "hosts", "ports"),
+        "`any` <-> a list moves the sandbox onto or off its own network",
+    ),
 }
 
 

@@ -31,6 +31,7 @@ from ...host.containers import (
 from ...spec import DataPolicy, Mode, SandboxSpec
 from ..environment import sandbox_env
 from .config_hash import hash_labels
+from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
@@ -47,6 +48,7 @@ class SandboxArgs:
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
     ready_timeout_s: int = 0  # `up` waits this long for the container to be healthy (0: no)
+    egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
 
     def readiness(self) -> dict[str, Any]:
         """`up` returns once the sandbox is ready (its health check: checkout done, sshd
@@ -99,8 +101,7 @@ class Sandbox(pulumi.ComponentResource):
                 on_host, pulumi.ResourceOptions(retain_on_delete=keep)
             ),
         )
-        env = sandbox_env(spec, authorized_keys=None)
-        port_pairs = published_ports(spec)
+        env, port_pairs, network, after = _networking(args)
         self.container = fleet_container(
             f"{name}-container",
             args.place,
@@ -109,7 +110,7 @@ class Sandbox(pulumi.ComponentResource):
                 on_host,
                 pulumi.ResourceOptions(
                     replace_on_changes=["healthcheck"],
-                    depends_on=[self.workspace, args.keys.writer],
+                    depends_on=[self.workspace, args.keys.writer, *after],
                 ),
             ),
             name=f"{args.place.prefix}{spec.name}",
@@ -120,7 +121,7 @@ class Sandbox(pulumi.ComponentResource):
                 docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH),
                 args.keys.mount(),
             ],
-            networks_advanced=args.place.network(spec.name),
+            **network,
             ports=[args.place.port(c, h) for c, h in port_pairs],
             shm_size=DESKTOP_SHM_MB if spec.mode is Mode.VISUAL else None,
             healthcheck=healthcheck(
@@ -132,6 +133,18 @@ class Sandbox(pulumi.ComponentResource):
         if args.tailnet is not None:
             join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})
+
+
+def _networking(
+    args: SandboxArgs,
+) -> tuple[dict[str, str], list[tuple[int, int]], dict[str, Any], list[pulumi.Resource]]:
+    """(env, the ports it publishes itself, its network inputs, what it starts after): on
+    ai-net publishing its own ports, or alone behind its egress gateway, which publishes them."""
+    spec, gateway = args.spec, args.egress
+    env = sandbox_env(spec, authorized_keys=None)
+    if gateway is None:
+        return env, published_ports(spec), {"networks_advanced": args.place.network(spec.name)}, []
+    return proxy_env(env), [], gateway.sandbox_inputs(), [gateway.container]
 
 
 def _labels(
