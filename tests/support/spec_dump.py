@@ -46,6 +46,7 @@ def _entry(s: SandboxSpec) -> dict[str, Any]:
         "env": dict(s.env),
         "secrets": list(s.secrets),
         "data": s.data.value,
+        "egress": "any" if s.egress is None else list(s.egress),
     }
     optional = {
         "repo": s.repo,

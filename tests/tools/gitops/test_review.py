@@ -230,3 +230,24 @@ def test_cloud_entries_get_their_planes_verdicts(tmp_path: Path) -> None:
     modal_head.write_text(head.read_text().replace("daytona", "modal"))
     result = review.review_files(modal_base, modal_head, today=TODAY)
     assert {f.effect for c in result.changed for f in c.changes} == {Effect.REPLACE}
+
+
+def test_egress_changes_say_whether_the_sandbox_moves_networks(tmp_path: Path) -> None:
+    """A list's names live in the gateway (no restart); `any` <-> a list moves the sandbox to
+    or from its own network (restart). Both show the old and new list."""
+    entry = "version: 1\nsandboxes:\n  box:\n    task: audit\n    egress: "
+    specs = {}
+    for name, egress in [("any", "any"), ("one", "[github.com]"), ("two", "[github.com, x.io]"),
+                         ("none", "[]")]:  # fmt: skip
+        specs[name] = tmp_path / f"{name}.yaml"
+        specs[name].write_text(entry + egress + "\n")
+
+    def change(old: str, new: str) -> tuple[str, str, Effect]:
+        (ch,) = review.review_files(specs[old], specs[new], today=TODAY).changed
+        (f,) = ch.changes
+        return f.old, f.new, f.effect
+
+    assert change("one", "two") == ("github.com", "github.com, x.io", Effect.NO_RESTART)
+    assert change("any", "one") == ("any", "github.com", Effect.REPLACE)
+    assert change("two", "any") == ("github.com, x.io", "any", Effect.REPLACE)
+    assert change("one", "none") == ("github.com", "none (an empty list)", Effect.NO_RESTART)
