@@ -150,7 +150,7 @@ class EgressGateway(pulumi.ComponentResource):
         self.net = net = egress_net(docker_name)
         self.network = _network(f"{name}-network", docker_name, net, place, on_host)
         env = pulumi.Output.from_input(place.bind_address).apply(
-            lambda bind: _gateway_env(spec, net, args.published, (*args.deny, bind))
+            lambda bind: gateway_env(spec, net, args.published, (*args.deny, bind))
         )
         wait: dict[str, Any] = (
             {"wait": True, "wait_timeout": args.ready_timeout_s} if args.ready_timeout_s else {}
@@ -220,7 +220,7 @@ def _network(
     )
 
 
-def _gateway_env(
+def gateway_env(
     spec: SandboxSpec, net: EgressNet, published: list[tuple[int, int]], deny: tuple[str, ...]
 ) -> dict[str, str]:
     """What images/egress/egress-gateway reads: the addresses, the list, what to carry, and
