@@ -3,6 +3,11 @@
 It answers POST /v1/chat/completions with the documented response shape, records each request,
 can be told to fail the next N requests with given HTTP statuses, to stall, and can be stopped
 and started again on the same port to play a model server that was killed and came back.
+
+Scripted: `scripts[prompt]` is the list of assistant messages (content and/or tool_calls) it
+answers a task with that prompt, one per request, in order; after the last it answers with
+text only. Every request is checked against the chat-completions shape (validate_request):
+a bad one gets HTTP 400 and is kept in `violations`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ class FakeOpenAIServer:
         self.headers: list[dict[str, str]] = []
         self.fail_next: list[int] = []
         self.raw_reply: bytes | None = None  # send this body instead of a well-formed reply
+        self.scripts: dict[str, list[dict[str, Any]]] = {}
+        self.violations: list[str] = []
+        self.usage = (7, 5)  # (prompt, completion) tokens reported per reply
         self.stall = threading.Event()  # while set, requests hang until release
         self.release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -44,6 +52,10 @@ class FakeOpenAIServer:
                     fake.requests.append(body)
                     fake.headers.append(dict(self.headers))
                     status = fake.fail_next.pop(0) if fake.fail_next else 200
+                    problem = validate_request(body)
+                    if problem:
+                        fake.violations.append(problem)
+                        status = 400
                 if fake.stall.is_set():
                     fake.release.wait(30)
                 if self.path != "/v1/chat/completions":
@@ -84,10 +96,14 @@ class FakeOpenAIServer:
             self._server.server_close()
             self._server = None
 
-    @staticmethod
-    def reply(request: dict[str, Any]) -> bytes:
+    def reply(self, request: dict[str, Any]) -> bytes:
         user = [m["content"] for m in request["messages"] if m["role"] == "user"][-1]
-        content = f"fake-openai reply to: {user}"
+        message: dict[str, Any] = {"role": "assistant", "content": f"fake-openai reply to: {user}"}
+        with self._lock:
+            script = self.scripts.get(user)
+            if script:
+                message = {"role": "assistant", "content": "", **script.pop(0)}
+        prompt_tokens, completion_tokens = self.usage
         return json.dumps(
             {
                 "id": "chatcmpl-fake-1",
@@ -97,14 +113,58 @@ class FakeOpenAIServer:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
+                        "message": message,
+                        "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
                     }
                 ],
                 "usage": {
-                    "prompt_tokens": len(user.split()),
-                    "completion_tokens": 5,
-                    "total_tokens": len(user.split()) + 5,
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
                 },
             }
         ).encode()
+
+
+def tool_call(call_id: str, name: str, **arguments: Any) -> dict[str, Any]:
+    """One entry of an assistant message's `tool_calls`, as the API writes it."""
+    return {"id": call_id, "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments)}}  # fmt: skip
+
+
+ROLES = {"system", "user", "assistant", "tool"}
+
+
+def validate_request(body: Any) -> str | None:
+    """What is wrong with a chat-completions request, or None: the model, the message list and
+    its roles, each tool call answered by a tool message (by id, before the next turn), and the
+    tools as function definitions with an object schema."""
+    if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+        return "no model"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "messages must be a non-empty list"
+    pending: list[str] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            return f"messages[{i}] has no valid role"
+        if m["role"] == "tool":
+            if m.get("tool_call_id") not in pending:
+                return f"messages[{i}] answers no pending tool call"
+            pending.remove(m["tool_call_id"])
+            if not isinstance(m.get("content"), str):
+                return f"messages[{i}] (tool) content must be text"
+            continue
+        if pending:
+            return f"messages[{i}] comes before tool results for {pending}"
+        if m["role"] == "assistant":
+            pending = [c["id"] for c in m.get("tool_calls") or []]
+        elif not isinstance(m.get("content"), str):
+            return f"messages[{i}] content must be text"
+    for j, tool in enumerate(body.get("tools") or []):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if tool.get("type") != "function" or not isinstance(fn, dict) or not fn.get("name"):
+            return f"tools[{j}] is not a function"
+        if (fn.get("parameters") or {}).get("type") != "object":
+            return f"tools[{j}] parameters are not an object schema"
+    return None

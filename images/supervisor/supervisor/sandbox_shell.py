@@ -1,0 +1,159 @@
+"""Commands in a sandbox, over SSH on ai-net: the only way the supervisor touches one.
+
+The supervisor logs in as the sandbox's user with the fleet's own client key and accepts only
+the host key the fleet derived for that sandbox (known_hosts in the fleet's keys volume, looked
+up under the sandbox's name): an impostor answering to the name on ai-net cannot pass, and there
+is no trust on first use. Every command runs in the workspace, in a process group of its own
+whose id is kept in the sandbox, so a timeout or a cancel kills all of it; its output (stdout
+and stderr together) is capped. One master connection per sandbox carries the commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AgentError, TransientAgentError
+
+SSH_UNREACHABLE = 255  # ssh's own exit status when it could not connect or log in
+RUN_GROUP_FILE = "/tmp/.supervisor-run.pgid"  # in the sandbox: the running command's group
+CONNECT_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    key_file: Path  # the fleet's client key (0600, written at startup)
+    known_hosts: Path  # the sandboxes' host keys, one `NAME ssh-ed25519 ...` line each
+    port: int
+    workspace: str
+    user: str = "dev"
+
+
+@dataclass(frozen=True)
+class Completed:
+    exit_code: int
+    output: str
+    timed_out: bool = False
+    truncated: bool = False
+
+
+def cap_output(data: bytes, cap: int) -> tuple[str, bool]:
+    text = data.decode("utf-8", errors="replace")
+    if len(data) <= cap:
+        return text, False
+    half = cap // 2
+    head = data[:half].decode("utf-8", errors="replace")
+    tail = data[-half:].decode("utf-8", errors="replace")
+    return f"{head}\n[... {len(data) - 2 * half} bytes of output left out ...]\n{tail}", True
+
+
+class SandboxShell:
+    group_file = RUN_GROUP_FILE
+
+    def __init__(self, sandbox: str, ssh: SshSettings) -> None:
+        self.sandbox = sandbox
+        self.ssh = ssh
+        self._running: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def argv(self, remote: str) -> list[str]:
+        s = self.ssh
+        options = {
+            "BatchMode": "yes",
+            "IdentitiesOnly": "yes",
+            "IdentityFile": str(s.key_file),
+            "StrictHostKeyChecking": "yes",
+            "UserKnownHostsFile": str(s.known_hosts),
+            "GlobalKnownHostsFile": "/dev/null",
+            "HostKeyAlias": self.sandbox,
+            "ConnectTimeout": str(CONNECT_TIMEOUT_S),
+            "ServerAliveInterval": "15",
+            "ControlMaster": "auto",
+            "ControlPath": "/tmp/supervisor-ssh-%C",
+            "ControlPersist": "120",
+            "LogLevel": "ERROR",
+        }
+        flags = [f"-o{k}={v}" for k, v in options.items()]
+        return ["ssh", "-F", "/dev/null", *flags, "-p", str(s.port), "-l", s.user,
+                self.sandbox, "--", remote]  # fmt: skip
+
+    def run(
+        self, script: str, *, timeout: float, cap: int, stdin: bytes | None = None
+    ) -> Completed:
+        """`script` in bash in the workspace. A timeout kills the command's whole group."""
+        group = shlex.quote(self.group_file)
+        wrapped = (
+            f"echo $$ > {group}; bash -c {shlex.quote(script)}; rc=$?; rm -f {group}; exit $rc"
+        )
+        remote = (
+            f"cd {shlex.quote(self.ssh.workspace)} && exec setsid --wait bash -c "
+            f"{shlex.quote(wrapped)}"
+        )
+        proc = subprocess.Popen(
+            self.argv(remote),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        with self._lock:
+            self._running = proc
+        try:
+            out, _ = proc.communicate(stdin if stdin is not None else b"", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill_running()
+            out = _finish(proc)
+            text, truncated = cap_output(out, cap)
+            return Completed(-1, text, timed_out=True, truncated=truncated)
+        finally:
+            with self._lock:
+                self._running = None
+        if proc.returncode == SSH_UNREACHABLE:
+            raise TransientAgentError(
+                f"sandbox {self.sandbox!r} unreachable over SSH on port {self.ssh.port}: "
+                f"{out.decode('utf-8', errors='replace').strip()[-500:]}"
+            )
+        text, truncated = cap_output(out, cap)
+        return Completed(proc.returncode, text, truncated=truncated)
+
+    def check(self, script: str, *, timeout: float = 60, cap: int = 65536) -> str:
+        """`script`'s output, or AgentError with it when it fails."""
+        done = self.run(script, timeout=timeout, cap=cap)
+        if done.exit_code != 0:
+            raise AgentError(
+                f"in sandbox {self.sandbox!r}: `{script[:120]}` "
+                f"{'timed out' if done.timed_out else f'exited {done.exit_code}'}: "
+                f"{done.output.strip()[-1000:]}"
+            )
+        return done.output
+
+    def kill_running(self) -> None:
+        """Stop the command in flight: its process group in the sandbox, then the ssh client."""
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                self.argv(
+                    f"kill -KILL -- -$(cat {shlex.quote(self.group_file)}) 2>/dev/null; true"
+                ),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=CONNECT_TIMEOUT_S + 5,
+            )
+        with self._lock:
+            proc = self._running
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 9)
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> bytes:
+    try:
+        out, _ = proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or b""
