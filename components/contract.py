@@ -48,6 +48,7 @@ SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLE
 SANDBOX_SHELL_ENV = "SANDBOX_SHELL_ENV"  # names of the entry's env and secrets, for SSH shells
 SANDBOX_GIT_TOKEN_VAR = "SANDBOX_GIT_TOKEN_VAR"  # which secret git's credential helper reads
 SANDBOX_VNC_PASSWORD = "SANDBOX_VNC_PASSWORD"  # the desktop's VNC password (visual sandboxes)
+SANDBOX_KNOWN_HOSTS = "SANDBOX_KNOWN_HOSTS"  # the keys writer's: every sandbox's host key
 SANDBOX_NAME = "SANDBOX_NAME"
 SANDBOX_MODE = "SANDBOX_MODE"
 GIT_REPO = "GIT_REPO"
@@ -63,6 +64,12 @@ MODEL_API_KEY = "MODEL_API_KEY"  # the model server's key, for the supervisor's 
 SUPERVISOR_RUNTIME = "SUPERVISOR_RUNTIME"
 SUPERVISOR_CLI_COMMAND = "SUPERVISOR_CLI_COMMAND"
 SUPERVISOR_API_TOKEN = "SUPERVISOR_API_TOKEN"  # the task API's bearer token
+SUPERVISOR_SSH_KEY = "SUPERVISOR_SSH_KEY"  # the fleet's client key into every Docker sandbox
+SUPERVISOR_WORKERS = "SUPERVISOR_WORKERS"  # tasks of different sandboxes at once
+SUPERVISOR_MAX_STEPS = "SUPERVISOR_MAX_STEPS"  # each task's budgets
+SUPERVISOR_MAX_TOKENS = "SUPERVISOR_MAX_TOKENS"
+SUPERVISOR_MAX_SECONDS = "SUPERVISOR_MAX_SECONDS"
+SUPERVISOR_GIT_AUTHOR_SUFFIX = "SUPERVISOR_GIT_AUTHOR_SUFFIX"
 
 # Environment of the model server: llama-server reads its API key from it.
 LLAMA_API_KEY = "LLAMA_API_KEY"
@@ -99,6 +106,9 @@ LOGS_PATH = "/logs"  # the logs volume in the supervisor
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
 # removed is one file rewritten, never a sandbox restarted.
 FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"
+# A Docker sandbox's SSH host key, derived by the fleet (the supervisor pins it), uploaded here
+# at create; the entrypoint installs it for sshd. Not in env: that would make all env secret.
+HOST_KEY_PATH = "/etc/ssh/sandbox-host-key"
 
 # What each image under images/ is built with: its Dockerfile declares these ARGs, refuses to
 # build without them, and hands them to its scripts as environment (SANDBOX_SSH_PORT, ...).
@@ -107,9 +117,16 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "SSH_PORT": str(SSH_PORT),
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+        "HOST_KEY_PATH": HOST_KEY_PATH,
     },
     "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
-    SUPERVISOR: {"SUPERVISOR_PORT": str(SUPERVISOR_PORT), "LOGS_PATH": LOGS_PATH},
+    SUPERVISOR: {
+        "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
+        "LOGS_PATH": LOGS_PATH,
+        "SSH_PORT": str(SSH_PORT),
+        "WORKSPACE_PATH": WORKSPACE_PATH,
+        "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+    },
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
     "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},
 }

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import AgentError
 from .task import Task
 
-MAX_STEP_TEXT = 8000  # a step's recorded text; a tool's full output never reaches the database
+MAX_STEP_TEXT = 8192  # a step's recorded text; a tool's full output never reaches the database
 
 
 class Cancelled(AgentError):
@@ -80,7 +80,7 @@ class TaskSession:
         if self.remaining_seconds() <= 0:
             raise BudgetExceeded(
                 f"time budget exhausted: {self.budget.max_seconds:g} s "
-                "(sandbox-fleet:supervisorMaxSeconds)"
+                "(sandbox-fleet:supervisorTimeBudget)"
             )
 
     def pause(self, seconds: float) -> None:
@@ -94,7 +94,7 @@ class TaskSession:
         if self.steps >= self.budget.max_steps:
             raise BudgetExceeded(
                 f"step budget exhausted: {self.budget.max_steps} steps "
-                "(sandbox-fleet:supervisorMaxSteps)"
+                "(sandbox-fleet:supervisorStepBudget)"
             )
         self.steps += 1
 
@@ -105,7 +105,7 @@ class TaskSession:
         if used > self.budget.max_tokens:
             raise BudgetExceeded(
                 f"token budget exhausted: {used} of {self.budget.max_tokens} tokens used "
-                "(sandbox-fleet:supervisorMaxTokens)"
+                "(sandbox-fleet:supervisorTokenBudget)"
             )
 
     def record(self, kind: str, **content: Any) -> None:

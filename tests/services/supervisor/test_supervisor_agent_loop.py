@@ -194,11 +194,11 @@ def test_a_queued_task_is_cancelled_before_it_starts(
     ("env", "reason"),
     [
         ({"SUPERVISOR_MAX_STEPS": "4"},
-         "step budget exhausted: 4 steps (sandbox-fleet:supervisorMaxSteps)"),
+         "step budget exhausted: 4 steps (sandbox-fleet:supervisorStepBudget)"),
         ({"SUPERVISOR_MAX_TOKENS": "30"},
-         "token budget exhausted: 36 of 30 tokens used (sandbox-fleet:supervisorMaxTokens)"),
+         "token budget exhausted: 36 of 30 tokens used (sandbox-fleet:supervisorTokenBudget)"),
         ({"SUPERVISOR_MAX_SECONDS": "2"},
-         "time budget exhausted: 2 s (sandbox-fleet:supervisorMaxSeconds)"),
+         "time budget exhausted: 2 s (sandbox-fleet:supervisorTimeBudget)"),
     ],
 )  # fmt: skip
 def test_a_looping_script_is_stopped_by_its_budget(

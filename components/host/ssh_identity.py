@@ -14,8 +14,10 @@ import base64
 import hashlib
 import hmac
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pulumi
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -58,3 +60,33 @@ def _openssh_private_key(seed: bytes, public: bytes, comment: str) -> str:
     return "\n".join(
         ["-----BEGIN OPENSSH PRIVATE KEY-----", *lines, "-----END OPENSSH PRIVATE KEY-----", ""]
     )
+
+
+def supervisor_identity(secret: pulumi.Output[str]) -> pulumi.Output[SshIdentity]:
+    return secret.apply(lambda s: derive(s, SUPERVISOR_PURPOSE, "sandbox-fleet-supervisor"))
+
+
+def host_private_key(secret: pulumi.Output[str], sandbox: str) -> pulumi.Output[str]:
+    """The sandbox's host key (secret: only that sandbox gets it)."""
+    return pulumi.Output.secret(
+        secret.apply(lambda s: derive(s, host_purpose(sandbox), sandbox).private_key)
+    )
+
+
+def known_hosts(secret: pulumi.Output[str], sandboxes: Sequence[str]) -> pulumi.Output[str]:
+    """`NAME ssh-ed25519 AAAA...` for each sandbox, looked up under its name (HostKeyAlias):
+    public keys, so not secret."""
+    lines = secret.apply(
+        lambda s: "\n".join(
+            f"{name} {derive(s, host_purpose(name), name).public_key}" for name in sandboxes
+        )
+    )
+    return pulumi.Output.unsecret(lines)
+
+
+def supervisor_public_key(secret: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.unsecret(supervisor_identity(secret).apply(lambda i: i.public_key))
+
+
+def supervisor_private_key(secret: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(supervisor_identity(secret).apply(lambda i: i.private_key))
