@@ -21,6 +21,9 @@ from pathlib import Path
 from .errors import AgentError, TransientAgentError
 
 SSH_UNREACHABLE = 255  # ssh's own exit status when it could not connect or log in
+# The command's exit status travels after its output, so a command that exits 255 itself (an
+# ssh inside the sandbox, say) is never taken for ssh failing to reach the sandbox.
+EXIT_MARK = b"\n\x1esupervisor-exit:"
 RUN_GROUP_FILE = "/tmp/.supervisor-run.pgid"  # in the sandbox: the running command's group
 CONNECT_TIMEOUT_S = 10
 
@@ -60,6 +63,7 @@ class SandboxShell:
         self.ssh = ssh
         self._running: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._killed = threading.Event()  # the command in flight was stopped on purpose
 
     def argv(self, remote: str) -> list[str]:
         s = self.ssh
@@ -87,13 +91,16 @@ class SandboxShell:
     ) -> Completed:
         """`script` in bash in the workspace. A timeout kills the command's whole group."""
         group = shlex.quote(self.group_file)
+        mark = EXIT_MARK.decode().replace("\x1e", "\\036").replace("\n", "\\n")
         wrapped = (
-            f"echo $$ > {group}; bash -c {shlex.quote(script)}; rc=$?; rm -f {group}; exit $rc"
+            f"echo $$ > {group}; bash -c {shlex.quote(script)}; rc=$?; rm -f {group}; "
+            f"printf '{mark}%s' $rc"
         )
         remote = (
             f"cd {shlex.quote(self.ssh.workspace)} && exec setsid --wait bash -c "
             f"{shlex.quote(wrapped)}"
         )
+        self._killed.clear()
         proc = subprocess.Popen(
             self.argv(remote),
             stdin=subprocess.PIPE,
@@ -113,13 +120,16 @@ class SandboxShell:
         finally:
             with self._lock:
                 self._running = None
-        if proc.returncode == SSH_UNREACHABLE:
-            raise TransientAgentError(
-                f"sandbox {self.sandbox!r} unreachable over SSH on port {self.ssh.port}: "
-                f"{out.decode('utf-8', errors='replace').strip()[-500:]}"
-            )
-        text, truncated = cap_output(out, cap)
-        return Completed(proc.returncode, text, truncated=truncated)
+        body, _, code = out.rpartition(EXIT_MARK)
+        if not code.isdigit():  # the wrapper never finished: killed, or ssh never got there
+            if proc.returncode == SSH_UNREACHABLE and not self._killed.is_set():
+                raise TransientAgentError(
+                    f"sandbox {self.sandbox!r} unreachable over SSH on port {self.ssh.port}: "
+                    f"{out.decode('utf-8', errors='replace').strip()[-500:]}"
+                )
+            body, code = out, str(proc.returncode).encode()
+        text, truncated = cap_output(body, cap)
+        return Completed(int(code), text, truncated=truncated)
 
     def check(self, script: str, *, timeout: float = 60, cap: int = 65536) -> str:
         """`script`'s output, or AgentError with it when it fails."""
@@ -134,6 +144,7 @@ class SandboxShell:
 
     def kill_running(self) -> None:
         """Stop the command in flight: its process group in the sandbox, then the ssh client."""
+        self._killed.set()
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
                 self.argv(

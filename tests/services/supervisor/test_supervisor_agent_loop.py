@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.fake_openai import FakeOpenAIServer, tool_call
+
 from .conftest import Http, LocalSandboxes, StartSupervisor, wait_until
-from .fake_openai import FakeOpenAIServer, tool_call
 
 
 @pytest.fixture
