@@ -102,7 +102,7 @@ def test_a_task_edits_a_file_runs_a_command_and_commits_on_the_branch(agents: Ag
                     "2", "edit_file", path="README.md", old_text="fixture", new_text="agent-edited"
                 )
             ]
-        },  # fmt: skip
+        },
         {"tool_calls": [tool_call("3", "run_command", command="cat README.md CHANGELOG.md")]},
         {"tool_calls": [tool_call("4", "finish", summary="Add a changelog")]},
     ]
@@ -197,7 +197,7 @@ def test_the_agent_reaches_only_its_own_sandbox(agents: Agents) -> None:
                     ),
                 )
             ]
-        },  # fmt: skip
+        },
         {"tool_calls": [tool_call("p", "read_file", path="../../etc/ssh/fleet-keys/x")]},
         {"tool_calls": [tool_call("f", "finish", summary="looked")]},
     ]
