@@ -12,6 +12,7 @@ from typing import Final
 SSH_PORT = 2222  # sshd in every sandbox (images/headless/sshd_config)
 NOVNC_PORT = 6080  # websockify serving noVNC in visual sandboxes (images/desktop)
 VNC_PORT = 5900  # x11vnc behind websockify, loopback only (images/desktop)
+DEVTOOLS_PORT = 9222  # Chromium's DevTools in a desktop, loopback only (the supervisor: ssh -L)
 SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
 MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
 EGRESS_PROXY_PORT = 3128  # squid in a sandbox's egress gateway (images/egress)
@@ -119,13 +120,18 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
         "HOST_KEY_PATH": HOST_KEY_PATH,
     },
-    "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
+    "desktop": {
+        "NOVNC_PORT": str(NOVNC_PORT),
+        "VNC_PORT": str(VNC_PORT),
+        "DEVTOOLS_PORT": str(DEVTOOLS_PORT),
+    },
     SUPERVISOR: {
         "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
         "LOGS_PATH": LOGS_PATH,
         "SSH_PORT": str(SSH_PORT),
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+        "DEVTOOLS_PORT": str(DEVTOOLS_PORT),
     },
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
     "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},

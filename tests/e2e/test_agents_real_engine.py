@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from tests.integration.fleet import http_json
+from tests.integration.png import decode_png
 from tests.support.fake_openai import FakeOpenAIServer, tool_call
 from tests.support.git_daemon import bridge_gateway, git_daemon, wait_for
 from tests.support.pulumi_cli import Project, copy_project, install_engine
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.docker
 
 PREFIX = "sfeag-"
 SANDBOXES = ("alpha", "beta", "gamma", "delta", "eps")
+DESKTOP = "ui"  # a visual sandbox: its agent also has the browser tools
 
 
 @dataclass
@@ -78,6 +80,7 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agents]:
     with git_daemon(work / "git", gateway) as git:
         project = Project(copy_project(work / "checkout"), install_engine(), work / "state")
         entries = "".join(f"  {name}: {{task: refactor}}\n" for name in SANDBOXES)
+        entries += f"  {DESKTOP}: {{task: frontend-dev}}\n"
         spec = f"version: 1\ndefaults:\n  repo: {git.url}\nsandboxes:\n{entries}"
         init_host_stack(project, PREFIX, spec, supervisorModelUrl=model.base_url,
                         supervisorWorkers="3", supervisorStepBudget="6",
@@ -207,3 +210,37 @@ def test_the_agent_reaches_only_its_own_sandbox(agents: Agents) -> None:
     assert outputs[0] == "exit 0\ngamma\n"
     assert not outputs[1].startswith("exit 0") and "Permission denied" in outputs[1], outputs[1]
     assert outputs[2].startswith("error: path '../../etc/ssh/fleet-keys/x' must be relative")
+
+
+PAGE = "<!doctype html><title>shop</title><body style='background: rgb(20, 90, 200)'>shop"
+
+
+def test_a_visual_sandboxs_agent_screenshots_a_page_served_in_its_sandbox(agents: Agents) -> None:
+    serve = (
+        "nohup python3 -m http.server 8123 --bind 127.0.0.1 >/dev/null 2>&1 & "
+        "for i in $(seq 50); do bash -c '</dev/tcp/127.0.0.1/8123' 2>/dev/null && break; "
+        "sleep 0.1; done"
+    )
+    agents.model.scripts["show the shop"] = [
+        {"tool_calls": [tool_call("w", "write_file", path="shop.html", content=PAGE)]},
+        {"tool_calls": [tool_call("s", "run_command", command=serve)]},
+        {"tool_calls": [tool_call("o", "browser_open", url="http://127.0.0.1:8123/shop.html")]},
+        {"tool_calls": [tool_call("p", "browser_screenshot")]},
+        {"tool_calls": [tool_call("f", "finish", summary="Add a shop page")]},
+    ]
+    task = agents.ended(agents.submit(DESKTOP, "show the shop"))
+    assert task["status"] == "done", task
+    tools = [s for s in task["steps"] if s["kind"] == "tool"]
+    assert tools[2]["output"] == "opened http://127.0.0.1:8123/shop.html (title: 'shop')"
+    shot = tools[3]["screenshot"]
+    code, png = agents.engine.containers.get(f"{PREFIX}supervisor").exec_run(
+        ["cat", f"/logs/supervisor/{shot}"]
+    )
+    assert code == 0
+    local = agents.project.directory.parent / "shop.png"
+    local.write_bytes(png)  # kept beside the test's files, to look at
+    pixels = decode_png(png)
+    assert pixels.shape[0] > 200 and pixels.std() > 0, "blank"
+    middle = pixels[pixels.shape[0] // 2, pixels.shape[1] // 2][:3]
+    assert tuple(middle) == (20, 90, 200), f"the page's colour, at the middle: {tuple(middle)}"
+    assert task["files_changed"] == ["shop.html"]

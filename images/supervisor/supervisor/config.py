@@ -24,6 +24,7 @@ REQUIRED = (
     "SUPERVISOR_SANDBOX_SSH_PORT",
     "SUPERVISOR_SANDBOX_WORKSPACE",
     "SUPERVISOR_KNOWN_HOSTS",
+    "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -64,6 +65,7 @@ class Config:
     known_hosts: Path = Path()
     sandbox_ssh_port: int = 0
     sandbox_workspace: str = ""
+    sandbox_devtools_port: int = 0  # a visual sandbox's Chromium DevTools, on its loopback
     command_timeout: float = 120.0  # the longest run_command
     output_cap: int = 16_000  # bytes of a command's output the model sees
 
@@ -227,6 +229,13 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "an integer 1..65535",
         ),
         sandbox_workspace=_get(env, "SUPERVISOR_SANDBOX_WORKSPACE", ""),
+        sandbox_devtools_port=_parse(
+            env,
+            "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",
+            d.sandbox_devtools_port,
+            _int_in(1, 65535),
+            "an integer 1..65535",
+        ),
     )
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import socket
 import subprocess
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +69,9 @@ class SandboxShell:
         self._killed = threading.Event()  # the command in flight was stopped on purpose
 
     def argv(self, remote: str) -> list[str]:
+        return self._ssh("--", remote)
+
+    def _ssh(self, *rest: str) -> list[str]:
         s = self.ssh
         options = {
             "BatchMode": "yes",
@@ -84,7 +90,7 @@ class SandboxShell:
         }
         flags = [f"-o{k}={v}" for k, v in options.items()]
         return ["ssh", "-F", "/dev/null", *flags, "-p", str(s.port), "-l", s.user,
-                self.sandbox, "--", remote]  # fmt: skip
+                self.sandbox, *rest]  # fmt: skip
 
     def run(
         self, script: str, *, timeout: float, cap: int, stdin: bytes | None = None
@@ -142,6 +148,33 @@ class SandboxShell:
             )
         return done.output
 
+    @contextlib.contextmanager
+    def forward(self, remote_port: int) -> Iterator[int]:
+        """A port on the supervisor's loopback that leads to `remote_port` on the sandbox's own
+        loopback, over SSH (a local forward), while the block runs."""
+        local = _free_port()
+        proc = subprocess.Popen(
+            # A connection of its own (ssh takes the first value of an option: these win).
+            ["ssh", "-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlPath=none",
+             "-L", f"127.0.0.1:{local}:127.0.0.1:{remote_port}", *self._ssh()[1:]],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + CONNECT_TIMEOUT_S + 5
+            while not _answers(local):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    said = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                    raise TransientAgentError(
+                        f"no forward to port {remote_port} of sandbox {self.sandbox!r}: "
+                        f"{said.strip()[-300:] or 'timed out'}"
+                    )
+                time.sleep(0.05)
+            yield local
+        finally:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+
     def kill_running(self) -> None:
         """Stop the command in flight: its process group in the sandbox, then the ssh client."""
         self._killed.set()
@@ -159,6 +192,18 @@ class SandboxShell:
         if proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, 9)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _finish(proc: subprocess.Popen[bytes]) -> bytes:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from .browser import Browser
+from .errors import AgentError, TransientAgentError
 from .sandbox_shell import SandboxShell
 
 FINISH = "finish"
@@ -32,6 +34,7 @@ class ToolLimits:
 class ToolResult:
     text: str
     finished: str | None = None  # the summary, when the model called finish
+    screenshot: str | None = None  # where a browser screenshot was saved (logs volume)
 
 
 def _function(name: str, description: str, **params: Any) -> dict[str, Any]:
@@ -85,6 +88,19 @@ TOOLS = [
 ]
 
 
+# In a visual sandbox: its desktop's Chromium (browser.py).
+BROWSER_TOOLS = [
+    _function("browser_open", "Open a URL in the desktop's browser and wait for it to load.",
+              url=_text("e.g. http://localhost:3000/")),
+    _function("browser_screenshot", "Take a screenshot of the browser's page (saved to the "
+              "task's logs)."),
+    _function("browser_click", "Click the first element that matches a CSS selector.",
+              selector=_text("a CSS selector")),
+    _function("browser_type", "Focus the first element that matches a CSS selector and type "
+              "text into it.", selector=_text("a CSS selector"), text=_text("what to type")),
+]  # fmt: skip
+
+
 class ArgumentError(ValueError):
     """The model's arguments are unusable: told back to it as the tool's result."""
 
@@ -106,9 +122,12 @@ def _str(args: dict[str, Any], key: str) -> str:
 
 
 class Toolbox:
-    def __init__(self, shell: SandboxShell, limits: ToolLimits) -> None:
+    def __init__(
+        self, shell: SandboxShell, limits: ToolLimits, browser: Browser | None = None
+    ) -> None:
         self.shell = shell
         self.limits = limits
+        self.browser = browser
         self._tools: dict[str, Callable[[dict[str, Any]], ToolResult]] = {
             "run_command": self._run,
             "read_file": self._read,
@@ -117,6 +136,18 @@ class Toolbox:
             "list_files": self._list,
             FINISH: self._finish,
         }
+        if browser is not None:
+            self._tools |= {
+                "browser_open": lambda a: ToolResult(browser.open(_str(a, "url"))),
+                "browser_screenshot": self._screenshot,
+                "browser_click": lambda a: ToolResult(browser.click(_str(a, "selector"))),
+                "browser_type": lambda a: ToolResult(
+                    browser.type(_str(a, "selector"), _str(a, "text"))
+                ),
+            }
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return TOOLS + (BROWSER_TOOLS if self.browser is not None else [])
 
     def call(self, name: str, arguments: str) -> ToolResult:
         tool = self._tools.get(name)
@@ -128,6 +159,10 @@ class Toolbox:
                 raise ArgumentError("arguments must be a JSON object")
             return tool(args)
         except (ArgumentError, ValueError) as exc:
+            return ToolResult(f"error: {exc}")
+        except AgentError as exc:  # the browser refused or timed out: the model may go on
+            if isinstance(exc, TransientAgentError) and "unreachable" in str(exc):
+                raise
             return ToolResult(f"error: {exc}")
 
     def _run(self, args: dict[str, Any]) -> ToolResult:
@@ -187,6 +222,11 @@ class Toolbox:
             timeout=30, cap=self.limits.output_cap,
         )  # fmt: skip
         return ToolResult(done.output or "(no files)")
+
+    def _screenshot(self, args: dict[str, Any]) -> ToolResult:
+        assert self.browser is not None
+        told, saved = self.browser.screenshot()
+        return ToolResult(told, screenshot=saved)
 
     def _finish(self, args: dict[str, Any]) -> ToolResult:
         summary = _str(args, "summary").strip().splitlines()

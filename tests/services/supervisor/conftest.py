@@ -3,6 +3,7 @@ an HTTP helper and a bounded wait."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -105,6 +106,7 @@ def base_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SUPERVISOR_SANDBOX_SSH_PORT": "2222",
         "SUPERVISOR_SANDBOX_WORKSPACE": "/workspace",
         "SUPERVISOR_KNOWN_HOSTS": str(tmp_path / "known_hosts"),
+        "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": "9222",
     }
     env.update(overrides)
     return env
@@ -118,6 +120,8 @@ class LocalSandboxes:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.tokens: dict[str, str] = {}  # sandbox -> the secret its repo_token names
+        self.desktops: dict[str, int] = {}  # a visual sandbox -> its Chromium's DevTools port
 
     def workspace(self, sandbox: str) -> Path:
         path = self.root / sandbox
@@ -134,8 +138,8 @@ class LocalSandboxes:
         return path
 
     def shell(self, sandbox: str, ssh: SshSettings) -> SandboxShell:
-        return LocalShell(sandbox, SshSettings(ssh.key_file, ssh.known_hosts, ssh.port,
-                                               str(self.workspace(sandbox))))  # fmt: skip
+        local = SshSettings(ssh.key_file, ssh.known_hosts, ssh.port, str(self.workspace(sandbox)))
+        return LocalShell(sandbox, local, self.tokens.get(sandbox), self.desktops.get(sandbox))
 
     def git(self, sandbox: str, *args: str) -> str:
         path = self.workspace(sandbox)
@@ -144,12 +148,24 @@ class LocalSandboxes:
 
 
 class LocalShell(SandboxShell):
-    def __init__(self, sandbox: str, ssh: SshSettings) -> None:
+    def __init__(
+        self, sandbox: str, ssh: SshSettings, token_var: str | None, devtools: int | None
+    ) -> None:
         super().__init__(sandbox, ssh)
         self.group_file = str(Path(ssh.workspace).parent / f".{sandbox}.pgid")
+        self.token_var = token_var  # what the sandbox's SANDBOX_GIT_TOKEN_VAR would say
+        self.devtools = devtools  # where its "desktop" Chromium listens, when it is visual
 
     def argv(self, remote: str) -> list[str]:
-        return ["bash", "-c", remote]
+        env = [f"SANDBOX_GIT_TOKEN_VAR={self.token_var}"] if self.token_var else []
+        env += ["SANDBOX_MODE=visual"] if self.devtools else []
+        return ["env", "-u", "SANDBOX_GIT_TOKEN_VAR", "-u", "SANDBOX_MODE", *env, "bash", "-c",
+                remote]  # fmt: skip
+
+    @contextlib.contextmanager
+    def forward(self, remote_port: int) -> Iterator[int]:
+        assert self.devtools is not None, f"{self.sandbox} has no desktop"
+        yield self.devtools  # no SSH here: the stand-in's browser is on this loopback
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ repository instead of over SSH)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,3 +272,26 @@ def _processes(pattern: str) -> list[str]:
 
     found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
     return found.stdout.split()
+
+
+def test_a_sandbox_with_a_token_for_its_remote_pushes_the_branch(
+    start_supervisor: StartSupervisor, model: FakeOpenAIServer, sandboxes: LocalSandboxes,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    for name in ("pusher", "keeper"):
+        sandboxes.git(name, "remote", "add", "origin", str(remote))
+    sandboxes.tokens["pusher"] = "GITHUB_TOKEN"  # the entry's repo_token: it can push
+    for name in ("pusher", "keeper"):
+        model.scripts[f"push {name}"] = [
+            {"tool_calls": [tool_call("w", "write_file", path=f"{name}.txt", content=name)]},
+            {"tool_calls": [tool_call("f", "finish", summary=f"{name} work")]},
+        ]
+    api = builtin(start_supervisor, model)
+    pushed = api.wait_status(api.submit("push pusher", sandbox="pusher"), "done", "failed")
+    kept = api.wait_status(api.submit("push keeper", sandbox="keeper"), "done", "failed")
+    assert pushed["pushed"] == "pushed" and kept["pushed"] is None, (pushed, kept)
+    heads = subprocess.run(["git", "-C", str(remote), "branch", "--list"], capture_output=True,
+                           text=True, check=True).stdout.split()  # fmt: skip
+    assert heads == ["pusher"]

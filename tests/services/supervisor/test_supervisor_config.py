@@ -12,6 +12,7 @@ from supervisor.config import ConfigError, load_config
 from supervisor.runtimes import BuiltinRuntime, StubRuntime, build_runtime
 
 from components.contract import (
+    DEVTOOLS_PORT,
     FLEET_KEYS_PATH,
     LOGS_PATH,
     MODEL_SERVER,
@@ -30,6 +31,7 @@ IMAGE_ENV = {
     "SUPERVISOR_SANDBOX_SSH_PORT": str(SSH_PORT),
     "SUPERVISOR_SANDBOX_WORKSPACE": WORKSPACE_PATH,
     "SUPERVISOR_KNOWN_HOSTS": f"{FLEET_KEYS_PATH}/known_hosts",
+    "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": str(DEVTOOLS_PORT),
 }
 # What the fleet sets from its secrets.
 TOKEN = {"SUPERVISOR_API_TOKEN": "t0ken", "SUPERVISOR_SSH_KEY": FAKE_KEY}
@@ -45,8 +47,8 @@ def test_port_and_log_directory_are_the_images_to_set() -> None:
         load_config({"MODEL_URL": FLEET_MODEL_URL, **TOKEN})
     assert str(err.value) == (
         "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR, SUPERVISOR_SANDBOX_SSH_PORT, "
-        "SUPERVISOR_SANDBOX_WORKSPACE, SUPERVISOR_KNOWN_HOSTS (the image sets these from the "
-        "fleet's contract)"
+        "SUPERVISOR_SANDBOX_WORKSPACE, SUPERVISOR_KNOWN_HOSTS, SUPERVISOR_SANDBOX_DEVTOOLS_PORT "
+        "(the image sets these from the fleet's contract)"
     )
 
 

@@ -40,7 +40,10 @@ def build_runtime(config: Config) -> AgentRuntime:
         backoff = Backoff(
             config.backoff_base, config.backoff_cap, random.Random(config.backoff_seed)
         )
-        return BuiltinRuntime(chat, limits, backoff, config.system_prompt)
+        return BuiltinRuntime(
+            chat, limits, backoff, config.system_prompt, config.sandbox_devtools_port,
+            config.log_dir / "screenshots",
+        )  # fmt: skip
     if config.runtime == "cli":
         return CliRuntime(command=config.cli_command, timeout=config.cli_timeout)
     raise ConfigError(

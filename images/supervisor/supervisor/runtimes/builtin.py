@@ -9,14 +9,16 @@ task's time budget; each wait is a step of the transcript.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backoff import Backoff
+from ..browser import Browser
 from ..chat import ChatClient, Reply
 from ..errors import AgentError, TransientAgentError
 from ..task import Task
-from ..tools import TOOLS, Toolbox, ToolLimits
+from ..tools import Toolbox, ToolLimits
 
 if TYPE_CHECKING:
     from ..sandbox_shell import SandboxShell
@@ -31,12 +33,20 @@ class BuiltinRuntime:
     in_sandbox = True
 
     def __init__(
-        self, chat: ChatClient, limits: ToolLimits, backoff: Backoff, instructions: str = ""
+        self,
+        chat: ChatClient,
+        limits: ToolLimits,
+        backoff: Backoff,
+        instructions: str = "",
+        devtools_port: int = 0,
+        screenshots: Path | None = None,
     ) -> None:
         self.chat = chat
         self.limits = limits
         self.backoff = backoff
         self.instructions = instructions
+        self.devtools_port = devtools_port  # a visual sandbox's Chromium (0: no browser tools)
+        self.screenshots = screenshots  # where browser screenshots go (the logs volume)
 
     def initialize(self) -> None:
         self.chat.check()
@@ -49,14 +59,14 @@ class BuiltinRuntime:
     def execute(self, task: Task, session: TaskSession, shell: SandboxShell | None) -> str:
         if shell is None:
             raise AgentError("the builtin runtime works in a sandbox")
-        toolbox = Toolbox(shell, self.limits)
+        toolbox = Toolbox(shell, self.limits, self._browser(task, shell))
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self._instructions(shell)},
             {"role": "user", "content": task.prompt},
         ]
         while True:
             session.next_step()
-            reply = self._complete(messages, session)
+            reply = self._complete(messages, toolbox, session)
             session.record(
                 "model",
                 content=reply.content,
@@ -72,8 +82,9 @@ class BuiltinRuntime:
             for call in reply.tool_calls:
                 session.check()
                 result = toolbox.call(call.name, call.arguments)
+                shot = {"screenshot": result.screenshot} if result.screenshot else {}
                 session.record("tool", name=call.name, arguments=call.arguments,
-                               output=result.text)  # fmt: skip
+                               output=result.text, **shot)  # fmt: skip
                 if result.finished is not None:
                     return result.finished
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
@@ -84,12 +95,31 @@ class BuiltinRuntime:
             return self.instructions
         return f"{self.instructions}\n\n# The repository's AGENTS.md\n\n{found.output}"
 
-    def _complete(self, messages: list[dict[str, Any]], session: TaskSession) -> Reply:
+    def _browser(self, task: Task, shell: SandboxShell) -> Browser | None:
+        """The desktop's browser, in a visual sandbox (its own SANDBOX_MODE says which)."""
+        mode = shell.run('printf %s "${SANDBOX_MODE:-}"', timeout=30, cap=100).output
+        if mode.strip() != "visual" or not self.devtools_port or self.screenshots is None:
+            return None
+        directory, shots = self.screenshots, itertools.count(1)
+
+        def save(png: bytes) -> str:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / f"task-{task.id}-{next(shots)}.png"
+            path.write_bytes(png)
+            return f"{directory.name}/{path.name}"
+
+        return Browser(shell, self.devtools_port, save)
+
+    def _complete(
+        self, messages: list[dict[str, Any]], toolbox: Toolbox, session: TaskSession
+    ) -> Reply:
         attempt = 0
         while True:
             session.check()
             try:
-                return self.chat.complete(messages, TOOLS, timeout=session.remaining_seconds())
+                return self.chat.complete(
+                    messages, toolbox.definitions(), timeout=session.remaining_seconds()
+                )
             except TransientAgentError as exc:
                 attempt += 1
                 delay = self.backoff.delay(attempt)
