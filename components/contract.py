@@ -12,6 +12,7 @@ from typing import Final
 SSH_PORT = 2222  # sshd in every sandbox (images/headless/sshd_config)
 NOVNC_PORT = 6080  # websockify serving noVNC in visual sandboxes (images/desktop)
 VNC_PORT = 5900  # x11vnc behind websockify, loopback only (images/desktop)
+DEVTOOLS_PORT = 9222  # Chromium's DevTools in a desktop, loopback only (the supervisor: ssh -L)
 SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
 MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
 EGRESS_PROXY_PORT = 3128  # squid in a sandbox's egress gateway (images/egress)
@@ -48,6 +49,7 @@ SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLE
 SANDBOX_SHELL_ENV = "SANDBOX_SHELL_ENV"  # names of the entry's env and secrets, for SSH shells
 SANDBOX_GIT_TOKEN_VAR = "SANDBOX_GIT_TOKEN_VAR"  # which secret git's credential helper reads
 SANDBOX_VNC_PASSWORD = "SANDBOX_VNC_PASSWORD"  # the desktop's VNC password (visual sandboxes)
+SANDBOX_KNOWN_HOSTS = "SANDBOX_KNOWN_HOSTS"  # the keys writer's: every sandbox's host key
 SANDBOX_NAME = "SANDBOX_NAME"
 SANDBOX_MODE = "SANDBOX_MODE"
 GIT_REPO = "GIT_REPO"
@@ -63,6 +65,12 @@ MODEL_API_KEY = "MODEL_API_KEY"  # the model server's key, for the supervisor's 
 SUPERVISOR_RUNTIME = "SUPERVISOR_RUNTIME"
 SUPERVISOR_CLI_COMMAND = "SUPERVISOR_CLI_COMMAND"
 SUPERVISOR_API_TOKEN = "SUPERVISOR_API_TOKEN"  # the task API's bearer token
+SUPERVISOR_SSH_KEY = "SUPERVISOR_SSH_KEY"  # the fleet's client key into every Docker sandbox
+SUPERVISOR_WORKERS = "SUPERVISOR_WORKERS"  # tasks of different sandboxes at once
+SUPERVISOR_MAX_STEPS = "SUPERVISOR_MAX_STEPS"  # each task's budgets
+SUPERVISOR_MAX_TOKENS = "SUPERVISOR_MAX_TOKENS"
+SUPERVISOR_MAX_SECONDS = "SUPERVISOR_MAX_SECONDS"
+SUPERVISOR_GIT_AUTHOR_SUFFIX = "SUPERVISOR_GIT_AUTHOR_SUFFIX"
 
 # Environment of the model server: llama-server reads its API key from it.
 LLAMA_API_KEY = "LLAMA_API_KEY"
@@ -99,6 +107,9 @@ LOGS_PATH = "/logs"  # the logs volume in the supervisor
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
 # removed is one file rewritten, never a sandbox restarted.
 FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"
+# A Docker sandbox's SSH host key, derived by the fleet (the supervisor pins it), uploaded here
+# at create; the entrypoint installs it for sshd. Not in env: that would make all env secret.
+HOST_KEY_PATH = "/etc/ssh/sandbox-host-key"
 
 # What each image under images/ is built with: its Dockerfile declares these ARGs, refuses to
 # build without them, and hands them to its scripts as environment (SANDBOX_SSH_PORT, ...).
@@ -107,9 +118,21 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "SSH_PORT": str(SSH_PORT),
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+        "HOST_KEY_PATH": HOST_KEY_PATH,
     },
-    "desktop": {"NOVNC_PORT": str(NOVNC_PORT), "VNC_PORT": str(VNC_PORT)},
-    SUPERVISOR: {"SUPERVISOR_PORT": str(SUPERVISOR_PORT), "LOGS_PATH": LOGS_PATH},
+    "desktop": {
+        "NOVNC_PORT": str(NOVNC_PORT),
+        "VNC_PORT": str(VNC_PORT),
+        "DEVTOOLS_PORT": str(DEVTOOLS_PORT),
+    },
+    SUPERVISOR: {
+        "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
+        "LOGS_PATH": LOGS_PATH,
+        "SSH_PORT": str(SSH_PORT),
+        "WORKSPACE_PATH": WORKSPACE_PATH,
+        "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
+        "DEVTOOLS_PORT": str(DEVTOOLS_PORT),
+    },
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
     "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},
 }

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pulumi
 
-from .contract import MODEL_SERVER, SUPERVISOR
 from .host.containers import FleetIdentity
 from .host.engine import HeadlessHost, HeadlessHostArgs
 from .host.on_host import OnHost
@@ -17,12 +16,12 @@ from .outputs import FleetOutputs, not_deployed_here, ssh_config
 from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
-from .services.model_server import ModelServer, ModelServerArgs
-from .services.supervisor import Supervisor, SupervisorArgs
+from .services.shared import shared_services
 from .settings import (
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     PROJECT,
+    SSH_SECRET_KEY,
     SUPERVISOR_API_TOKEN_KEY,
     HostVariant,
     StackSettings,
@@ -99,6 +98,7 @@ class Fleet(pulumi.ComponentResource):
         own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
         if s.host.variant is not HostVariant.NONE:
             own[Runtime.DOCKER] = self._host(name, args, taken[Runtime.DOCKER])
+        keys = None
         for runtime, plane in PLANES.items():
             if taken[runtime]:
                 built = plane(
@@ -114,7 +114,12 @@ class Fleet(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
                 self.outputs["sandboxes"] |= built.outputs
+                keys = getattr(built, "keys", keys)  # the Docker plane's keys volume
         if s.host.variant is not HostVariant.NONE:
+            host = own[Runtime.DOCKER]
+            assert isinstance(host, DockerHost)
+            # After the planes: the supervisor mounts the Docker plane's keys volume.
+            shared_services(host.on, s, args.secret, keys, self.outputs)
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
@@ -156,7 +161,6 @@ class Fleet(pulumi.ComponentResource):
             build_images=s.top.buildImages,
             parent=self,
         )
-        self._shared_services(on, s, args.secret)
         self.outputs["host"] |= {"bindAddress": on.bind, "dockerHost": host.docker_host}
         sandbox_tag = s.tailnet.sandbox_tag if s.tailnet else None
         return DockerHost(
@@ -167,48 +171,6 @@ class Fleet(pulumi.ComponentResource):
             egress_deny=s.top.egressDenyAddresses,
         )
 
-    def _shared_services(self, on: OnHost, s: StackSettings, secret: SecretLookup) -> None:
-        token, model_key = _required(secret(SUPERVISOR_API_TOKEN_KEY)), None
-        model_server = None
-        if s.model_server.enabled:
-            model_key = _required(secret(MODEL_SERVER_API_KEY_KEY))
-            model_image = (
-                on.image(MODEL_SERVER, on.child)
-                if s.model_server.build
-                else on.pull(MODEL_SERVER, s.model_server.image, on.child)
-            )
-            model_server = ModelServer(
-                f"{on.name}-model-server",
-                ModelServerArgs(
-                    settings=s.model_server,
-                    image_id=model_image,
-                    model_volume=on.storage.model_data,
-                    place=on.place(MODEL_SERVER),
-                    api_key=model_key,
-                ),
-                on.child,
-            )
-            self.outputs["modelServer"] = {
-                "internalUrl": model_server.internal_url,
-                "externalUrl": model_server.external_url,
-                "apiKey": pulumi.Output.secret(model_key),
-            }
-        supervisor = Supervisor(
-            f"{on.name}-supervisor",
-            SupervisorArgs(
-                settings=s.supervisor,
-                image_id=on.image(SUPERVISOR, on.child),
-                logs_volume=on.storage.logs,
-                workspace_volume=on.storage.workspace,
-                place=on.place(SUPERVISOR),
-                model_server=model_server.container if model_server else None,
-                api_token=token,
-                model_api_key=model_key,
-            ),
-            on.child,
-        )
-        self.outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url, "apiToken": supervisor.api_token}
-
 
 def _missing_service_secrets(
     s: StackSettings, secret: SecretLookup, here: list[SandboxSpec]
@@ -217,7 +179,10 @@ def _missing_service_secrets(
     model server (when the stack runs one) its API key, each desktop its VNC password."""
     if s.host.variant is HostVariant.NONE:
         return []
-    needed = {SUPERVISOR_API_TOKEN_KEY: "the task API takes work only with this token"}
+    needed = {
+        SUPERVISOR_API_TOKEN_KEY: "the task API takes work only with this token",
+        SSH_SECRET_KEY: "the supervisor's SSH key and every sandbox's host key are derived from it",
+    }
     if s.model_server.enabled:
         needed[MODEL_SERVER_API_KEY_KEY] = "the model server answers only with this key"
     if any(e.mode is Mode.VISUAL for e in here):
@@ -228,11 +193,6 @@ def _missing_service_secrets(
         for key, why in needed.items()
         if secret(key) is None
     ]
-
-
-def _required(value: pulumi.Output[str] | None) -> pulumi.Output[str]:
-    assert value is not None, "problems() stops a stack without it"
-    return value
 
 
 def _identity(s: StackSettings, stack: str) -> FleetIdentity:

@@ -50,13 +50,18 @@ class SupervisorOutputs(TypedDict):
     apiToken: pulumi.Output[str]  # secret: `pulumi stack output supervisor --show-secrets`
 
 
-class FleetOutputs(TypedDict, total=False):
+class ServiceOutputs(TypedDict, total=False):
+    """The host's shared services: the model server (when the stack runs one), the supervisor."""
+
+    modelServer: ModelServerOutputs
+    supervisor: SupervisorOutputs
+
+
+class FleetOutputs(ServiceOutputs, total=False):
     """The stack's outputs: every key of it is exported as it is."""
 
     sandboxes: Required[dict[str, SandboxOutputs | pulumi.Output[SandboxOutputs]]]
     host: Required[HostOutputs]
-    modelServer: ModelServerOutputs
-    supervisor: SupervisorOutputs
     sshConfig: pulumi.Input[str]  # every sandbox's block: `pulumi stack output sshConfig`
 
 

@@ -32,10 +32,11 @@ class ModelServerArgs:
 
 
 def server_command(s: ModelServerSettings) -> list[str]:
-    """Flags shared by the official image and images/model-server (same entrypoint)."""
+    """Flags shared by the official image and images/model-server (same entrypoint). --jinja:
+    the model's own chat template, which is what turns the supervisor's tools into tool calls."""
     return [
         "-m", f"{MODELS_PATH}/{s.modelFile}", "--host", "0.0.0.0", "--port", str(MODEL_SERVER_PORT),
-        "-c", str(s.contextSize), "-t", str(s.threads), "-ngl", str(s.gpuLayers),
+        "-c", str(s.contextSize), "-t", str(s.threads), "-ngl", str(s.gpuLayers), "--jinja",
     ]  # fmt: skip
 
 

@@ -1,8 +1,11 @@
-"""Supervisor: the agent loop and its task API, talking to the model server over ai-net."""
+"""Supervisor: the agent loop and its task API. It talks to the model server over ai-net (or
+to `supervisorModelUrl`) and works in the sandboxes over SSH on ai-net, with the fleet's own
+client key and the sandboxes' host keys from the keys volume (mounted read-only)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 import pulumi_docker as docker
@@ -15,8 +18,14 @@ from ..contract import (
     SUPERVISOR,
     SUPERVISOR_API_TOKEN,
     SUPERVISOR_CLI_COMMAND,
+    SUPERVISOR_GIT_AUTHOR_SUFFIX,
+    SUPERVISOR_MAX_SECONDS,
+    SUPERVISOR_MAX_STEPS,
+    SUPERVISOR_MAX_TOKENS,
     SUPERVISOR_PORT,
     SUPERVISOR_RUNTIME,
+    SUPERVISOR_SSH_KEY,
+    SUPERVISOR_WORKERS,
     WORKSPACE_PATH,
 )
 from ..host.containers import (
@@ -42,6 +51,9 @@ class SupervisorArgs:
     model_api_key: pulumi.Output[str] | None  # secret: the model server's, when there is one
     place: Placement
     model_server: pulumi.Resource | None  # start after it; None when the stack has none
+    ssh_key: pulumi.Output[str]  # secret: the fleet's client key, authorised in every sandbox
+    keys: FleetKeysMount | None = None  # the keys volume (known_hosts), when there are sandboxes
+    git_author_suffix: str = " (agent)"
 
 
 class Supervisor(pulumi.ComponentResource):
@@ -57,13 +69,6 @@ class Supervisor(pulumi.ComponentResource):
     ) -> None:
         super().__init__("sandbox-fleet:index:Supervisor", name, None, opts)
         s = args.settings
-        env = {
-            MODEL_URL: INTERNAL_URL,
-            SUPERVISOR_RUNTIME: s.runtime,
-            MODEL_MAX_TOKENS: str(s.maxTokens),
-        }
-        if s.cliCommand:
-            env[SUPERVISOR_CLI_COMMAND] = s.cliCommand
         self.container = fleet_container(
             f"{name}-container",
             args.place,
@@ -72,17 +77,21 @@ class Supervisor(pulumi.ComponentResource):
                 parent=self,
                 provider=args.place.provider,
                 replace_on_changes=["healthcheck"],
-                depends_on=[args.model_server] if args.model_server else None,
+                depends_on=[
+                    *([args.model_server] if args.model_server else []),
+                    *([args.keys.writer] if args.keys else []),
+                ],
             ),
             name=f"{args.place.prefix}{SUPERVISOR}",
             hostname=SUPERVISOR,
             image=args.image_id,
-            envs=env_list(env, _secret_env(args)),
+            envs=env_list(_env(args), _secret_env(args)),
             mounts=[
                 docker.ContainerMountArgs(type="volume", source=args.logs_volume, target=LOGS_PATH),
                 docker.ContainerMountArgs(
                     type="volume", source=args.workspace_volume, target=WORKSPACE_PATH
                 ),
+                *([args.keys.mount()] if args.keys else []),
             ],
             networks_advanced=args.place.network(SUPERVISOR),
             ports=[args.place.port(SUPERVISOR_PORT, s.port)],
@@ -98,8 +107,34 @@ class Supervisor(pulumi.ComponentResource):
         self.register_outputs({"apiUrl": self.api_url, "apiToken": self.api_token})
 
 
+class FleetKeysMount(Protocol):
+    """What the supervisor needs of the Docker plane's keys volume."""
+
+    writer: pulumi.Resource
+
+    def mount(self, *, read_only: bool = True) -> docker.ContainerMountArgs: ...
+
+
+def _env(args: SupervisorArgs) -> dict[str, str]:
+    """What images/supervisor reads (supervisor/config.py): its runtime, model and budgets."""
+    s = args.settings
+    env = {
+        MODEL_URL: s.modelUrl or INTERNAL_URL,
+        SUPERVISOR_RUNTIME: s.runtime,
+        MODEL_MAX_TOKENS: str(s.maxTokens),
+        SUPERVISOR_WORKERS: str(s.workers),
+        SUPERVISOR_MAX_STEPS: str(s.stepBudget),
+        SUPERVISOR_MAX_TOKENS: str(s.tokenBudget),
+        SUPERVISOR_MAX_SECONDS: str(s.timeBudget),
+        SUPERVISOR_GIT_AUTHOR_SUFFIX: args.git_author_suffix,
+    }
+    if s.cliCommand:
+        env[SUPERVISOR_CLI_COMMAND] = s.cliCommand
+    return env
+
+
 def _secret_env(args: SupervisorArgs) -> dict[str, pulumi.Output[str]]:
-    env = {SUPERVISOR_API_TOKEN: args.api_token}
+    env = {SUPERVISOR_API_TOKEN: args.api_token, SUPERVISOR_SSH_KEY: args.ssh_key}
     if args.model_api_key is not None:
         env[MODEL_API_KEY] = args.model_api_key
     return env

@@ -10,18 +10,19 @@ from .group import SettingsGroup
 from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
 from .modal import ModalSettings
 from .preflight import PreflightSettings
+from .services import ModelServerSettings, SupervisorSettings
 from .stack import (
     DESKTOP_SECRET_KEY,
     GROUPS,
     MODEL_SERVER_API_KEY_KEY,
     OPTIONAL_GROUPS,
     PROJECT,
+    SSH_SECRET_KEY,
     STACK_SECRETS,
     SUPERVISOR_API_TOKEN_KEY,
-    ModelServerSettings,
+    SUPERVISOR_MODEL_KEY,
     SettingsError,
     StackSettings,
-    SupervisorSettings,
     all_keys,
     parse_settings,
     read_stack_settings,
@@ -34,8 +35,10 @@ __all__ = [
     "MODEL_SERVER_API_KEY_KEY",
     "OPTIONAL_GROUPS",
     "PROJECT",
+    "SSH_SECRET_KEY",
     "STACK_SECRETS",
     "SUPERVISOR_API_TOKEN_KEY",
+    "SUPERVISOR_MODEL_KEY",
     "DaytonaSettings",
     "HostSettings",
     "HostVariant",

@@ -13,7 +13,7 @@ import difflib
 import json
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,14 +22,12 @@ from .daytona import DaytonaSettings
 from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
+from .services import ModelServerSettings, SupervisorSettings
 from .tailnet import TailnetSettings
 from .values import (
     AddressRange,
     BindAddress,
-    Cpus,
     Flag,
-    Memory,
-    ModelFile,
     SshPublicKey,
     parse_flag,
 )
@@ -39,44 +37,16 @@ PROJECT = "sandbox-fleet"
 SUPERVISOR_API_TOKEN_KEY = "supervisorApiToken"
 MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
 DESKTOP_SECRET_KEY = "desktopSecret"  # each desktop's VNC password is derived from it
-STACK_SECRETS = (SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY)
-OFFICIAL_LLAMA_IMAGE = "ghcr.io/ggml-org/llama.cpp:server"
+SSH_SECRET_KEY = "sshSecret"  # the supervisor's key and every sandbox's host key, derived
+SUPERVISOR_MODEL_KEY = "supervisorModelApiKey"  # for supervisorModelUrl (optional)
+STACK_SECRETS = (
+    SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY, SSH_SECRET_KEY,
+    SUPERVISOR_MODEL_KEY,
+)  # fmt: skip
 
 
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelServerSettings(_Group):
-    enabled: Flag = Field(True, description="Run the llama.cpp model server")
-    image: str = Field(OFFICIAL_LLAMA_IMAGE, description="llama-server image to pull")
-    build: Flag = Field(False, description="Build images/model-server instead of pulling")
-    modelFile: ModelFile = Field(
-        "model.gguf", description="GGUF file in the model-data volume (a path relative to it)"
-    )
-    contextSize: int = Field(4096, ge=256, le=1_048_576, description="Context length (-c)")
-    threads: int = Field(2, ge=1, le=512, description="CPU threads (-t)")
-    gpuLayers: int = Field(0, ge=0, le=1000, description="Layers offloaded to GPU (-ngl)")
-    publish: Flag = Field(False, description="Publish the API on the bind address")
-    port: int = Field(18080, ge=1024, le=65535, description="Host port when published")
-    memory: Memory = Field("4Gi", description="Memory limit")
-    pids: int = Field(
-        1024, ge=64, le=65536,
-        description="Process limit; threads count too: -t plus llama-server's HTTP threads",
-    )  # fmt: skip
-    cpus: Cpus = Field("2", description="CPU limit")
-
-
-class SupervisorSettings(_Group):
-    runtime: Literal["stub", "openai", "cli"] = Field("openai", description="Agent runtime")
-    cliCommand: str = Field("", description="Command of the cli runtime")
-    maxTokens: int = Field(1024, ge=1, le=1_048_576, description="Longest model answer")
-    port: int = Field(18000, ge=1024, le=65535, description="Host port of the task API")
-    memory: Memory = Field("512Mi", description="Memory limit")
-    pids: int = Field(
-        512, ge=32, le=65536, description="Process limit (the agent loop and what it runs)"
-    )
-    cpus: Cpus = Field("0.5", description="CPU limit")
 
 
 class TopSettings(_Group):
@@ -101,6 +71,12 @@ class TopSettings(_Group):
         le=3600,
         description="How long `up` waits for each new or replaced Docker sandbox to be ready "
         "(checkout done, sshd answering) before it fails naming it; 0 = do not wait",
+    )
+    gitAuthorSuffix: str = Field(
+        " (agent)",
+        max_length=80,
+        pattern=r"^[^\n\r<>]*$",
+        description="Added to the sandbox's git author name on the commits agents make",
     )
     egressDenyAddresses: tuple[AddressRange, ...] = Field(
         (),

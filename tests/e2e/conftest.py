@@ -65,6 +65,8 @@ MODEL_KEY = "modelServerApiKey"
 MODEL_API_KEY = "e2e-model-api-key"
 DESKTOP_KEY = "desktopSecret"
 DESKTOP_SECRET = "e2e-desktop-secret"
+SSH_KEY = "sshSecret"
+SSH_SECRET = "e2e-ssh-secret"
 
 
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
@@ -85,5 +87,10 @@ def init_host_stack(project: Project, prefix: str, spec: str, **config: str | li
     project.init(
         REPO_ROOT / "Pulumi.dev.yaml",
         defaults | config,
-        {TOKEN_KEY: TASK_API_TOKEN, MODEL_KEY: MODEL_API_KEY, DESKTOP_KEY: DESKTOP_SECRET},
+        {
+            TOKEN_KEY: TASK_API_TOKEN,
+            MODEL_KEY: MODEL_API_KEY,
+            DESKTOP_KEY: DESKTOP_SECRET,
+            SSH_KEY: SSH_SECRET,
+        },
     )

@@ -114,6 +114,14 @@ def test_a_listed_sandbox_reaches_its_names_and_nothing_else(
             assert "CONNECTED" not in said, (where, said)
     health = run_in(engine, locked, SUPERVISOR_HEALTH)[1]
     assert health.startswith("HTTP/1.") and " 200 " in health.split("\n")[0], health
+    # The supervisor reaches it by its name on ai-net (the gateway carries the port) with the
+    # fleet's key, and finds the host key it pins: the sandbox's own, not the gateway's.
+    code, said = engine.containers.get(f"{PREFIX}supervisor").exec_run(
+        ["sh", "-c", "ssh -F /dev/null -i /tmp/supervisor-ssh-*/id_ed25519 -o BatchMode=yes "
+         "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=/etc/ssh/fleet-keys/known_hosts "
+         "-o HostKeyAlias=locked -p 2222 dev@locked cat /etc/hostname"], user="1000",
+    )  # fmt: skip
+    assert (code, said.decode().strip()) == (0, "locked"), said
     # Its published SSH port is the gateway's; a login shell has the proxy too.
     url = project.outputs()["sandboxes"]["locked"]["ssh"]
     done = ssh(key, url, "git ls-remote https://git.allowed.test/app.git main")

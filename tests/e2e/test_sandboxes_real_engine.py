@@ -144,6 +144,9 @@ def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
     project.run("up", "--yes")
     spec.write_text(HEADER + AUDIT + REFACTOR)
     plan = planned(project)
+    # The keys writer rewrites known_hosts with the new sandbox's host key: a one-shot
+    # container, replaced; no sandbox restarts.
+    assert plan.pop("fleet-ssh-keys-writer") == ["replace"], plan
     assert plan and all(name.startswith("fleet-refactor-b") for name in plan), plan
     assert all(ops == ["create"] for ops in plan.values()), plan
     project.run("up", "--yes")

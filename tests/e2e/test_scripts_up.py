@@ -37,7 +37,7 @@ def test_scripts_up_sets_up_the_passphrase_and_a_key_then_runs_or_names_what_blo
     stack = yaml.safe_load((project.directory / "Pulumi.dev.yaml").read_text())
     assert stack["config"]["sandbox-fleet:sshAuthorizedKeys"] == [key], said
     assert "put " in said and "sshAuthorizedKeys" in said, "it says what it did"
-    for key in ("supervisorApiToken", "modelServerApiKey", "desktopSecret"):
+    for key in ("supervisorApiToken", "modelServerApiKey", "desktopSecret", "sshSecret"):
         assert set(stack["config"][f"sandbox-fleet:{key}"]) == {"secure"}, "stored as secrets"
         assert f"generated sandbox-fleet:{key}" in said, said
 

@@ -61,7 +61,7 @@ def fleet(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory)
         "modelServerContextSize": 512,
         "modelServerThreads": 2,
         "modelServerMemory": "1Gi",
-        "supervisorRuntime": "openai",
+        "supervisorRuntime": "builtin",
         "supervisorPort": service_port(),
         # The host preflight runs for real: the fixture's CPU limits (caps, not reservations)
         # add up to more than a 2-core CI machine has.

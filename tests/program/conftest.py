@@ -44,6 +44,20 @@ def schemas() -> ProviderSchemas:
     return ProviderSchemas()
 
 
+# What an added or removed entry changes besides its own resources, on purpose: the host
+# preflight re-checks the capacity with the new totals, and the keys writer rewrites
+# known_hosts with the sandboxes' host keys. Both are one-shot work; neither restarts anything.
+REWRITTEN_WHEN_ENTRIES_CHANGE = ("::fleet-host-preflight-check", "::fleet-ssh-keys-writer")
+
+
+def others_changed(old: dict[str, Registered], new: dict[str, Registered]) -> list[str]:
+    """URNs in both runs whose inputs differ, but for the intended rewrites above."""
+    return [
+        u for u in old.keys() & new.keys()
+        if old[u].inputs != new[u].inputs and not u.endswith(REWRITTEN_WHEN_ENTRIES_CHANGE)
+    ]  # fmt: skip
+
+
 def custom(run: Run) -> dict[str, Registered]:
     """Provider-managed resources by URN (what the engine diffs)."""
     return {r.urn: r for r in run.resources if r.custom}

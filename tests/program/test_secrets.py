@@ -43,7 +43,7 @@ def test_missing_secret_stops_before_anything_is_created(run_spec: RunSpec) -> N
 def test_plain_env_stays_plain(run_spec: RunSpec) -> None:
     run = run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n    env: {X: '1'}\n")
     box = run.by_name("fleet-a-container")
-    assert "X=1" in box.inputs["envs"] and box.secret_input_paths() == set()
+    assert "X=1" in box.inputs["envs"] and box.secret_input_paths() == {"uploads"}  # host key
 
 
 TOKEN_KEY = "supervisorApiToken"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.contract import FLEET_KEYS_PATH
+from components.contract import FLEET_KEYS_PATH, HOST_KEY_PATH
 from tests.support.pulumi_harness import Registered, Run
 
 from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
@@ -200,7 +200,11 @@ def test_stack_public_keys_reach_every_sandbox_through_the_read_only_keys_volume
     assert run.error is None, run.error
     (writer,) = [c for c in run.of_type(CONTAINER) if c.name.endswith("-ssh-keys-writer")]
     env = dict(e.split("=", 1) for e in writer.inputs["envs"])
-    assert env["SANDBOX_AUTHORIZED_KEYS"].split("\n") == KEYS
+    *users, supervisor = env["SANDBOX_AUTHORIZED_KEYS"].split("\n")
+    assert users == KEYS and supervisor.endswith(" sandbox-fleet-supervisor")
+    hosts = [line.split(" ", 2) for line in env["SANDBOX_KNOWN_HOSTS"].split("\n")]
+    assert [(h[0], h[1]) for h in hosts] == [(n, "ssh-ed25519") for n in ("box-000", "box-001",
+                                                                          "box-002")]  # fmt: skip
     assert writer.inputs["networkMode"] == "none" and writer.inputs["mustRun"] is False
     keys_mount = {"type": "volume", "source": "ssh-keys", "target": FLEET_KEYS_PATH}
     assert writer.inputs["mounts"] == [keys_mount | {"readOnly": False}]
@@ -210,7 +214,12 @@ def test_stack_public_keys_reach_every_sandbox_through_the_read_only_keys_volume
         assert "SANDBOX_AUTHORIZED_KEYS" not in json.dumps(c.inputs["envs"]), c.urn
         assert keys_mount | {"readOnly": True} in c.inputs["mounts"], c.urn
         assert writer.urn in c.dependencies, f"{c.urn} may start before its keys are written"
-        assert "uploads" not in c.inputs, f"{c.urn}: uploads are never read back (drift-blind)"
+        # Uploads are never read back (drift-blind): the one a sandbox gets is its host key,
+        # which never changes (derived), and which the supervisor checks at every connection.
+        (upload,) = c.inputs["uploads"]
+        assert (upload["file"], upload["permissions"]) == (HOST_KEY_PATH, "0444"), c.urn
+        assert upload["content"].startswith("-----BEGIN OPENSSH PRIVATE KEY-----"), c.urn
+        assert c.secret_input_paths() == {"uploads"}, c.urn
 
 
 def test_adding_a_key_changes_the_keys_writer_and_no_sandbox(run_spec: RunSpec) -> None:

@@ -19,14 +19,16 @@ limit among everything else, is applied by this applier for that reason alone.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
+import tarfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import docker
@@ -143,7 +145,7 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         "networksAdvanced", "healthcheck", "labels", "user", "capabilities", "securityOpts",
         "privileged", "memory", "memorySwap", "cpus", "cpuPeriod", "cpuQuota", "restart",
         "logDriver", "logOpts", "shmSize", "destroyGraceSeconds", "entrypoints", "networkMode",
-        "attach", "mustRun", "wait", "waitTimeout",
+        "attach", "mustRun", "wait", "waitTimeout", "uploads",
     })  # fmt: skip
     host: dict[str, Any] = {
         "privileged": bool(i.get("privileged", False)),
@@ -193,6 +195,19 @@ def container_config(r: Registered, image_id: str) -> dict[str, Any]:
         "host_config": host,
     }
     return config
+
+
+def _upload(r: Registered, u: Mapping[str, Any]) -> tuple[str, bytes]:
+    """(directory, tar archive) of one `uploads` entry: its file, owned by root as the provider
+    writes it, with its permissions."""
+    take(r, u, {"file", "content", "permissions"}, "uploads")
+    path, data = PurePosixPath(u["file"]), str(u["content"]).encode()
+    info = tarfile.TarInfo(path.name)
+    info.size, info.mode = len(data), int(u.get("permissions", "0644"), 8)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.addfile(info, io.BytesIO(data))
+    return str(path.parent), buffer.getvalue()
 
 
 def _mount(r: Registered, m: Mapping[str, Any]) -> Mount:
@@ -345,6 +360,9 @@ class DockerApplier:
             networking_config=api.create_networking_config(first) if first else None,
         )
         container = self.client.containers.get(created["Id"])
+        for upload in r.inputs.get("uploads", []):  # as the provider: written before start
+            directory, archive = _upload(r, upload)
+            container.put_archive(directory, archive)
         for name, endpoint in list(endpoints.items())[1:]:
             api.connect_container_to_network(container.id, name, aliases=endpoint.get("Aliases"))
         if self.before_start is not None:

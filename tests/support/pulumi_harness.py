@@ -29,6 +29,7 @@ from pulumi.runtime.stack import run_in_stack
 from components.settings import (
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
+    SSH_SECRET_KEY,
     STACK_SECRETS,
     SUPERVISOR_API_TOKEN_KEY,
 )
@@ -167,6 +168,7 @@ STACK_SECRET_VALUES = {
     SUPERVISOR_API_TOKEN_KEY: "harness-task-api-token",
     MODEL_SERVER_API_KEY_KEY: "harness-model-api-key",
     DESKTOP_SECRET_KEY: "harness-desktop-secret",
+    SSH_SECRET_KEY: "harness-ssh-secret",
 }
 
 

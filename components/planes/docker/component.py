@@ -12,7 +12,8 @@ import pulumi
 
 from ...contract import FLEET_KEYS
 from ...host.on_host import OnHost
-from ...settings import DESKTOP_SECRET_KEY, StackSettings
+from ...host.ssh_identity import host_private_key, known_hosts, supervisor_public_key
+from ...settings import DESKTOP_SECRET_KEY, SSH_SECRET_KEY, StackSettings
 from ...spec import FleetSpec, Mode, Runtime, SandboxSpec
 from ...tailnet.access import TailnetAccess
 from ..base import Effect, PlaneArgs, PlaneOutputs, SecretLookup
@@ -42,6 +43,8 @@ class DockerPlane(pulumi.ComponentResource):
     runtime: ClassVar[Runtime] = Runtime.DOCKER
     effects: ClassVar[Mapping[str, Effect]] = {n: route.effect for n, route in ROUTES.items()}
     outputs: PlaneOutputs
+    keys: FleetKeys
+    """The keys volume: the supervisor mounts it too (its known_hosts)."""
 
     @staticmethod
     def entries(spec: FleetSpec, settings: StackSettings) -> list[SandboxSpec]:
@@ -69,9 +72,12 @@ class DockerPlane(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
         images = _images(on, args.entries, child)
         sidecar_image, egress_image = _helper_images(on, args.entries, child)
-        keys = FleetKeys(
+        ssh_secret = args.secret(SSH_SECRET_KEY)
+        assert ssh_secret is not None, "Fleet's problems() stop a host stack without it"
+        self.keys = FleetKeys(
             on.name,
-            keys=args.authorized_keys,
+            keys=[*args.authorized_keys, supervisor_public_key(ssh_secret)],
+            known_hosts=known_hosts(ssh_secret, [e.name for e in args.entries]),
             image_id=images[Mode.HEADLESS],
             place=on.place(FLEET_KEYS),
             opts=child,
@@ -88,12 +94,13 @@ class DockerPlane(pulumi.ComponentResource):
                     spec=entry,
                     image_id=images[entry.mode],
                     place=on.place("sandbox", entry.name),
-                    keys=keys,
+                    keys=self.keys,
                     secrets={k: args.secrets[k] for k in entry.secrets},
                     tailnet=_sidecar(entry, own, sidecar_image, images[Mode.HEADLESS]),
                     desktop_password=password,
                     ready_timeout_s=own.ready_timeout_s,
                     egress=_gateway(entry, own, egress_image, child),
+                    host_key=host_private_key(ssh_secret, entry.name),
                 ),
                 child,
             )

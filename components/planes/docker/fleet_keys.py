@@ -1,9 +1,12 @@
-"""The fleet's SSH public keys on the host: one volume every Docker sandbox mounts read-only, and
-a one-shot container that writes the keys into it.
+"""The fleet's SSH public keys on the host: one volume every Docker sandbox (and the supervisor)
+mounts read-only, and a one-shot container that writes the keys into it:
+- `authorized_keys`: the users' keys and the supervisor's, which every sandbox's sshd accepts;
+- `known_hosts`: each sandbox's host key, under its name, which the supervisor accepts.
 
 The keys used to travel in each sandbox's environment, which the engine cannot change in place:
-adding one key restarted every sandbox. Now a key change replaces only the writer, which
-rewrites the file; each sandbox's sshd reads it at the next login."""
+adding one key restarted every sandbox. Now a key change (or a sandbox added, which adds its host
+key) replaces only the writer, which rewrites the files; each sandbox's sshd reads them at the
+next login, the supervisor at its next connection."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from ...contract import FLEET_KEYS, FLEET_KEYS_PATH, SANDBOX_AUTHORIZED_KEYS
+from ...contract import FLEET_KEYS, FLEET_KEYS_PATH, SANDBOX_AUTHORIZED_KEYS, SANDBOX_KNOWN_HOSTS
 from ...host.containers import Placement, volume_labels
 from .one_shot import one_shot_container
 
@@ -22,7 +25,8 @@ class FleetKeys:
         self,
         name: str,
         *,
-        keys: Sequence[str],
+        keys: Sequence[pulumi.Input[str]],
+        known_hosts: pulumi.Input[str],
         image_id: pulumi.Input[str],
         place: Placement,
         opts: pulumi.ResourceOptions,
@@ -45,7 +49,12 @@ class FleetKeys:
             image=image_id,
             entrypoint=["/usr/local/bin/sandbox-write-keys"],
             mounts=[self.mount(read_only=False)],
-            envs=[f"{SANDBOX_AUTHORIZED_KEYS}={chr(10).join(keys)}"],
+            envs=pulumi.Output.all(known_hosts, *keys).apply(
+                lambda v: [
+                    f"{SANDBOX_AUTHORIZED_KEYS}={chr(10).join(v[1:])}",
+                    f"{SANDBOX_KNOWN_HOSTS}={v[0]}",
+                ]
+            ),
         )
         self.mounted = (self.volume_name, FLEET_KEYS_PATH)  # (source, target), for the drift hash
 

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ...contract import (
+    HOST_KEY_PATH,
     NOVNC_PORT,
     SANDBOX_VNC_PASSWORD,
     SSH_PORT,
@@ -49,6 +50,7 @@ class SandboxArgs:
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
     ready_timeout_s: int = 0  # `up` waits this long for the container to be healthy (0: no)
     egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
+    host_key: pulumi.Output[str] | None = None  # its SSH host key, which the supervisor pins
 
     def readiness(self) -> dict[str, Any]:
         """`up` returns once the sandbox is ready (its health check: checkout done, sshd
@@ -64,6 +66,16 @@ class SandboxArgs:
         if self.desktop_password is not None:
             found[SANDBOX_VNC_PASSWORD] = self.desktop_password
         return found
+
+    def uploads(self) -> list[docker.ContainerUploadArgs]:
+        """Its host key, as a file (its only secret input then is this upload)."""
+        if self.host_key is None:
+            return []
+        return [
+            docker.ContainerUploadArgs(
+                file=HOST_KEY_PATH, content=self.host_key, permissions="0444"
+            )
+        ]
 
 
 def workspace_volume_name(prefix: str, sandbox: str) -> str:
@@ -127,6 +139,7 @@ class Sandbox(pulumi.ComponentResource):
             healthcheck=healthcheck(
                 ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
             ),
+            uploads=args.uploads(),
             labels=_labels(args, env, port_pairs, workspace),
             **args.readiness(),
         )

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .queue import TaskQueue
-from .task import STATUSES, Status
+from .task import ENDED, STATUSES, Status
 from .worker import WorkerPool
 
 log = logging.getLogger("supervisor.api")
@@ -147,6 +147,10 @@ class Handler(BaseHTTPRequestHandler):
                     self._create()
                 else:
                     self._list(url.query)
+            elif path.startswith("/tasks/") and path.endswith("/cancel"):
+                self._only(method, "POST")
+                self._authorize()
+                self._cancel(path.removeprefix("/tasks/").removesuffix("/cancel"))
             elif path.startswith("/tasks/"):
                 self._only(method, "GET")
                 self._authorize()
@@ -254,13 +258,35 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, {"tasks": [t.to_json() for t in tasks]})
 
     def _get(self, ident: str) -> None:
-        if not (ident.isascii() and ident.isdigit() and len(ident) <= 18):
-            raise BadRequest(f"task id must be a positive integer, got {ident[:40]!r}")
-        task = self.server.queue.get(int(ident))
+        task = self.server.queue.get(_task_id(ident))
         if task is None:
             self._error(HTTPStatus.NOT_FOUND, f"task {ident} not found")
             return
-        self._send(HTTPStatus.OK, task.to_json())
+        self._send(HTTPStatus.OK, {**task.to_json(), "steps": self.server.queue.steps(task.id)})
+
+    def _cancel(self, ident: str) -> None:
+        """202 while a running task stops, 200 once it is cancelled, 409 if it had ended."""
+        task_id = _task_id(ident)
+        before = self.server.queue.get(task_id)
+        if before is None:
+            self._error(HTTPStatus.NOT_FOUND, f"task {ident} not found")
+            return
+        if before.status in ENDED:
+            self._error(HTTPStatus.CONFLICT, f"task {ident} has ended ({before.status})")
+            return
+        task = self.server.queue.request_cancel(task_id)
+        assert task is not None
+        if task.status == "running":
+            self.server.pool.cancel(task_id)
+            self._send(HTTPStatus.ACCEPTED, task.to_json())
+        else:
+            self._send(HTTPStatus.OK, task.to_json())
+
+
+def _task_id(ident: str) -> int:
+    if not (ident.isascii() and ident.isdigit() and len(ident) <= 18):
+        raise BadRequest(f"task id must be a positive integer, got {ident[:40]!r}")
+    return int(ident)
 
 
 class MethodNotAllowed(BadRequest):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from types import FrameType
 
 from . import __version__
@@ -18,7 +21,10 @@ from .config import Config, ConfigError, load_config
 from .logs import setup_logging
 from .queue import TaskQueue
 from .runtimes import AgentError, AgentRuntime, build_runtime
-from .worker import WorkerPool
+from .sandbox_shell import SandboxShell, SshSettings
+from .session import Budget
+from .transcript import Transcript
+from .worker import RunSettings, ShellFactory, WorkerPool
 
 log = logging.getLogger("supervisor.app")
 
@@ -35,6 +41,7 @@ class Supervisor:
         runtime: AgentRuntime | None = None,
         rng: random.Random | None = None,
         poll_interval: float = 1.0,
+        shell: ShellFactory = SandboxShell,
     ) -> None:
         self.config = config
         self.runtime = runtime if runtime is not None else build_runtime(config)
@@ -51,6 +58,8 @@ class Supervisor:
             self.runtime,
             backoff,
             config.max_attempts,
+            run_settings(config, self.runtime, shell),
+            Transcript(self.queue, config.log_dir),
             workers=config.workers,
             poll_interval=poll_interval,
         )
@@ -105,6 +114,31 @@ class Supervisor:
         self.runtime.terminate()
         self.queue.close()
         log.info("supervisor stopped", extra={"fields": {"event": "stopped"}})
+
+
+def run_settings(
+    config: Config, runtime: AgentRuntime, shell: ShellFactory = SandboxShell
+) -> RunSettings:
+    budget = Budget(config.max_steps, config.max_task_tokens, config.max_seconds)
+    if not runtime.in_sandbox:
+        return RunSettings(budget, None, config.git_author_suffix, shell)
+    ssh = SshSettings(
+        key_file=_key_file(config.ssh_key),
+        known_hosts=config.known_hosts,
+        port=config.sandbox_ssh_port,
+        workspace=config.sandbox_workspace,
+    )
+    return RunSettings(budget, ssh, config.git_author_suffix, shell)
+
+
+def _key_file(private_key: str) -> Path:
+    """ssh reads its key from a file only it may read: one in a private temporary directory."""
+    directory = Path(tempfile.mkdtemp(prefix="supervisor-ssh-"))
+    path = directory / "id_ed25519"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(private_key.strip() + "\n")
+    return path
 
 
 def main(env: Mapping[str, str] | None = None) -> int:

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-RUNTIME_NAMES = ("cli", "openai", "stub")
-# Its own port and log directory are the fleet's to say (components/contract.py): the image sets
-# them from there, and the fleet sets MODEL_URL. No copy of those values lives here.
-REQUIRED = ("SUPERVISOR_PORT", "SUPERVISOR_LOG_DIR")
+RUNTIME_NAMES = ("builtin", "cli", "stub")
+IN_SANDBOX = ("builtin", "cli")  # they reach the task's sandbox over SSH
+# Its own port, log directory and the sandboxes' SSH port, workspace and known_hosts are the
+# fleet's to say (components/contract.py): the image sets them from there, and the fleet sets
+# MODEL_URL. No copy of those values lives here.
+REQUIRED = (
+    "SUPERVISOR_PORT",
+    "SUPERVISOR_LOG_DIR",
+    "SUPERVISOR_SANDBOX_SSH_PORT",
+    "SUPERVISOR_SANDBOX_WORKSPACE",
+    "SUPERVISOR_KNOWN_HOSTS",
+    "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",
+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 T = TypeVar("T")
@@ -28,7 +37,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    runtime: str = "openai"
+    runtime: str = "builtin"
     host: str = "0.0.0.0"
     port: int = 0  # from SUPERVISOR_PORT (required)
     db_path: Path = Path("queue.sqlite3")  # SUPERVISOR_DB, else in the log directory
@@ -48,6 +57,17 @@ class Config:
     system_prompt: str = ""
     cli_command: str = ""
     cli_timeout: float = 600.0
+    max_steps: int = 50  # model steps per task
+    max_task_tokens: int = 200_000  # prompt + completion tokens per task
+    max_seconds: float = 1800.0  # wall time per task
+    git_author_suffix: str = " (agent)"
+    ssh_key: str = ""  # the fleet's client key (OpenSSH private key text)
+    known_hosts: Path = Path()
+    sandbox_ssh_port: int = 0
+    sandbox_workspace: str = ""
+    sandbox_devtools_port: int = 0  # a visual sandbox's Chromium DevTools, on its loopback
+    command_timeout: float = 120.0  # the longest run_command
+    output_cap: int = 16_000  # bytes of a command's output the model sees
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
@@ -112,12 +132,19 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "SUPERVISOR_API_TOKEN is not set: the task API needs a bearer token "
             "(the fleet sets it from the stack secret sandbox-fleet:supervisorApiToken)"
         )
-    runtime = _choice(
-        "SUPERVISOR_RUNTIME",
-        _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower(),
-        RUNTIME_NAMES,
-        "runtime",
-    )
+    asked = _get(env, "SUPERVISOR_RUNTIME", d.runtime).lower()
+    if asked == "openai":
+        raise ConfigError(
+            "SUPERVISOR_RUNTIME='openai' is now 'builtin': the tool-calling loop over the same "
+            "OpenAI-compatible API, working in the task's sandbox"
+        )
+    runtime = _choice("SUPERVISOR_RUNTIME", asked, RUNTIME_NAMES, "runtime")
+    ssh_key = env.get("SUPERVISOR_SSH_KEY", "")
+    if runtime in IN_SANDBOX and "PRIVATE KEY" not in ssh_key:
+        raise ConfigError(
+            f"SUPERVISOR_SSH_KEY is not set: the {runtime} runtime reaches sandboxes over SSH "
+            "with the fleet's client key (the fleet derives it from sandbox-fleet:sshSecret)"
+        )
     level = _choice(
         "SUPERVISOR_LOG_LEVEL",
         _get(env, "SUPERVISOR_LOG_LEVEL", d.log_level).upper(),
@@ -126,7 +153,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     )
     log_dir = Path(_get(env, "SUPERVISOR_LOG_DIR", str(d.log_dir)))
     model_url = _get(env, "MODEL_URL", d.model_url).rstrip("/")
-    if (model_url or runtime == "openai") and not model_url.startswith(("http://", "https://")):
+    if (model_url or runtime == "builtin") and not model_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"MODEL_URL={model_url!r} is invalid: expected an http:// or https:// URL"
         )
@@ -152,6 +179,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             f"SUPERVISOR_BACKOFF_CAP={cap} is below SUPERVISOR_BACKOFF_BASE={base}: "
             "the cap must be >= the base"
         )
+    steps, tokens, seconds, command_timeout, output_cap = _task_limits(env, d)
     return Config(
         runtime=runtime,
         host=_get(env, "SUPERVISOR_HOST", d.host),
@@ -185,4 +213,42 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         cli_timeout=_parse(
             env, "SUPERVISOR_CLI_TIMEOUT", d.cli_timeout, _positive_float, "seconds as a number > 0"
         ),
+        max_steps=steps,
+        max_task_tokens=tokens,
+        max_seconds=seconds,
+        command_timeout=command_timeout,
+        output_cap=output_cap,
+        git_author_suffix=env.get("SUPERVISOR_GIT_AUTHOR_SUFFIX", d.git_author_suffix),
+        ssh_key=ssh_key,
+        known_hosts=Path(_get(env, "SUPERVISOR_KNOWN_HOSTS", "")),
+        sandbox_ssh_port=_parse(
+            env,
+            "SUPERVISOR_SANDBOX_SSH_PORT",
+            d.sandbox_ssh_port,
+            _int_in(1, 65535),
+            "an integer 1..65535",
+        ),
+        sandbox_workspace=_get(env, "SUPERVISOR_SANDBOX_WORKSPACE", ""),
+        sandbox_devtools_port=_parse(
+            env,
+            "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",
+            d.sandbox_devtools_port,
+            _int_in(1, 65535),
+            "an integer 1..65535",
+        ),
     )
+
+
+def _task_limits(env: Mapping[str, str], d: Config) -> tuple[int, int, float, float, int]:
+    """Each task's budgets (steps, tokens, seconds) and the builtin runtime's tool limits
+    (a command's longest run, the output the model sees)."""
+    seconds = "seconds as a number > 0"
+    return (
+        _parse(env, "SUPERVISOR_MAX_STEPS", d.max_steps, _int_in(1, 10_000), "an integer 1..10000"),
+        _parse(env, "SUPERVISOR_MAX_TOKENS", d.max_task_tokens, _int_in(1, 100_000_000),
+               "an integer 1..100000000"),
+        _parse(env, "SUPERVISOR_MAX_SECONDS", d.max_seconds, _positive_float, seconds),
+        _parse(env, "SUPERVISOR_COMMAND_TIMEOUT", d.command_timeout, _positive_float, seconds),
+        _parse(env, "SUPERVISOR_OUTPUT_CAP", d.output_cap, _int_in(256, 10_000_000),
+               "an integer 256..10000000"),
+    )  # fmt: skip

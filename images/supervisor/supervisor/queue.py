@@ -1,46 +1,80 @@
-"""Durable FIFO task queue in SQLite (WAL, synchronous=FULL).
+"""Durable task queue in SQLite (WAL, synchronous=FULL), with each task's step transcript.
 
-A task's life: queued -> running -> done | failed. Work left ``running`` by a crashed process is
-put back to ``queued`` by :meth:`TaskQueue.recover` at startup, keeping its attempt count so a task
-that keeps killing the process cannot loop forever. One connection guarded by a lock serves all
-threads: the load is a handful of writes per task, and serialising them keeps claims atomic.
+A task's life: queued -> running -> done | failed | cancelled. Tasks of one sandbox run one at
+a time, oldest first; tasks of different sandboxes run side by side (one per worker). Work left
+``running`` by a crashed process is put back to ``queued`` by :meth:`TaskQueue.recover` at
+startup, keeping its attempt count so a task that keeps killing the process cannot loop
+forever. One connection guarded by a lock serves all threads: the load is a handful of writes
+per step, and serialising them keeps claims atomic.
+
+A database of the first release (no transcript, four statuses) is moved to this schema at open,
+its tasks kept.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from .task import STATUSES, Status, Task
+from .task import STATUSES, Outcome, Status, Task
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    sender     TEXT    NOT NULL,
-    sandbox    TEXT    NOT NULL,
-    prompt     TEXT    NOT NULL,
-    status     TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
-    result     TEXT,
-    error      TEXT,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT    NOT NULL,
-    updated_at TEXT    NOT NULL
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender            TEXT    NOT NULL,
+    sandbox           TEXT    NOT NULL,
+    prompt            TEXT    NOT NULL,
+    status            TEXT    NOT NULL
+                      CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    result            TEXT,
+    error             TEXT,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    created_at        TEXT    NOT NULL,
+    updated_at        TEXT    NOT NULL,
+    cancel_requested  INTEGER NOT NULL DEFAULT 0,
+    commit_sha        TEXT,
+    files_changed     TEXT    NOT NULL DEFAULT '[]',
+    pushed            TEXT,
+    set_aside         TEXT,
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_status_id ON tasks (status, id);
 CREATE INDEX IF NOT EXISTS tasks_sandbox_id ON tasks (sandbox, id);
+CREATE TABLE IF NOT EXISTS steps (
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    seq     INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    content TEXT    NOT NULL,
+    at      TEXT    NOT NULL,
+    PRIMARY KEY (task_id, seq)
+);
 """
-_COLUMNS = "id, sender, sandbox, prompt, status, result, error, attempts, created_at, updated_at"
+_FIRST_COLUMNS = (
+    "id, sender, sandbox, prompt, status, result, error, attempts, created_at, updated_at"
+)
+_COLUMNS = (
+    f"{_FIRST_COLUMNS}, cancel_requested, commit_sha, files_changed, pushed, set_aside, "
+    "prompt_tokens, completion_tokens"
+)
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _task(row: tuple[Any, ...]) -> Task:
-    return Task(*row)
+    (id_, sender, sandbox, prompt, status, result, error, attempts, created, updated, cancel,
+     sha, files, pushed, aside, prompt_tokens, completion_tokens) = row  # fmt: skip
+    return Task(
+        id_, sender, sandbox, prompt, status, result, error, attempts, created, updated,
+        bool(cancel), sha, tuple(json.loads(files)), pushed, aside, prompt_tokens,
+        completion_tokens,
+    )  # fmt: skip
 
 
 class TaskQueue:
@@ -55,7 +89,20 @@ class TaskQueue:
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
+            self._upgrade_first_release()
             self._conn.executescript(_SCHEMA)
+
+    def _upgrade_first_release(self) -> None:
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(tasks)")}
+        if not columns or "cancel_requested" in columns:
+            return
+        self._conn.executescript(
+            "BEGIN IMMEDIATE; ALTER TABLE tasks RENAME TO tasks_first_release;"
+            "DROP INDEX IF EXISTS tasks_status_id; DROP INDEX IF EXISTS tasks_sandbox_id;"
+            + _SCHEMA
+            + f"INSERT INTO tasks ({_FIRST_COLUMNS}) SELECT {_FIRST_COLUMNS} "
+            "FROM tasks_first_release; DROP TABLE tasks_first_release; COMMIT;"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -82,11 +129,11 @@ class TaskQueue:
             return rows
 
     def enqueue(self, sender: str, sandbox: str, prompt: str) -> Task:
-        now = _now()
+        stamp = now()
         rows = self._write(
             f"INSERT INTO tasks (sender, sandbox, prompt, status, attempts, created_at, updated_at)"
             f" VALUES (?, ?, ?, 'queued', 0, ?, ?) RETURNING {_COLUMNS}",
-            (sender, sandbox, prompt, now, now),
+            (sender, sandbox, prompt, stamp, stamp),
         )
         return _task(rows[0])
 
@@ -95,17 +142,19 @@ class TaskQueue:
         rows = self._write(
             "UPDATE tasks SET status = 'queued', updated_at = ? WHERE status = 'running'"
             " RETURNING id",
-            (_now(),),
+            (now(),),
         )
         return len(rows)
 
     def claim(self) -> Task | None:
-        """Atomically take the oldest queued task and mark it running."""
+        """Atomically take the oldest queued task whose sandbox runs nothing, mark it running."""
         rows = self._write(
-            "UPDATE tasks SET status = 'running', updated_at = ?"
-            " WHERE id = (SELECT id FROM tasks WHERE status = 'queued' ORDER BY id LIMIT 1)"
+            "UPDATE tasks SET status = 'running', updated_at = ? WHERE id = ("
+            " SELECT id FROM tasks AS t WHERE status = 'queued' AND NOT EXISTS ("
+            "  SELECT 1 FROM tasks AS r WHERE r.sandbox = t.sandbox AND r.status = 'running')"
+            " ORDER BY id LIMIT 1)"
             f" RETURNING {_COLUMNS}",
-            (_now(),),
+            (now(),),
         )
         return _task(rows[0]) if rows else None
 
@@ -114,33 +163,66 @@ class TaskQueue:
         rows = self._write(
             "UPDATE tasks SET attempts = attempts + 1, updated_at = ? WHERE id = ?"
             " RETURNING attempts",
-            (_now(), task_id),
+            (now(), task_id),
         )
         return int(rows[0][0])
 
     def note_error(self, task_id: int, error: str) -> None:
         """Record the latest transient error on a task that will be retried."""
         self._write(
-            "UPDATE tasks SET error = ?, updated_at = ? WHERE id = ?", (error, _now(), task_id)
+            "UPDATE tasks SET error = ?, updated_at = ? WHERE id = ?", (error, now(), task_id)
         )
 
     def requeue(self, task_id: int) -> None:
         self._write(
-            "UPDATE tasks SET status = 'queued', updated_at = ? WHERE id = ?", (_now(), task_id)
+            "UPDATE tasks SET status = 'queued', updated_at = ? WHERE id = ?", (now(), task_id)
         )
 
-    def complete(self, task_id: int, result: str) -> None:
+    def end(self, task_id: int, status: Status, outcome: Outcome) -> None:
+        """A run's last word: done, failed or cancelled, with what it left behind."""
+        o = outcome
         self._write(
-            "UPDATE tasks SET status = 'done', result = ?, error = NULL, updated_at = ?"
-            " WHERE id = ?",
-            (result, _now(), task_id),
-        )
+            "UPDATE tasks SET status = ?, result = ?, error = ?, commit_sha = ?, "
+            "files_changed = ?, pushed = ?, set_aside = ?, prompt_tokens = ?, "
+            "completion_tokens = ?, updated_at = ? WHERE id = ?",
+            (status, o.summary, o.error, o.commit_sha, json.dumps(list(o.files_changed)),
+             o.pushed, o.set_aside, o.prompt_tokens, o.completion_tokens, now(), task_id),
+        )  # fmt: skip
 
-    def fail(self, task_id: int, error: str) -> None:
+    def request_cancel(self, task_id: int) -> Task | None:
+        """A queued task is cancelled at once; a running one is marked for its worker to stop.
+        Returns the task as it is now (None: no such task)."""
+        stamp = now()
         self._write(
-            "UPDATE tasks SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-            (error, _now(), task_id),
+            "UPDATE tasks SET status = 'cancelled', error = 'cancelled before it started', "
+            "updated_at = ? WHERE id = ? AND status = 'queued'",
+            (stamp, task_id),
         )
+        self._write(
+            "UPDATE tasks SET cancel_requested = 1, updated_at = ? "
+            "WHERE id = ? AND status = 'running'",
+            (stamp, task_id),
+        )
+        return self.get(task_id)
+
+    def add_step(self, task_id: int, kind: str, content: dict[str, Any]) -> tuple[int, str]:
+        """Append one step to a task's transcript; returns (its number, its time)."""
+        stamp = now()
+        rows = self._write(
+            "INSERT INTO steps (task_id, seq, kind, content, at) VALUES (?, "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE task_id = ?), ?, ?, ?) "
+            "RETURNING seq",
+            (task_id, task_id, kind, json.dumps(content, ensure_ascii=False), stamp),
+        )
+        return int(rows[0][0]), stamp
+
+    def steps(self, task_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, kind, content, at FROM steps WHERE task_id = ? ORDER BY seq",
+                (task_id,),
+            ).fetchall()
+        return [{"seq": s, "kind": k, "at": at, **json.loads(c)} for s, k, c, at in rows]
 
     def get(self, task_id: int) -> Task | None:
         with self._lock:

@@ -3,9 +3,11 @@ an HTTP helper and a bounded wait."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import subprocess
 import sys
 import time
 import urllib.error
@@ -23,6 +25,7 @@ if str(SUPERVISOR_SRC) not in sys.path:
 from supervisor.app import Supervisor  # noqa: E402
 from supervisor.config import load_config  # noqa: E402
 from supervisor.runtimes import AgentRuntime  # noqa: E402
+from supervisor.sandbox_shell import SandboxShell, SshSettings  # noqa: E402
 
 WAIT_SECONDS = 20.0  # safety bound for polling loops, never an assertion on speed
 
@@ -100,24 +103,95 @@ def base_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SUPERVISOR_BACKOFF_CAP": "0.05",
         "SUPERVISOR_BACKOFF_SEED": "7",
         "SUPERVISOR_API_TOKEN": "test-token",
+        "SUPERVISOR_SANDBOX_SSH_PORT": "2222",
+        "SUPERVISOR_SANDBOX_WORKSPACE": "/workspace",
+        "SUPERVISOR_KNOWN_HOSTS": str(tmp_path / "known_hosts"),
+        "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": "9222",
     }
     env.update(overrides)
     return env
 
 
+class LocalSandboxes:
+    """Stand-ins for sandboxes: one directory each, holding a git repository on the sandbox's
+    branch. Their shells are the supervisor's own SandboxShell with `bash` where it would run
+    `ssh ... SANDBOX`, so every script the supervisor sends runs as written, in the directory
+    (the SSH path itself is tested on a real engine: tests/e2e/test_agents_real_engine.py)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tokens: dict[str, str] = {}  # sandbox -> the secret its repo_token names
+        self.desktops: dict[str, int] = {}  # a visual sandbox -> its Chromium's DevTools port
+
+    def workspace(self, sandbox: str) -> Path:
+        path = self.root / sandbox
+        if not path.exists():
+            git = ["git", "-C", str(path)]
+            path.mkdir(parents=True)
+            subprocess.run([*git, "init", "-q", "-b", sandbox], check=True)
+            subprocess.run([*git, "config", "user.name", f"sandbox {sandbox}"], check=True)
+            subprocess.run([*git, "config", "user.email", f"{sandbox}@sandbox.invalid"],
+                           check=True)  # fmt: skip
+            (path / "README.md").write_text(f"# {sandbox}\n")
+            subprocess.run([*git, "add", "README.md"], check=True)
+            subprocess.run([*git, "commit", "-q", "-m", "start"], check=True)
+        return path
+
+    def shell(self, sandbox: str, ssh: SshSettings) -> SandboxShell:
+        local = SshSettings(ssh.key_file, ssh.known_hosts, ssh.port, str(self.workspace(sandbox)))
+        return LocalShell(sandbox, local, self.tokens.get(sandbox), self.desktops.get(sandbox))
+
+    def git(self, sandbox: str, *args: str) -> str:
+        path = self.workspace(sandbox)
+        return subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True,
+                              text=True).stdout  # fmt: skip
+
+
+class LocalShell(SandboxShell):
+    def __init__(
+        self, sandbox: str, ssh: SshSettings, token_var: str | None, devtools: int | None
+    ) -> None:
+        super().__init__(sandbox, ssh)
+        self.group_file = str(Path(ssh.workspace).parent / f".{sandbox}.pgid")
+        self.token_var = token_var  # what the sandbox's SANDBOX_GIT_TOKEN_VAR would say
+        self.devtools = devtools  # where its "desktop" Chromium listens, when it is visual
+
+    def argv(self, remote: str) -> list[str]:
+        env = [f"SANDBOX_GIT_TOKEN_VAR={self.token_var}"] if self.token_var else []
+        env += ["SANDBOX_MODE=visual"] if self.devtools else []
+        return ["env", "-u", "SANDBOX_GIT_TOKEN_VAR", "-u", "SANDBOX_MODE", *env, "bash", "-c",
+                remote]  # fmt: skip
+
+    @contextlib.contextmanager
+    def forward(self, remote_port: int) -> Iterator[int]:
+        assert self.devtools is not None, f"{self.sandbox} has no desktop"
+        yield self.devtools  # no SSH here: the stand-in's browser is on this loopback
+
+
+@pytest.fixture
+def sandboxes(tmp_path: Path) -> LocalSandboxes:
+    return LocalSandboxes(tmp_path / "sandboxes")
+
+
+FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used by the local shells\n" \
+    "-----END OPENSSH PRIVATE KEY-----"  # fmt: skip
+
 StartSupervisor = Callable[..., tuple[Supervisor, Http]]
 
 
 @pytest.fixture
-def start_supervisor(tmp_path: Path) -> Iterator[StartSupervisor]:
-    """Start a real supervisor on 127.0.0.1:<ephemeral>; env overrides as keyword args."""
+def start_supervisor(tmp_path: Path, sandboxes: LocalSandboxes) -> Iterator[StartSupervisor]:
+    """Start a real supervisor on 127.0.0.1:<ephemeral>; env overrides as keyword args. Its
+    in-sandbox runtimes work in `sandboxes`."""
     started: list[Supervisor] = []
 
     def start(
         runtime: AgentRuntime | None = None, rng: random.Random | None = None, **env: str
     ) -> tuple[Supervisor, Http]:
-        config = load_config(base_env(tmp_path, **env))
-        sup = Supervisor(config, runtime=runtime, rng=rng, poll_interval=0.05)
+        config = load_config(base_env(tmp_path, SUPERVISOR_SSH_KEY=FAKE_KEY, **env))
+        sup = Supervisor(
+            config, runtime=runtime, rng=rng, poll_interval=0.05, shell=sandboxes.shell
+        )
         started.append(sup)
         sup.start()
         return sup, Http(f"http://127.0.0.1:{sup.port}", config.api_token)

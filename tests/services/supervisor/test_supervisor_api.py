@@ -34,12 +34,30 @@ def test_post_creates_a_queued_task_that_the_stub_runtime_completes(api: Http) -
         "attempts",
         "created_at",
         "updated_at",
+        "cancel_requested",
+        "commit_sha",
+        "files_changed",
+        "pushed",
+        "set_aside",
+        "prompt_tokens",
+        "completion_tokens",
     }
     done = api.wait_status(task["id"], "done", "failed")
     assert done["status"] == "done"
     assert done["result"].startswith("stub: sandbox=feature-x sender=alice sha256=")
     assert done["result"].endswith(" say hi")
     assert (done["attempts"], done["error"]) == (1, None)
+    assert done["steps"] == []  # the stub records no steps; GET /tasks/<id> lists them
+
+
+def test_cancel_answers_by_the_tasks_state(api: Http) -> None:
+    assert api.post("/tasks/999/cancel", {})[0] == 404
+    assert api.post("/tasks/x/cancel", {})[0] == 400
+    assert api.request("GET", "/tasks/1/cancel")[0] == 405
+    task_id = api.submit("quick")
+    api.wait_status(task_id, "done")
+    status, _, body = api.post(f"/tasks/{task_id}/cancel", {})
+    assert (status, body["error"]) == (409, f"task {task_id} has ended (done)")
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,32 @@ from pathlib import Path
 
 import pytest
 from supervisor.config import ConfigError, load_config
-from supervisor.runtimes import OpenAIRuntime, StubRuntime, build_runtime
+from supervisor.runtimes import BuiltinRuntime, StubRuntime, build_runtime
 
-from components.contract import LOGS_PATH, MODEL_SERVER, MODEL_SERVER_PORT, SUPERVISOR_PORT
+from components.contract import (
+    DEVTOOLS_PORT,
+    FLEET_KEYS_PATH,
+    LOGS_PATH,
+    MODEL_SERVER,
+    MODEL_SERVER_PORT,
+    SSH_PORT,
+    SUPERVISOR_PORT,
+    WORKSPACE_PATH,
+)
 
-from .conftest import SUPERVISOR_SRC
+from .conftest import FAKE_KEY, SUPERVISOR_SRC
 
 # What the image sets from components/contract.py, and the URL the fleet sets.
 IMAGE_ENV = {
     "SUPERVISOR_PORT": str(SUPERVISOR_PORT),
     "SUPERVISOR_LOG_DIR": f"{LOGS_PATH}/supervisor",
+    "SUPERVISOR_SANDBOX_SSH_PORT": str(SSH_PORT),
+    "SUPERVISOR_SANDBOX_WORKSPACE": WORKSPACE_PATH,
+    "SUPERVISOR_KNOWN_HOSTS": f"{FLEET_KEYS_PATH}/known_hosts",
+    "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": str(DEVTOOLS_PORT),
 }
-TOKEN = {"SUPERVISOR_API_TOKEN": "t0ken"}  # what the fleet sets from its secret
+# What the fleet sets from its secrets.
+TOKEN = {"SUPERVISOR_API_TOKEN": "t0ken", "SUPERVISOR_SSH_KEY": FAKE_KEY}
 FLEET_MODEL_URL = f"http://{MODEL_SERVER}:{MODEL_SERVER_PORT}/v1"
 
 
@@ -32,13 +46,18 @@ def test_port_and_log_directory_are_the_images_to_set() -> None:
     with pytest.raises(ConfigError) as err:
         load_config({"MODEL_URL": FLEET_MODEL_URL, **TOKEN})
     assert str(err.value) == (
-        "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR (the image sets these from the fleet's "
-        "contract)"
+        "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR, SUPERVISOR_SANDBOX_SSH_PORT, "
+        "SUPERVISOR_SANDBOX_WORKSPACE, SUPERVISOR_KNOWN_HOSTS, SUPERVISOR_SANDBOX_DEVTOOLS_PORT "
+        "(the image sets these from the fleet's contract)"
     )
 
 
 def test_the_task_api_never_runs_without_a_token() -> None:
-    env = {k: v for k, v in with_image(MODEL_URL=FLEET_MODEL_URL).items() if k not in TOKEN}
+    env = {
+        k: v
+        for k, v in with_image(MODEL_URL=FLEET_MODEL_URL).items()
+        if k != "SUPERVISOR_API_TOKEN"
+    }
     with pytest.raises(ConfigError, match="SUPERVISOR_API_TOKEN is not set"):
         load_config(env)
     with pytest.raises(ConfigError, match="SUPERVISOR_API_TOKEN is not set"):
@@ -47,19 +66,34 @@ def test_the_task_api_never_runs_without_a_token() -> None:
 
 def test_defaults_and_the_values_the_fleet_gives() -> None:
     config = load_config(with_image(MODEL_URL=FLEET_MODEL_URL))
-    assert config.runtime == "openai"
+    assert config.runtime == "builtin"
     assert (config.host, config.port) == ("0.0.0.0", SUPERVISOR_PORT)
     assert config.db_path == Path(LOGS_PATH) / "supervisor" / "queue.sqlite3"
     assert (config.workers, config.max_attempts) == (1, 8)
     assert (config.model_url, config.model_name) == (FLEET_MODEL_URL, "local")
+    assert (config.max_steps, config.max_task_tokens, config.max_seconds) == (50, 200_000, 1800)
+    assert (config.sandbox_ssh_port, config.sandbox_workspace) == (SSH_PORT, WORKSPACE_PATH)
+    assert config.git_author_suffix == " (agent)"
     runtime = build_runtime(config)
-    assert isinstance(runtime, OpenAIRuntime)
-    assert runtime.endpoint == f"{FLEET_MODEL_URL}/chat/completions"
+    assert isinstance(runtime, BuiltinRuntime)
+    assert runtime.chat.endpoint == f"{FLEET_MODEL_URL}/chat/completions"
 
 
-def test_the_openai_runtime_needs_a_model_url() -> None:
+def test_the_builtin_runtime_needs_a_model_url() -> None:
     with pytest.raises(ConfigError, match="MODEL_URL='' is invalid"):
         load_config(with_image())
+
+
+def test_the_runtimes_that_work_in_sandboxes_need_the_fleets_ssh_key() -> None:
+    env = {**with_image(MODEL_URL=FLEET_MODEL_URL), "SUPERVISOR_SSH_KEY": ""}
+    with pytest.raises(ConfigError, match="SUPERVISOR_SSH_KEY is not set: the builtin runtime"):
+        load_config(env)
+    assert load_config({**env, "SUPERVISOR_RUNTIME": "stub"}).runtime == "stub"
+
+
+def test_the_old_openai_runtime_name_says_what_it_is_now() -> None:
+    with pytest.raises(ConfigError, match="'openai' is now 'builtin'"):
+        load_config(with_image(MODEL_URL=FLEET_MODEL_URL, SUPERVISOR_RUNTIME="openai"))
 
 
 def test_runtime_is_chosen_by_name() -> None:
@@ -72,7 +106,7 @@ def test_unknown_runtime_lists_the_allowed_values() -> None:
     with pytest.raises(ConfigError) as err:
         load_config(with_image(SUPERVISOR_RUNTIME="gpt-magic"))
     assert str(err.value) == (
-        "SUPERVISOR_RUNTIME='gpt-magic' is not a known runtime; allowed values: cli, openai, stub"
+        "SUPERVISOR_RUNTIME='gpt-magic' is not a known runtime; allowed values: builtin, cli, stub"
     )
 
 
@@ -89,6 +123,10 @@ def test_unknown_runtime_lists_the_allowed_values() -> None:
         ({"MODEL_URL": "model-server:8080"}, "MODEL_URL='model-server:8080' is invalid"),
         ({"SUPERVISOR_RUNTIME": "cli"}, "SUPERVISOR_CLI_COMMAND is required"),
         ({"SUPERVISOR_LOG_LEVEL": "loud"}, "SUPERVISOR_LOG_LEVEL='LOUD'"),
+        ({"SUPERVISOR_MAX_STEPS": "0"}, "SUPERVISOR_MAX_STEPS='0'"),
+        ({"SUPERVISOR_MAX_TOKENS": "lots"}, "SUPERVISOR_MAX_TOKENS='lots'"),
+        ({"SUPERVISOR_MAX_SECONDS": "-5"}, "SUPERVISOR_MAX_SECONDS='-5'"),
+        ({"SUPERVISOR_SANDBOX_SSH_PORT": "0"}, "SUPERVISOR_SANDBOX_SSH_PORT='0'"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], needle: str) -> None:
@@ -114,5 +152,5 @@ def test_process_exits_2_with_a_clear_message_on_unknown_runtime(tmp_path: Path)
     )
     assert proc.returncode == 2
     assert "SUPERVISOR_RUNTIME='nope' is not a known runtime" in proc.stderr
-    assert "allowed values: cli, openai, stub" in proc.stderr
+    assert "allowed values: builtin, cli, stub" in proc.stderr
     assert not (tmp_path / "queue.sqlite3").exists()  # stopped before touching the queue

@@ -19,6 +19,8 @@ from supervisor.config import load_config
 from supervisor.logs import setup_logging
 from supervisor.queue import TaskQueue
 from supervisor.runtimes import StubRuntime
+from supervisor.sandbox_shell import SandboxShell
+from supervisor.session import TaskSession
 from supervisor.task import Task
 
 from .conftest import SUPERVISOR_SRC, Http, StartSupervisor, base_env, wait_until
@@ -67,14 +69,16 @@ class BarrierRuntime(StubRuntime):
     def __init__(self) -> None:
         self.barrier = threading.Barrier(2, timeout=20)
 
-    def execute(self, task: Task) -> str:
+    def execute(self, task: Task, session: TaskSession, shell: SandboxShell | None) -> str:
         self.barrier.wait()
-        return super().execute(task)
+        return super().execute(task, session, shell)
 
 
-def test_two_workers_run_two_tasks_at_once(start_supervisor: StartSupervisor) -> None:
+def test_two_workers_run_two_tasks_of_two_sandboxes_at_once(
+    start_supervisor: StartSupervisor,
+) -> None:
     _, api = start_supervisor(runtime=BarrierRuntime(), SUPERVISOR_WORKERS="2")
-    ids = [api.submit("one"), api.submit("two")]
+    ids = [api.submit("one", sandbox="sb-1"), api.submit("two", sandbox="sb-2")]
     results = [api.wait_status(i, "done", "failed") for i in ids]
     assert [(r["status"], r["attempts"]) for r in results] == [("done", 1), ("done", 1)]
     assert api.get("/health")[2]["workers"] == 2

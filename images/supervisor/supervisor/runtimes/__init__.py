@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import random
+
+from ..backoff import Backoff
+from ..chat import ChatClient
 from ..config import RUNTIME_NAMES, Config, ConfigError
+from ..tools import ToolLimits
 from .base import AgentError, AgentRuntime, TransientAgentError
+from .builtin import BuiltinRuntime
 from .cli import CliRuntime
-from .openai import OpenAIRuntime
 from .stub import StubRuntime
 
 __all__ = [
     "AgentError",
     "AgentRuntime",
+    "BuiltinRuntime",
     "CliRuntime",
-    "OpenAIRuntime",
     "StubRuntime",
     "TransientAgentError",
     "build_runtime",
@@ -23,15 +28,22 @@ def build_runtime(config: Config) -> AgentRuntime:
     """Construct (not yet initialize) the runtime named by ``config.runtime``."""
     if config.runtime == "stub":
         return StubRuntime()
-    if config.runtime == "openai":
-        return OpenAIRuntime(
-            base_url=config.model_url,
-            model=config.model_name,
-            api_key=config.model_api_key,
-            timeout=config.model_timeout,
-            max_tokens=config.max_tokens,
-            system_prompt=config.system_prompt,
+    if config.runtime == "builtin":
+        chat = ChatClient(
+            config.model_url,
+            config.model_name,
+            config.model_api_key,
+            config.model_timeout,
+            config.max_tokens,
         )
+        limits = ToolLimits(config.command_timeout, config.output_cap)
+        backoff = Backoff(
+            config.backoff_base, config.backoff_cap, random.Random(config.backoff_seed)
+        )
+        return BuiltinRuntime(
+            chat, limits, backoff, config.system_prompt, config.sandbox_devtools_port,
+            config.log_dir / "screenshots",
+        )  # fmt: skip
     if config.runtime == "cli":
         return CliRuntime(command=config.cli_command, timeout=config.cli_timeout)
     raise ConfigError(

@@ -1,0 +1,90 @@
+"""The host's shared services, built once per host stack: the model server (when the stack runs
+one) and the supervisor, with the credentials each one asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pulumi
+
+from ..contract import MODEL_SERVER, SUPERVISOR
+from ..host.on_host import OnHost
+from ..host.ssh_identity import supervisor_private_key
+from ..outputs import ServiceOutputs
+from ..settings import (
+    MODEL_SERVER_API_KEY_KEY,
+    SSH_SECRET_KEY,
+    SUPERVISOR_API_TOKEN_KEY,
+    SUPERVISOR_MODEL_KEY,
+    StackSettings,
+)
+from .model_server import ModelServer, ModelServerArgs
+from .supervisor import FleetKeysMount, Supervisor, SupervisorArgs
+
+Secret = Callable[[str], pulumi.Output[str] | None]
+
+
+def shared_services(
+    on: OnHost,
+    s: StackSettings,
+    secret: Secret,
+    keys: FleetKeysMount | None,
+    outputs: ServiceOutputs,
+) -> None:
+    """Builds them, and puts their stack outputs in `outputs`."""
+    model_server, model_key = _model_server(on, s, secret, outputs)
+    supervisor = Supervisor(
+        f"{on.name}-supervisor",
+        SupervisorArgs(
+            settings=s.supervisor,
+            image_id=on.image(SUPERVISOR, on.child),
+            logs_volume=on.storage.logs,
+            workspace_volume=on.storage.workspace,
+            place=on.place(SUPERVISOR),
+            model_server=model_server.container if model_server else None,
+            api_token=_required(secret(SUPERVISOR_API_TOKEN_KEY)),
+            # An external endpoint has a key of its own (optional); the fleet's server, its key.
+            model_api_key=secret(SUPERVISOR_MODEL_KEY) if s.supervisor.modelUrl else model_key,
+            ssh_key=supervisor_private_key(_required(secret(SSH_SECRET_KEY))),
+            keys=keys,
+            git_author_suffix=s.top.gitAuthorSuffix,
+        ),
+        on.child,
+    )
+    outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url, "apiToken": supervisor.api_token}
+
+
+def _model_server(
+    on: OnHost, s: StackSettings, secret: Secret, outputs: ServiceOutputs
+) -> tuple[ModelServer | None, pulumi.Output[str] | None]:
+    """The model server and its key, when the stack runs one."""
+    if not s.model_server.enabled:
+        return None, None
+    key = _required(secret(MODEL_SERVER_API_KEY_KEY))
+    image = (
+        on.image(MODEL_SERVER, on.child)
+        if s.model_server.build
+        else on.pull(MODEL_SERVER, s.model_server.image, on.child)
+    )
+    server = ModelServer(
+        f"{on.name}-model-server",
+        ModelServerArgs(
+            settings=s.model_server,
+            image_id=image,
+            model_volume=on.storage.model_data,
+            place=on.place(MODEL_SERVER),
+            api_key=key,
+        ),
+        on.child,
+    )
+    outputs["modelServer"] = {
+        "internalUrl": server.internal_url,
+        "externalUrl": server.external_url,
+        "apiKey": pulumi.Output.secret(key),
+    }
+    return server, key
+
+
+def _required(value: pulumi.Output[str] | None) -> pulumi.Output[str]:
+    assert value is not None, "Fleet's problems() stop a stack without it"
+    return value

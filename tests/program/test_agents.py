@@ -1,0 +1,111 @@
+"""The supervisor works in the sandboxes (issue #13), under mocks: its settings reach it, it has
+the fleet's client key (a secret, only it), the sandboxes' host keys in the keys volume (read
+only), and each sandbox gets the host key the supervisor pins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_ssh_private_key,
+)
+
+from components.contract import FLEET_KEYS_PATH
+
+from .conftest import RunSpec
+from .test_security import CONTAINER
+
+SPEC = "version: 1\nsandboxes:\n  web: {task: frontend-dev}\n  etl: {task: data-processing}\n"
+
+
+def env_of(inputs: dict[str, Any]) -> dict[str, str]:
+    return dict(entry.split("=", 1) for entry in inputs["envs"])
+
+
+def public_of(private_key: str) -> str:
+    key = load_ssh_private_key(private_key.encode(), password=None)
+    return key.public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
+
+
+def test_the_supervisor_gets_its_runtime_budgets_workers_and_git_suffix(run_spec: RunSpec) -> None:
+    run = run_spec(
+        SPEC, supervisorWorkers=4, supervisorStepBudget=9, supervisorTokenBudget=5000,
+        supervisorTimeBudget=60, gitAuthorSuffix=" [bot]",
+    )  # fmt: skip
+    assert run.error is None, run.error
+    env = env_of(run.by_name("fleet-supervisor-container").inputs)
+    assert (env["SUPERVISOR_RUNTIME"], env["SUPERVISOR_WORKERS"]) == ("builtin", "4")
+    assert (env["SUPERVISOR_MAX_STEPS"], env["SUPERVISOR_MAX_TOKENS"],
+            env["SUPERVISOR_MAX_SECONDS"]) == ("9", "5000", "60")  # fmt: skip
+    assert env["SUPERVISOR_GIT_AUTHOR_SUFFIX"] == " [bot]"
+    assert env["MODEL_URL"] == "http://model-server:8080/v1"
+
+
+def test_only_the_supervisor_gets_the_client_key_and_every_sandbox_accepts_it(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec(SPEC)
+    supervisor = run.by_name("fleet-supervisor-container")
+    key = env_of(supervisor.inputs)["SUPERVISOR_SSH_KEY"]
+    assert "envs" in supervisor.secret_input_paths()
+    holders = [c.name for c in run.of_type(CONTAINER) if "SUPERVISOR_SSH_KEY" in str(c.inputs)]
+    assert holders == ["fleet-supervisor-container"]
+    writer = env_of(run.by_name("fleet-ssh-keys-writer").inputs)
+    assert public_of(key) in writer["SANDBOX_AUTHORIZED_KEYS"].split("\n")[-1]
+    mounts = supervisor.inputs["mounts"]
+    assert {"type": "volume", "source": "ssh-keys", "target": FLEET_KEYS_PATH,
+            "readOnly": True} in mounts  # fmt: skip
+    assert any(d.endswith("::fleet-ssh-keys-writer") for d in supervisor.dependencies)
+
+
+def test_each_sandbox_has_the_host_key_the_supervisor_pins_and_keeps_it(
+    run_spec: RunSpec,
+) -> None:
+    first, again = run_spec(SPEC), run_spec(SPEC + "  new: {task: audit}\n")
+    pinned = {
+        line.split(" ", 1)[0]: line.split(" ", 1)[1].rsplit(" ", 1)[0]
+        for line in env_of(first.by_name("fleet-ssh-keys-writer").inputs)[
+            "SANDBOX_KNOWN_HOSTS"
+        ].split("\n")
+    }
+    assert set(pinned) == {"web", "etl"}
+    for name in ("web", "etl"):
+        (upload,) = first.by_name(f"fleet-{name}-container").inputs["uploads"]
+        assert public_of(upload["content"]) == pinned[name], name
+        # Derived: another run (a sandbox added) gives the same key, so nothing is replaced.
+        assert again.by_name(f"fleet-{name}-container").inputs["uploads"] == [upload]
+    keys = {first.by_name(f"fleet-{n}-container").inputs["uploads"][0]["content"]
+            for n in ("web", "etl")}  # fmt: skip
+    assert len(keys) == 2, "two sandboxes share a host key"
+
+
+def test_another_stack_secret_gives_other_keys(run_spec: RunSpec) -> None:
+    one, two = run_spec(SPEC), run_spec(SPEC, sshSecret="another-stack")
+    upload = [r.by_name("fleet-web-container").inputs["uploads"][0]["content"] for r in (one, two)]
+    assert upload[0] != upload[1]
+
+
+def test_a_stack_without_the_ssh_secret_stops_before_anything(run_spec: RunSpec) -> None:
+    run = run_spec(SPEC, sshSecret=None)
+    assert run.error is not None and run.resources == []
+    assert "sandbox-fleet:sshSecret: not set; the supervisor's SSH key" in str(run.error)
+
+
+def test_an_external_model_endpoint_takes_the_place_of_the_model_server(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec(
+        SPEC, supervisorModelUrl="https://models.example.test/v1",
+        supervisorModelApiKey="external-key", secret_keys=("supervisorModelApiKey",),
+    )  # fmt: skip
+    assert run.error is None, run.error
+    env = env_of(run.by_name("fleet-supervisor-container").inputs)
+    assert (env["MODEL_URL"], env["MODEL_API_KEY"]) == (
+        "https://models.example.test/v1", "external-key")  # fmt: skip
+
+
+def test_the_model_server_answers_tool_calls(run_spec: RunSpec) -> None:
+    run = run_spec(SPEC)
+    assert "--jinja" in run.by_name("fleet-model-server-container").inputs["command"]
