@@ -244,3 +244,21 @@ def test_a_visual_sandboxs_agent_screenshots_a_page_served_in_its_sandbox(agents
     middle = pixels[pixels.shape[0] // 2, pixels.shape[1] // 2][:3]
     assert tuple(middle) == (20, 90, 200), f"the page's colour, at the middle: {tuple(middle)}"
     assert task["files_changed"] == ["shop.html"]
+
+
+def test_a_lesson_one_sandbox_remembers_reaches_a_task_in_another(agents: Agents) -> None:
+    agents.model.scripts["learn the build"] = [
+        {"tool_calls": [tool_call("r", "remember", note="Run make setup before the tests.")]},
+        {"tool_calls": [tool_call("f", "finish", summary="learned")]},
+    ]
+    first = agents.ended(agents.submit("alpha", "learn the build"))
+    assert first["status"] == "done", first
+    second = agents.ended(agents.submit("delta", "use what was learned"))
+    assert second["status"] == "done", second
+    asked = next(r for r in agents.model.requests if "use what was learned" in json.dumps(r))
+    system = asked["messages"][0]["content"]
+    assert f"task {first['id']} (alpha): Run make setup before the tests." in system
+    code, notes = agents.engine.containers.get(f"{PREFIX}delta").exec_run(
+        ["cat", "/memory/NOTES.md"], user="1000"
+    )
+    assert code == 0 and b"Run make setup before the tests." in notes
