@@ -5,6 +5,7 @@ only), and each sandbox gets the host key the supervisor pins."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import (
@@ -15,8 +16,10 @@ from cryptography.hazmat.primitives.serialization import (
 
 from components.contract import FLEET_KEYS_PATH
 from components.planes.docker.memory import memory_slug
+from components.planes.docker.toolchains import toolchain_key
+from components.spec.image import SandboxImage
 
-from .conftest import RunSpec
+from .conftest import ROOT, RunSpec
 from .test_security import CONTAINER
 
 SPEC = "version: 1\nsandboxes:\n  web: {task: frontend-dev}\n  etl: {task: data-processing}\n"
@@ -158,3 +161,42 @@ def test_the_memory_stays_when_its_sandboxes_go(run_spec: RunSpec) -> None:
     assert not [r for r in none_of_it.resources if r.name == volume]  # gone from the stack...
     assert memory_mounts(none_of_it, "other") == [], "a sandbox without a repo has no memory"
     assert both.by_name(volume).retain_on_delete  # ...and kept on the host
+
+
+TOOLCHAIN = ROOT / "tests" / "spec" / "good" / "image.yaml"
+
+
+def test_entries_with_a_toolchain_start_from_the_fleet_runtime_built_on_it(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec("", spec_path=TOOLCHAIN)
+    assert run.error is None, run.error
+    images = {r.name: r for r in run.of_type("docker:index/remoteImage:RemoteImage")}
+    dockerfile = toolchain_key(SandboxImage("toolchain/Dockerfile", None))
+    pulled = toolchain_key(SandboxImage(None, "python:3.12-bookworm"))
+    built = images[f"fleet-toolchain-{dockerfile}-image-build"].inputs["build"]
+    assert built["context"] == "tests/spec/good/toolchain" and built["dockerfile"] == "Dockerfile"
+    assert images[f"fleet-toolchain-{pulled}-image"].inputs["name"] == "python:3.12-bookworm"
+    on_it = images[f"fleet-headless-{dockerfile}-image-build"].inputs
+    assert on_it["build"]["context"] == "images/headless"
+    assert (
+        on_it["build"]["buildArgs"]["BASE_IMAGE"] == f"sandbox-fleet/toolchain-{dockerfile}:latest"
+    )
+    desktop = images[f"fleet-desktop-{dockerfile}-image-build"].inputs["build"]["buildArgs"]
+    assert desktop["HEADLESS_IMAGE"] == f"sandbox-fleet/headless-{dockerfile}:latest"
+    image_of = {n: run.by_name(f"fleet-{n}-container").inputs["image"] for n in
+                ("data-job", "py", "web-ui")}  # fmt: skip
+    assert len(set(image_of.values())) == 3, "headless, headless on python, desktop on the file"
+
+
+def test_a_toolchain_outside_the_project_is_refused_before_anything(
+    run_spec: RunSpec, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
+    spec = tmp_path / "outside.yaml"
+    spec.write_text("version: 1\nsandboxes:\n  x: {task: audit, image: {dockerfile: Dockerfile}}\n")
+    run = run_spec("", spec_path=spec)
+    assert run.error is not None and run.resources == []
+    assert "sandboxes.x.image.dockerfile: 'Dockerfile' is outside the project directory" in str(
+        run.error
+    )

@@ -26,6 +26,7 @@ from .memory import RepoMemory
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
+from .toolchains import SandboxImages, sandbox_images, toolchain_problems
 
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
 
@@ -61,6 +62,7 @@ class DockerPlane(pulumi.ComponentResource):
             *tailnet_identity_problems(entries, spec, settings),
             *port_clashes(entries, spec, settings),
             *egress_problems(entries, spec, settings.name_prefix),
+            *toolchain_problems(entries, spec),
         ]
 
     def __init__(
@@ -72,7 +74,7 @@ class DockerPlane(pulumi.ComponentResource):
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
-        images = _images(on, args.entries, child)
+        images = sandbox_images(on, args.entries, child)
         sidecar_image, egress_image = _helper_images(on, args.entries, child)
         ssh_secret = args.secret(SSH_SECRET_KEY)
         assert ssh_secret is not None, "Fleet's problems() stop a host stack without it"
@@ -80,7 +82,7 @@ class DockerPlane(pulumi.ComponentResource):
             on.name,
             keys=[*args.authorized_keys, supervisor_public_key(ssh_secret)],
             known_hosts=known_hosts(ssh_secret, [e.name for e in args.entries]),
-            image_id=images[Mode.HEADLESS],
+            image_id=images.headless,
             place=on.place(FLEET_KEYS),
             opts=child,
         )
@@ -113,11 +115,11 @@ class DockerPlane(pulumi.ComponentResource):
             f"{on.name}-{entry.name}",
             SandboxArgs(
                 spec=entry,
-                image_id=shared.images[entry.mode],
+                image_id=shared.images.of(entry),
                 place=on.place("sandbox", entry.name),
                 keys=self.keys,
                 secrets={k: args.secrets[k] for k in entry.secrets},
-                tailnet=_sidecar(entry, own, shared.sidecar_image, shared.images[Mode.HEADLESS]),
+                tailnet=_sidecar(entry, own, shared.sidecar_image, shared.images.headless),
                 desktop_password=password,
                 ready_timeout_s=own.ready_timeout_s,
                 egress=_gateway(entry, own, shared.egress_image, child),
@@ -135,21 +137,12 @@ class DockerPlane(pulumi.ComponentResource):
 class _Shared:
     """What the plane's sandboxes share: images, keys, memories, the desktops' seed."""
 
-    images: dict[Mode, pulumi.Output[str]]
+    images: SandboxImages
     sidecar_image: pulumi.Output[str] | None
     egress_image: pulumi.Output[str] | None
     ssh_secret: pulumi.Output[str]
     memory: RepoMemory
     desktop_seed: pulumi.Output[str] | None
-
-
-def _images(
-    on: OnHost, entries: list[SandboxSpec], child: pulumi.ResourceOptions
-) -> dict[Mode, pulumi.Output[str]]:
-    images = {Mode.HEADLESS: on.image("headless", child)}
-    if any(e.mode is Mode.VISUAL for e in entries):  # built FROM the headless one
-        images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
-    return images
 
 
 def _helper_images(
