@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import docker
@@ -29,6 +28,7 @@ from components.contract import EGRESS_PROXY_PORT
 from components.planes.docker.egress import egress_net, gateway_env, network_name
 from components.spec import load_spec_text
 from tests.support import ensure_project_image
+from tests.support.docker_apply import wait_healthy
 from tests.support.internet import ADDRESS, stand_in_internet
 
 PREFIX = "sfbench-egress-"
@@ -68,16 +68,6 @@ print(json.dumps(found))
 """
 
 
-def healthy(container: docker.models.containers.Container, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        container.reload()
-        if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"{container.name} not healthy:\n{container.logs().decode()[-2000:]}")
-
-
 def measure(client: docker.DockerClient, requests: int, workdir: Path) -> dict[str, list[float]]:
     (spec,) = load_spec_text(
         f"version: 1\nsandboxes:\n  bench: {{task: audit, egress: [{NAME}]}}\n"
@@ -108,7 +98,7 @@ def measure(client: docker.DockerClient, requests: int, workdir: Path) -> dict[s
             egress.connect(gateway, ipv4_address=net.gateway)
             gateway.start()
             internet.connect(client, gateway.id or "")
-            healthy(gateway)
+            wait_healthy(gateway, 60, gateway.name or "the gateway")
             probe = client.containers.create(
                 python_image, ["python3", "-c", CLIENT, ADDRESS, net.gateway,
                                str(EGRESS_PROXY_PORT), str(requests), NAME],

@@ -102,6 +102,7 @@ FLEET_CREDENTIALS: Final[dict[str, str]] = {
 
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
+MEMORY_PATH = "/memory"  # its repository's memory volume, shared by the sandboxes of that repo
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
@@ -119,6 +120,7 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
         "HOST_KEY_PATH": HOST_KEY_PATH,
+        "MEMORY_PATH": MEMORY_PATH,
     },
     "desktop": {
         "NOVNC_PORT": str(NOVNC_PORT),
@@ -132,6 +134,7 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
         "DEVTOOLS_PORT": str(DEVTOOLS_PORT),
+        "MEMORY_PATH": MEMORY_PATH,
     },
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
     "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},

@@ -35,13 +35,15 @@ def context_digest(context: Path) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class LocalImageArgs:
-    directory: str  # under images/
+    directory: str  # under images/ (or, with `context`, a name for the build args)
     tag: str
     provider: docker.Provider
     build_args: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     base_image_id: pulumi.Input[str] | None = None
     """The id of the project image its Dockerfile starts FROM: built first, and a new base
     rebuilds this one (the engine orders builds only by what their inputs use)."""
+    context: Path | None = None  # another build context in the project (an entry's toolchain)
+    dockerfile: str = "Dockerfile"  # in the context
 
 
 class LocalImage(pulumi.ComponentResource):
@@ -52,7 +54,7 @@ class LocalImage(pulumi.ComponentResource):
         self, name: str, args: LocalImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("sandbox-fleet:index:LocalImage", name, None, opts)
-        context = IMAGES_DIR / args.directory
+        context = args.context or IMAGES_DIR / args.directory
         image = docker.RemoteImage(
             f"{name}-build",
             name=args.tag,
@@ -60,7 +62,7 @@ class LocalImage(pulumi.ComponentResource):
                 # Relative to the project directory, where the engine runs the program: an
                 # absolute path would differ between checkouts and plan a rebuild in each.
                 context=context.relative_to(PROJECT_DIR).as_posix(),
-                dockerfile="Dockerfile",
+                dockerfile=args.dockerfile,
                 build_args={**IMAGE_BUILD_ARGS.get(args.directory, {}), **args.build_args} or None,
             ),
             triggers={

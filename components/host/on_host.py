@@ -4,6 +4,9 @@ labelled. Fleet makes one; the shared services and the Docker plane build with i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import pulumi
 import pulumi_docker as docker
 
@@ -43,15 +46,30 @@ class OnHost:
         role: str,
         opts: pulumi.ResourceOptions,
         base_image_id: pulumi.Input[str] | None = None,
+        variant: str = "",
+        build_args: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> pulumi.Output[str]:
-        """One of images/, built on the host (or expected there when buildImages is off)."""
-        tag = f"sandbox-fleet/{role}:latest"
+        """One of images/, built on the host (or expected there when buildImages is off).
+        A `variant` (an entry's toolchain under it) is another tag, with its own build args."""
+        role_tag = f"{role}-{variant}" if variant else role
+        tag = f"sandbox-fleet/{role_tag}:latest"
         if not self.build_images:
-            return self.pull(role, tag, opts)
+            return self.pull(role_tag, tag, opts)
         args = LocalImageArgs(
-            directory=role, tag=tag, provider=self.host.provider, base_image_id=base_image_id
-        )
-        return LocalImage(f"{self.name}-{role}-image", args, opts).image_id
+            directory=role, tag=tag, provider=self.host.provider, base_image_id=base_image_id,
+            build_args=dict(build_args or {}),
+        )  # fmt: skip
+        return LocalImage(f"{self.name}-{role_tag}-image", args, opts).image_id
+
+    def build(
+        self, name: str, tag: str, dockerfile: Path, opts: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
+        """A Dockerfile of the project's (an entry's toolchain), its directory the context."""
+        args = LocalImageArgs(
+            directory=name, tag=tag, provider=self.host.provider, context=dockerfile.parent,
+            dockerfile=dockerfile.name,
+        )  # fmt: skip
+        return LocalImage(f"{self.name}-{name}-image", args, opts).image_id
 
     def pull(self, role: str, image: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         on_host = pulumi.ResourceOptions.merge(

@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..sizes import format_size
-from . import egress, ports, reserved
+from . import egress, image, ports, reserved
+from .image import SandboxImage
 from .messages import validation_problems
 from .models import (
     TASK_MODE,
@@ -74,6 +75,7 @@ class SandboxSpec:
     host: str | None
     tailnet: bool  # joins the tailnet itself through a sidecar, reachable by MagicDNS name
     egress: tuple[str, ...] | None  # names it may reach (egress.py); None: anywhere
+    image: SandboxImage | None  # its toolchain (image.py); None: the fleet's own base
     line: int = field(compare=False)  # where the entry is written, for later error messages
 
     @property
@@ -126,7 +128,7 @@ def load_spec(
     path: Path, *, today: dt.date | None = None, display_name: str | None = None
 ) -> FleetSpec:
     """Load and validate `path`. Raises SpecError; never returns a half-read fleet."""
-    return _build(read_source(path, display_name), today)
+    return _build(read_source(path, display_name), today, path.parent)
 
 
 def load_spec_text(
@@ -136,7 +138,7 @@ def load_spec_text(
     return _build(parse_source(raw, file), today)
 
 
-def _build(source: Source, today: dt.date | None) -> FleetSpec:
+def _build(source: Source, today: dt.date | None, root: Path | None = None) -> FleetSpec:
     clashes = _name_clashes(source)  # from the keys alone: reported with everything else
     try:
         document = SpecFile.model_validate(source.data)
@@ -148,7 +150,8 @@ def _build(source: Source, today: dt.date | None) -> FleetSpec:
     today = today or utc_today()
     live = {n: e for n, e in document.sandboxes.items() if e.expires is None or e.expires >= today}
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
-    found = egress.problems(sandboxes, source)
+    sandboxes, found = _images(sandboxes, document, source, root)
+    found += egress.problems(sandboxes, source)
     try:
         sandboxes = _assign_host_ports(sandboxes, document, source)
     except SpecError as exc:
@@ -220,8 +223,24 @@ def _resolve(name: str, entry: SandboxEntry, doc: SpecFile, source: Source) -> S
         host=entry.host or d.host,
         tailnet=entry.tailnet,
         egress=_egress(entry, d),
+        image=None,  # resolved with the file's directory (_images)
         line=source.position(("sandboxes", name), of_key=True)[0],
     )
+
+
+def _images(
+    sandboxes: list[SandboxSpec], doc: SpecFile, source: Source, root: Path | None
+) -> tuple[list[SandboxSpec], list[Problem]]:
+    """Each entry's `image:` (its own, else the defaults'), its Dockerfile looked for next to
+    the spec (`root`; not looked for in a spec given as text)."""
+    out, found = [], []
+    for s in sandboxes:
+        own = doc.sandboxes[s.name].image
+        at = ("sandboxes", s.name) if own is not None else ("defaults",)
+        chosen, problems = image.resolve(own or doc.defaults.image, root, at, source)
+        out.append(dataclasses.replace(s, image=chosen))
+        found += problems
+    return out, found
 
 
 def _egress(entry: SandboxEntry, d: Defaults) -> tuple[str, ...] | None:

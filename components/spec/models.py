@@ -32,6 +32,7 @@ from .fields import (
     SecretName,
     Size,
 )  # fmt: skip
+from .image import ImageSource
 
 
 class Task(StrEnum):
@@ -78,6 +79,10 @@ RESERVED_CONTAINER_PORTS = {SSH_PORT: "SSH", NOVNC_PORT: "noVNC", VNC_PORT: "VNC
 MAX_APP_PORTS = ports.MAX_APP_PORTS
 
 CPUS_MIN, CPUS_MAX = 0.01, 256
+IMAGE_HELP = (
+    "The toolchain the sandbox starts from ({dockerfile: path} or {base: image}); the fleet "
+    "layers its sandbox runtime on top (docs/agents.md)"
+)
 EGRESS_HELP = (
     "Where the sandbox may connect: `any` (the default), or a list of host names and "
     '*.domain wildcards, e.g. [github.com, "*.pypi.org"] (docs/egress.md)'
@@ -141,6 +146,7 @@ class Defaults(_Strict):
     host: DnsLabel | None = None
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     egress: Egress | None = Field(None, description=EGRESS_HELP)
+    image: ImageSource | None = Field(None, description=IMAGE_HELP)
 
 
 class SandboxEntry(_Strict):
@@ -175,6 +181,7 @@ class SandboxEntry(_Strict):
         False, description="Join the tailnet itself (own MagicDNS name, e.g. ssh://NAME)"
     )
     egress: Egress | None = Field(None, description=EGRESS_HELP)
+    image: ImageSource | None = Field(None, description=IMAGE_HELP)
 
     @field_validator("ports")
     @classmethod

@@ -125,6 +125,7 @@ _PLAIN: tuple[tuple[str, Callable[[SandboxSpec], object]], ...] = (
     ("data", lambda s: s.data),
     ("expires", lambda s: s.expires),
     ("tailnet", lambda s: s.tailnet),
+    ("image", lambda s: s.image.shown if s.image else None),
 )
 
 

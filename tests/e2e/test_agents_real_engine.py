@@ -34,6 +34,12 @@ pytestmark = pytest.mark.docker
 PREFIX = "sfeag-"
 SANDBOXES = ("alpha", "beta", "gamma", "delta", "eps")
 DESKTOP = "ui"  # a visual sandbox: its agent also has the browser tools
+TOOLS = "tools"  # a sandbox on a toolchain of its own (`image: {dockerfile: ...}`)
+# Like Ubuntu's images, it has a user 1000 of its own, which the fleet's layer makes `dev`.
+TOOLCHAIN = """FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq \\
+ && rm -rf /var/lib/apt/lists/* && useradd --uid 1000 --create-home builder
+"""
 
 
 @dataclass
@@ -81,6 +87,10 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agents]:
         project = Project(copy_project(work / "checkout"), install_engine(), work / "state")
         entries = "".join(f"  {name}: {{task: refactor}}\n" for name in SANDBOXES)
         entries += f"  {DESKTOP}: {{task: frontend-dev}}\n"
+        entries += f"  {TOOLS}: {{task: test, image: {{dockerfile: toolchains/jq/Dockerfile}}}}\n"
+        toolchain = project.directory / "toolchains" / "jq" / "Dockerfile"
+        toolchain.parent.mkdir(parents=True)
+        toolchain.write_text(TOOLCHAIN)
         spec = f"version: 1\ndefaults:\n  repo: {git.url}\nsandboxes:\n{entries}"
         init_host_stack(project, PREFIX, spec, supervisorModelUrl=model.base_url,
                         supervisorWorkers="3", supervisorStepBudget="6",
@@ -244,3 +254,35 @@ def test_a_visual_sandboxs_agent_screenshots_a_page_served_in_its_sandbox(agents
     middle = pixels[pixels.shape[0] // 2, pixels.shape[1] // 2][:3]
     assert tuple(middle) == (20, 90, 200), f"the page's colour, at the middle: {tuple(middle)}"
     assert task["files_changed"] == ["shop.html"]
+
+
+def test_a_lesson_one_sandbox_remembers_reaches_a_task_in_another(agents: Agents) -> None:
+    agents.model.scripts["learn the build"] = [
+        {"tool_calls": [tool_call("r", "remember", note="Run make setup before the tests.")]},
+        {"tool_calls": [tool_call("f", "finish", summary="learned")]},
+    ]
+    first = agents.ended(agents.submit("alpha", "learn the build"))
+    assert first["status"] == "done", first
+    second = agents.ended(agents.submit("delta", "use what was learned"))
+    assert second["status"] == "done", second
+    asked = next(r for r in agents.model.requests if "use what was learned" in json.dumps(r))
+    system = asked["messages"][0]["content"]
+    assert f"task {first['id']} (alpha): Run make setup before the tests." in system
+    code, notes = agents.engine.containers.get(f"{PREFIX}delta").exec_run(
+        ["cat", "/memory/NOTES.md"], user="1000"
+    )
+    assert code == 0 and b"Run make setup before the tests." in notes
+
+
+JQ = """echo '{"a": 7}' | jq .a; id -un"""
+
+
+def test_a_sandbox_on_its_own_toolchain_has_its_tools(agents: Agents) -> None:
+    agents.model.scripts["use jq"] = [
+        {"tool_calls": [tool_call("j", "run_command", command=JQ)]},
+        {"tool_calls": [tool_call("f", "finish", summary="used jq")]},
+    ]
+    task = agents.ended(agents.submit(TOOLS, "use jq"))
+    assert task["status"] == "done", task
+    run = next(s for s in task["steps"] if s["kind"] == "tool")
+    assert run["output"] == "exit 0\n7\ndev\n", run

@@ -72,6 +72,7 @@ def test_sandbox_container_translates_every_recorded_input(recorded: Run) -> Non
     assert [(m["Target"], m["Type"], m["ReadOnly"]) for m in host["mounts"]] == [
         ("/workspace", "volume", False),
         ("/etc/ssh/fleet-keys", "volume", True),
+        ("/memory", "volume", False),  # its repository's memory
     ]
 
 

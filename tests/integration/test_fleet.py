@@ -124,7 +124,8 @@ def test_sandbox_sees_no_docker_socket_and_runs_as_non_root(fleet: Fleet) -> Non
     assert code != 0, out
     mounts = fleet.client.api.inspect_container(name)["Mounts"]
     seen = sorted((m["Type"], m["Destination"], m["RW"]) for m in mounts)
-    assert seen == [("volume", "/etc/ssh/fleet-keys", False), ("volume", "/workspace", True)]
+    assert seen == [("volume", "/etc/ssh/fleet-keys", False), ("volume", "/memory", True),
+                    ("volume", "/workspace", True)]  # fmt: skip
     assert not any(
         "DOCKER_HOST" in e for e in fleet.client.api.inspect_container(name)["Config"]["Env"]
     )

@@ -29,10 +29,12 @@ def run_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunSpec:
         *,
         preview: bool = False,
         secret_keys: tuple[str, ...] = (),
+        spec_path: Path | None = None,
         **overrides: Any,
     ) -> Run:
-        spec = tmp_path / f"spec-{len(list(tmp_path.iterdir()))}.yaml"
-        spec.write_text(text)
+        spec = spec_path or tmp_path / f"spec-{len(list(tmp_path.iterdir()))}.yaml"
+        if spec_path is None:
+            spec.write_text(text)
         config = stack_config(stack_file, {"spec": str(spec), **overrides})
         return run_program(MAIN, config, secret_keys=secret_keys, preview=preview)
 

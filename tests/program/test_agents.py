@@ -4,6 +4,8 @@ only), and each sandbox gets the host key the supervisor pins."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import (
@@ -13,8 +15,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from components.contract import FLEET_KEYS_PATH
+from components.planes.docker.memory import memory_slug
+from components.planes.docker.toolchains import toolchain_key
+from components.spec.image import SandboxImage
 
-from .conftest import RunSpec
+from .conftest import ROOT, RunSpec
 from .test_security import CONTAINER
 
 SPEC = "version: 1\nsandboxes:\n  web: {task: frontend-dev}\n  etl: {task: data-processing}\n"
@@ -109,3 +114,89 @@ def test_an_external_model_endpoint_takes_the_place_of_the_model_server(
 def test_the_model_server_answers_tool_calls(run_spec: RunSpec) -> None:
     run = run_spec(SPEC)
     assert "--jinja" in run.by_name("fleet-model-server-container").inputs["command"]
+
+
+MEMORY_SPEC = """version: 1
+defaults:
+  repo: https://github.com/acme/app.git
+sandboxes:
+  web: {task: frontend-dev}
+  api: {task: refactor, data: discard}
+  docs: {task: audit, repo: "https://github.com/acme/docs.git"}
+  scratch: {task: test, repo: null}
+"""
+
+
+APP, DOCS = (f"memory-{memory_slug(f'https://github.com/acme/{r}.git')}" for r in ("app", "docs"))
+
+
+def test_a_memory_is_named_after_its_repository() -> None:
+    assert re.fullmatch(r"memory-github\.com-acme-app-[0-9a-f]{8}", APP), APP
+    assert memory_slug("git@github.com:acme/app.git") != memory_slug("https://github.com/acme/app")
+
+
+def memory_mounts(run: Any, name: str) -> list[dict[str, Any]]:
+    mounts = run.by_name(f"fleet-{name}-container").inputs["mounts"]
+    return [m for m in mounts if m["target"] == "/memory"]
+
+
+def test_the_sandboxes_of_one_repository_share_its_memory_volume(run_spec: RunSpec) -> None:
+    run = run_spec(MEMORY_SPEC.replace("  scratch: {task: test, repo: null}\n", ""))
+    assert run.error is None, run.error
+    volumes = {v.inputs["name"]: v for v in run.of_type("docker:index/volume:Volume")
+               if v.inputs["name"].startswith("memory-")}  # fmt: skip
+    assert sorted(volumes) == [APP, DOCS]
+    assert all(v.retain_on_delete and not v.protect for v in volumes.values())
+    app = {"type": "volume", "source": APP, "target": "/memory"}
+    assert memory_mounts(run, "web") == memory_mounts(run, "api") == [app]
+    assert memory_mounts(run, "docs")[0]["source"] == DOCS
+
+
+def test_the_memory_stays_when_its_sandboxes_go(run_spec: RunSpec) -> None:
+    both = run_spec(MEMORY_SPEC.replace("  scratch: {task: test, repo: null}\n", ""))
+    web_only = run_spec(MEMORY_SPEC.split("  api:")[0])
+    volume = f"fleet-{APP}"
+    assert both.by_name(volume).inputs == web_only.by_name(volume).inputs  # nothing moves
+    none_of_it = run_spec("version: 1\nsandboxes:\n  other: {task: audit}\n")
+    assert not [r for r in none_of_it.resources if r.name == volume]  # gone from the stack...
+    assert memory_mounts(none_of_it, "other") == [], "a sandbox without a repo has no memory"
+    assert both.by_name(volume).retain_on_delete  # ...and kept on the host
+
+
+TOOLCHAIN = ROOT / "tests" / "spec" / "good" / "image.yaml"
+
+
+def test_entries_with_a_toolchain_start_from_the_fleet_runtime_built_on_it(
+    run_spec: RunSpec,
+) -> None:
+    run = run_spec("", spec_path=TOOLCHAIN)
+    assert run.error is None, run.error
+    images = {r.name: r for r in run.of_type("docker:index/remoteImage:RemoteImage")}
+    dockerfile = toolchain_key(SandboxImage("toolchain/Dockerfile", None))
+    pulled = toolchain_key(SandboxImage(None, "python:3.12-bookworm"))
+    built = images[f"fleet-toolchain-{dockerfile}-image-build"].inputs["build"]
+    assert built["context"] == "tests/spec/good/toolchain" and built["dockerfile"] == "Dockerfile"
+    assert images[f"fleet-toolchain-{pulled}-image"].inputs["name"] == "python:3.12-bookworm"
+    on_it = images[f"fleet-headless-{dockerfile}-image-build"].inputs
+    assert on_it["build"]["context"] == "images/headless"
+    assert (
+        on_it["build"]["buildArgs"]["BASE_IMAGE"] == f"sandbox-fleet/toolchain-{dockerfile}:latest"
+    )
+    desktop = images[f"fleet-desktop-{dockerfile}-image-build"].inputs["build"]["buildArgs"]
+    assert desktop["HEADLESS_IMAGE"] == f"sandbox-fleet/headless-{dockerfile}:latest"
+    image_of = {n: run.by_name(f"fleet-{n}-container").inputs["image"] for n in
+                ("data-job", "py", "web-ui")}  # fmt: skip
+    assert len(set(image_of.values())) == 3, "headless, headless on python, desktop on the file"
+
+
+def test_a_toolchain_outside_the_project_is_refused_before_anything(
+    run_spec: RunSpec, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
+    spec = tmp_path / "outside.yaml"
+    spec.write_text("version: 1\nsandboxes:\n  x: {task: audit, image: {dockerfile: Dockerfile}}\n")
+    run = run_spec("", spec_path=spec)
+    assert run.error is not None and run.resources == []
+    assert "sandboxes.x.image.dockerfile: 'Dockerfile' is outside the project directory" in str(
+        run.error
+    )

@@ -371,7 +371,7 @@ class DockerApplier:
         if r.inputs.get("attach"):  # pulumi-docker waits for the run to end, then moves on
             container.wait(timeout=120)
         if r.inputs.get("wait"):  # pulumi-docker waits for healthy, or fails the create
-            _wait_healthy(container, float(r.inputs.get("waitTimeout", 60)), r.urn)
+            wait_healthy(container, float(r.inputs.get("waitTimeout", 60)), r.urn)
         return str(container.id)
 
     def _command(self, r: Registered, containers: Mapping[str, str]) -> None:
@@ -413,7 +413,7 @@ class DockerApplier:
             pass
 
 
-def _wait_healthy(container: Any, timeout_s: float, urn: str) -> None:
+def wait_healthy(container: Any, timeout_s: float, urn: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         container.reload()

@@ -54,6 +54,9 @@ def _entry(s: SandboxSpec) -> dict[str, Any]:
         "ssh_port": s.host_ports.ssh if s.ssh_port_pinned else None,
         "expires": s.expires.isoformat() if s.expires else None,
         "tailnet": True if s.tailnet else None,
+        "image": None
+        if s.image is None
+        else ({"dockerfile": s.image.dockerfile} if s.image.dockerfile else {"base": s.image.base}),
     }
     entry.update({key: value for key, value in optional.items() if value is not None})
     return entry

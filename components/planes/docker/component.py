@@ -13,6 +13,7 @@ import pulumi
 from ...contract import FLEET_KEYS
 from ...host.on_host import OnHost
 from ...host.ssh_identity import host_private_key, known_hosts, supervisor_public_key
+from ...outputs import SandboxOutputs
 from ...settings import DESKTOP_SECRET_KEY, SSH_SECRET_KEY, StackSettings
 from ...spec import FleetSpec, Mode, Runtime, SandboxSpec
 from ...tailnet.access import TailnetAccess
@@ -21,9 +22,11 @@ from .connections import connections, with_desktop_login
 from .desktop_password import desktop_password
 from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
+from .memory import RepoMemory
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
+from .toolchains import SandboxImages, sandbox_images, toolchain_problems
 
 TAILSCALE_IMAGE = "tailscale/tailscale:stable"  # pulled on the host; tailscaled for sidecars
 
@@ -59,18 +62,19 @@ class DockerPlane(pulumi.ComponentResource):
             *tailnet_identity_problems(entries, spec, settings),
             *port_clashes(entries, spec, settings),
             *egress_problems(entries, spec, settings.name_prefix),
+            *toolchain_problems(entries, spec),
         ]
 
     def __init__(
         self, name: str, args: PlaneArgs[DockerHost], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("sandbox-fleet:index:DockerPlane", name, None, opts)
-        own, on = args.own, args.own.on
+        _own, on = args.own, args.own.on
         # The sandboxes and their images were the Fleet's own children until the plane had a
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
-        images = _images(on, args.entries, child)
+        images = sandbox_images(on, args.entries, child)
         sidecar_image, egress_image = _helper_images(on, args.entries, child)
         ssh_secret = args.secret(SSH_SECRET_KEY)
         assert ssh_secret is not None, "Fleet's problems() stop a host stack without it"
@@ -78,46 +82,67 @@ class DockerPlane(pulumi.ComponentResource):
             on.name,
             keys=[*args.authorized_keys, supervisor_public_key(ssh_secret)],
             known_hosts=known_hosts(ssh_secret, [e.name for e in args.entries]),
-            image_id=images[Mode.HEADLESS],
+            image_id=images.headless,
             place=on.place(FLEET_KEYS),
             opts=child,
         )
-        seed = args.secret(DESKTOP_SECRET_KEY)  # problems() stops a desktop without it
-        self.outputs = {}
-        for entry in args.entries:
-            password = None
-            if entry.mode is Mode.VISUAL and seed is not None:
-                password = desktop_password(seed, entry.name)
-            Sandbox(
-                f"{on.name}-{entry.name}",
-                SandboxArgs(
-                    spec=entry,
-                    image_id=images[entry.mode],
-                    place=on.place("sandbox", entry.name),
-                    keys=self.keys,
-                    secrets={k: args.secrets[k] for k in entry.secrets},
-                    tailnet=_sidecar(entry, own, sidecar_image, images[Mode.HEADLESS]),
-                    desktop_password=password,
-                    ready_timeout_s=own.ready_timeout_s,
-                    egress=_gateway(entry, own, egress_image, child),
-                    host_key=host_private_key(ssh_secret, entry.name),
-                ),
-                child,
-            )
-            magic_dns = own.tailnet.magic_dns_names.get(entry.name)
-            found = connections(entry, on.bind, on.identity, args.authorized_keys, magic_dns)
-            self.outputs[entry.name] = found if password is None else with_desktop_login(
-                found, password)  # fmt: skip
+        shared = _Shared(
+            images=images,
+            sidecar_image=sidecar_image,
+            egress_image=egress_image,
+            ssh_secret=ssh_secret,
+            memory=RepoMemory(
+                on.name, [e.repo for e in args.entries if e.repo], on.place("memory"), child
+            ),
+            desktop_seed=args.secret(DESKTOP_SECRET_KEY),  # problems() stop a desktop without
+        )
+        self.outputs = {e.name: self._sandbox(e, shared, args, child) for e in args.entries}
         self.register_outputs({"sandboxes": self.outputs})
 
+    def _sandbox(
+        self,
+        entry: SandboxSpec,
+        shared: _Shared,
+        args: PlaneArgs[DockerHost],
+        child: pulumi.ResourceOptions,
+    ) -> SandboxOutputs | pulumi.Output[SandboxOutputs]:
+        """One entry's sandbox (and its sidecar or gateway), and how to reach it."""
+        own, on = args.own, args.own.on
+        password = None
+        if entry.mode is Mode.VISUAL and shared.desktop_seed is not None:
+            password = desktop_password(shared.desktop_seed, entry.name)
+        Sandbox(
+            f"{on.name}-{entry.name}",
+            SandboxArgs(
+                spec=entry,
+                image_id=shared.images.of(entry),
+                place=on.place("sandbox", entry.name),
+                keys=self.keys,
+                secrets={k: args.secrets[k] for k in entry.secrets},
+                tailnet=_sidecar(entry, own, shared.sidecar_image, shared.images.headless),
+                desktop_password=password,
+                ready_timeout_s=own.ready_timeout_s,
+                egress=_gateway(entry, own, shared.egress_image, child),
+                host_key=host_private_key(shared.ssh_secret, entry.name),
+                memory=shared.memory.of(entry.repo),
+            ),
+            child,
+        )
+        magic_dns = own.tailnet.magic_dns_names.get(entry.name)
+        found = connections(entry, on.bind, on.identity, args.authorized_keys, magic_dns)
+        return found if password is None else with_desktop_login(found, password)
 
-def _images(
-    on: OnHost, entries: list[SandboxSpec], child: pulumi.ResourceOptions
-) -> dict[Mode, pulumi.Output[str]]:
-    images = {Mode.HEADLESS: on.image("headless", child)}
-    if any(e.mode is Mode.VISUAL for e in entries):  # built FROM the headless one
-        images[Mode.VISUAL] = on.image("desktop", child, base_image_id=images[Mode.HEADLESS])
-    return images
+
+@dataclass(frozen=True, kw_only=True)
+class _Shared:
+    """What the plane's sandboxes share: images, keys, memories, the desktops' seed."""
+
+    images: SandboxImages
+    sidecar_image: pulumi.Output[str] | None
+    egress_image: pulumi.Output[str] | None
+    ssh_secret: pulumi.Output[str]
+    memory: RepoMemory
+    desktop_seed: pulumi.Output[str] | None
 
 
 def _helper_images(

@@ -22,6 +22,7 @@ class Route:
 ENVS = ("envs",)
 ROUTES: dict[str, Route] = {
     "mode": Route(Effect.REPLACE, ("image",), "picks the headless or the desktop image"),
+    "image": Route(Effect.REPLACE, ("image",), "the toolchain the sandbox's image is built on"),
     # task reaches the container only through the mode it routes to (shown as its own change)
     "task": Route(Effect.NO_RESTART, (), "routing only; a change of mode is listed separately"),
     "repo": Route(Effect.REPLACE, ENVS, "container env"),

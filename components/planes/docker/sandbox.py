@@ -34,6 +34,7 @@ from ..environment import sandbox_env
 from .config_hash import hash_labels
 from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
+from .memory import MemoryMount
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
@@ -51,6 +52,7 @@ class SandboxArgs:
     ready_timeout_s: int = 0  # `up` waits this long for the container to be healthy (0: no)
     egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
     host_key: pulumi.Output[str] | None = None  # its SSH host key, which the supervisor pins
+    memory: MemoryMount | None = None  # its repository's memory (a sandbox with a repo)
 
     def readiness(self) -> dict[str, Any]:
         """`up` returns once the sandbox is ready (its health check: checkout done, sshd
@@ -66,6 +68,16 @@ class SandboxArgs:
         if self.desktop_password is not None:
             found[SANDBOX_VNC_PASSWORD] = self.desktop_password
         return found
+
+    def mounts(self, workspace: str) -> list[docker.ContainerMountArgs]:
+        """Its workspace, the fleet's keys (read-only) and its repository's memory."""
+        own = docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
+        return [own, self.keys.mount(), *([self.memory.mount()] if self.memory else [])]
+
+    def mounted(self, workspace: str) -> list[tuple[str, str]]:
+        """The same as (source, target), for the drift hash."""
+        memory = [self.memory.mounted] if self.memory else []
+        return [(workspace, WORKSPACE_PATH), self.keys.mounted, *memory]
 
     def uploads(self) -> list[docker.ContainerUploadArgs]:
         """Its host key, as a file (its only secret input then is this upload)."""
@@ -114,6 +126,7 @@ class Sandbox(pulumi.ComponentResource):
             ),
         )
         env, port_pairs, network, after = _networking(args)
+        after += [args.memory.volume] if args.memory else []
         self.container = fleet_container(
             f"{name}-container",
             args.place,
@@ -129,10 +142,7 @@ class Sandbox(pulumi.ComponentResource):
             hostname=spec.name,
             image=args.image_id,
             envs=env_list(env, args.secret_env()),
-            mounts=[
-                docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH),
-                args.keys.mount(),
-            ],
+            mounts=args.mounts(workspace),
             **network,
             ports=[args.place.port(c, h) for c, h in port_pairs],
             shm_size=DESKTOP_SHM_MB if spec.mode is Mode.VISUAL else None,
@@ -173,7 +183,7 @@ def _labels(
                     v[0],
                     env,
                     [(v[1], h, c) for c, h in port_pairs],
-                    [(workspace, WORKSPACE_PATH), args.keys.mounted],
+                    args.mounted(workspace),
                     secret_names=tuple(args.secret_env()),
                 ),
             }

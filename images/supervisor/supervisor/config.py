@@ -25,6 +25,7 @@ REQUIRED = (
     "SUPERVISOR_SANDBOX_WORKSPACE",
     "SUPERVISOR_KNOWN_HOSTS",
     "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",
+    "SUPERVISOR_SANDBOX_MEMORY",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -66,6 +67,7 @@ class Config:
     sandbox_ssh_port: int = 0
     sandbox_workspace: str = ""
     sandbox_devtools_port: int = 0  # a visual sandbox's Chromium DevTools, on its loopback
+    sandbox_memory: str = ""  # where a sandbox has its repository's memory
     command_timeout: float = 120.0  # the longest run_command
     output_cap: int = 16_000  # bytes of a command's output the model sees
 
@@ -229,6 +231,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "an integer 1..65535",
         ),
         sandbox_workspace=_get(env, "SUPERVISOR_SANDBOX_WORKSPACE", ""),
+        sandbox_memory=_get(env, "SUPERVISOR_SANDBOX_MEMORY", ""),
         sandbox_devtools_port=_parse(
             env,
             "SUPERVISOR_SANDBOX_DEVTOOLS_PORT",

@@ -81,6 +81,12 @@ TOOLS = [
         path=_text("relative directory, default the workspace itself", optional=True),
     ),
     _function(
+        "remember",
+        "Note one lesson for later tasks on this repository (every sandbox of it reads the "
+        "notes at its start): a build quirk, where things live, what failed.",
+        note=_text("one line"),
+    ),
+    _function(
         FINISH,
         "Say the task is done. The supervisor then commits your changes on the branch.",
         summary=_text("one line: what you did"),
@@ -121,19 +127,31 @@ def _str(args: dict[str, Any], key: str) -> str:
     return value
 
 
+MEMORY_FILE = "NOTES.md"
+MAX_NOTE = 500
+
+
 class Toolbox:
     def __init__(
-        self, shell: SandboxShell, limits: ToolLimits, browser: Browser | None = None
+        self,
+        shell: SandboxShell,
+        limits: ToolLimits,
+        browser: Browser | None = None,
+        memory: str = "",
+        signature: str = "",
     ) -> None:
         self.shell = shell
         self.limits = limits
         self.browser = browser
+        self.memory = memory  # the repository's memory in the sandbox ("" when it has none)
+        self.signature = signature  # who notes: "2026-12-04 task 7 (web)"
         self._tools: dict[str, Callable[[dict[str, Any]], ToolResult]] = {
             "run_command": self._run,
             "read_file": self._read,
             "write_file": self._write,
             "edit_file": self._edit,
             "list_files": self._list,
+            "remember": self._remember,
             FINISH: self._finish,
         }
         if browser is not None:
@@ -222,6 +240,25 @@ class Toolbox:
             timeout=30, cap=self.limits.output_cap,
         )  # fmt: skip
         return ToolResult(done.output or "(no files)")
+
+    def _remember(self, args: dict[str, Any]) -> ToolResult:
+        note = " ".join(_str(args, "note").split())
+        if not note:
+            raise ArgumentError("note must say something")
+        if len(note) > MAX_NOTE:
+            raise ArgumentError(f"note is {len(note)} characters; keep it under {MAX_NOTE}")
+        line = f"- {self.signature}: {note}\n"
+        memory = shlex.quote(self.memory)
+        done = self.shell.run(
+            f'[ -n {memory} ] && [ -d {memory} ] && [ -w {memory} ] || exit 3; '
+            f"cat >> {memory}/{MEMORY_FILE}",
+            timeout=30, cap=2000, stdin=line.encode(),
+        )  # fmt: skip
+        if done.exit_code == 3:
+            return ToolResult("error: this sandbox has no memory (it has no repository)")
+        if done.exit_code != 0:
+            return ToolResult(f"error: cannot write the note: {done.output.strip()}")
+        return ToolResult("noted for the later tasks on this repository")
 
     def _screenshot(self, args: dict[str, Any]) -> ToolResult:
         assert self.browser is not None

@@ -107,6 +107,8 @@ def base_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SUPERVISOR_SANDBOX_WORKSPACE": "/workspace",
         "SUPERVISOR_KNOWN_HOSTS": str(tmp_path / "known_hosts"),
         "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": "9222",
+        # One memory for every stand-in sandbox, as if they were all of one repository.
+        "SUPERVISOR_SANDBOX_MEMORY": str(tmp_path / "memory"),
     }
     env.update(overrides)
     return env
@@ -120,6 +122,7 @@ class LocalSandboxes:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        (root.parent / "memory").mkdir(parents=True, exist_ok=True)
         self.tokens: dict[str, str] = {}  # sandbox -> the secret its repo_token names
         self.desktops: dict[str, int] = {}  # a visual sandbox -> its Chromium's DevTools port
 

@@ -185,11 +185,11 @@ def test_a_queued_task_is_cancelled_before_it_starts(
 ) -> None:
     model.scripts["busy"] = slow("busy", 2)
     api = builtin(start_supervisor, model)
-    busy, waiting = api.submit("busy", sandbox="q"), api.submit("later", sandbox="q")
+    busy, waiting = api.submit("busy", sandbox="q"), api.submit("cancelled-unrun", sandbox="q")
     status, _, task = api.post(f"/tasks/{waiting}/cancel", {})
     assert (status, task["status"]) == (200, "cancelled")
     assert api.wait_status(busy, "done")["status"] == "done"
-    assert "later" not in json.dumps(model.requests)
+    assert "cancelled-unrun" not in json.dumps(model.requests)
 
 
 @pytest.mark.parametrize(
@@ -295,3 +295,34 @@ def test_a_sandbox_with_a_token_for_its_remote_pushes_the_branch(
     heads = subprocess.run(["git", "-C", str(remote), "branch", "--list"], capture_output=True,
                            text=True, check=True).stdout.split()  # fmt: skip
     assert heads == ["pusher"]
+
+
+def test_a_lesson_remembered_in_one_sandbox_reaches_the_next_task_in_another(
+    start_supervisor: StartSupervisor, model: FakeOpenAIServer, sandboxes: LocalSandboxes,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    model.scripts["learn"] = [
+        {"tool_calls": [tool_call("r", "remember", note="The tests need  make\nsetup first.")]},
+        {"tool_calls": [tool_call("f", "finish", summary="learned")]},
+    ]
+    api = builtin(start_supervisor, model)
+    first = api.wait_status(api.submit("learn", sandbox="one"), "done", "failed")
+    assert first["steps"][1]["output"] == "noted for the later tasks on this repository"
+    notes = (tmp_path / "memory" / "NOTES.md").read_text()
+    assert notes.endswith(f"task {first['id']} (one): The tests need make setup first.\n")
+    api.wait_status(api.submit("go on", sandbox="two"), "done")
+    system = next(r for r in model.requests if r["messages"][1]["content"] == "go on")
+    assert "The tests need make setup first." in system["messages"][0]["content"]
+    assert sandboxes.git("one", "status", "--porcelain") == "", "memory is not the workspace"
+
+
+def test_a_sandbox_without_a_repository_has_no_memory_to_write(
+    start_supervisor: StartSupervisor, model: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    model.scripts["note"] = [
+        {"tool_calls": [tool_call("r", "remember", note="x")]},
+        {"tool_calls": [tool_call("f", "finish", summary="tried")]},
+    ]
+    api = builtin(start_supervisor, model, SUPERVISOR_SANDBOX_MEMORY=str(tmp_path / "none"))
+    task = api.wait_status(api.submit("note", sandbox="bare"), "done", "failed")
+    assert task["steps"][1]["output"] == "error: this sandbox has no memory (it has no repository)"

@@ -15,6 +15,7 @@ from components.contract import (
     DEVTOOLS_PORT,
     FLEET_KEYS_PATH,
     LOGS_PATH,
+    MEMORY_PATH,
     MODEL_SERVER,
     MODEL_SERVER_PORT,
     SSH_PORT,
@@ -32,6 +33,7 @@ IMAGE_ENV = {
     "SUPERVISOR_SANDBOX_WORKSPACE": WORKSPACE_PATH,
     "SUPERVISOR_KNOWN_HOSTS": f"{FLEET_KEYS_PATH}/known_hosts",
     "SUPERVISOR_SANDBOX_DEVTOOLS_PORT": str(DEVTOOLS_PORT),
+    "SUPERVISOR_SANDBOX_MEMORY": MEMORY_PATH,
 }
 # What the fleet sets from its secrets.
 TOKEN = {"SUPERVISOR_API_TOKEN": "t0ken", "SUPERVISOR_SSH_KEY": FAKE_KEY}
@@ -47,8 +49,8 @@ def test_port_and_log_directory_are_the_images_to_set() -> None:
         load_config({"MODEL_URL": FLEET_MODEL_URL, **TOKEN})
     assert str(err.value) == (
         "not set: SUPERVISOR_PORT, SUPERVISOR_LOG_DIR, SUPERVISOR_SANDBOX_SSH_PORT, "
-        "SUPERVISOR_SANDBOX_WORKSPACE, SUPERVISOR_KNOWN_HOSTS, SUPERVISOR_SANDBOX_DEVTOOLS_PORT "
-        "(the image sets these from the fleet's contract)"
+        "SUPERVISOR_SANDBOX_WORKSPACE, SUPERVISOR_KNOWN_HOSTS, SUPERVISOR_SANDBOX_DEVTOOLS_PORT, "
+        "SUPERVISOR_SANDBOX_MEMORY (the image sets these from the fleet's contract)"
     )
 
 

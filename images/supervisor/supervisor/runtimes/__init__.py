@@ -42,7 +42,7 @@ def build_runtime(config: Config) -> AgentRuntime:
         )
         return BuiltinRuntime(
             chat, limits, backoff, config.system_prompt, config.sandbox_devtools_port,
-            config.log_dir / "screenshots",
+            config.log_dir / "screenshots", config.sandbox_memory,
         )  # fmt: skip
     if config.runtime == "cli":
         return CliRuntime(command=config.cli_command, timeout=config.cli_timeout)

@@ -10,6 +10,8 @@ task's time budget; each wait is a step of the transcript.
 from __future__ import annotations
 
 import itertools
+import shlex
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from ..browser import Browser
 from ..chat import ChatClient, Reply
 from ..errors import AgentError, TransientAgentError
 from ..task import Task
-from ..tools import Toolbox, ToolLimits
+from ..tools import MEMORY_FILE, Toolbox, ToolLimits
 
 if TYPE_CHECKING:
     from ..sandbox_shell import SandboxShell
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_INSTRUCTIONS = Path(__file__).resolve().parents[1] / "instructions.md"
 AGENTS_FILE_CAP = 16_000
+MEMORY_CAP = 8_000  # the latest notes of the repository's memory that a task reads
 
 
 class BuiltinRuntime:
@@ -40,6 +43,7 @@ class BuiltinRuntime:
         instructions: str = "",
         devtools_port: int = 0,
         screenshots: Path | None = None,
+        memory: str = "",
     ) -> None:
         self.chat = chat
         self.limits = limits
@@ -47,6 +51,7 @@ class BuiltinRuntime:
         self.instructions = instructions
         self.devtools_port = devtools_port  # a visual sandbox's Chromium (0: no browser tools)
         self.screenshots = screenshots  # where browser screenshots go (the logs volume)
+        self.memory = memory  # a sandbox's repository memory (MEMORY_PATH)
 
     def initialize(self) -> None:
         self.chat.check()
@@ -59,7 +64,8 @@ class BuiltinRuntime:
     def execute(self, task: Task, session: TaskSession, shell: SandboxShell | None) -> str:
         if shell is None:
             raise AgentError("the builtin runtime works in a sandbox")
-        toolbox = Toolbox(shell, self.limits, self._browser(task, shell))
+        signature = f"{time.strftime('%Y-%m-%d', time.gmtime())} task {task.id} ({task.sandbox})"
+        toolbox = Toolbox(shell, self.limits, self._browser(task, shell), self.memory, signature)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self._instructions(shell)},
             {"role": "user", "content": task.prompt},
@@ -90,10 +96,21 @@ class BuiltinRuntime:
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result.text})
 
     def _instructions(self, shell: SandboxShell) -> str:
-        found = shell.run("cat AGENTS.md 2>/dev/null", timeout=30, cap=AGENTS_FILE_CAP)
-        if found.exit_code != 0 or not found.output.strip():
-            return self.instructions
-        return f"{self.instructions}\n\n# The repository's AGENTS.md\n\n{found.output}"
+        """The image's instructions, the repository's AGENTS.md, and the latest of its memory."""
+        parts = [self.instructions]
+        agents = shell.run("cat AGENTS.md 2>/dev/null", timeout=30, cap=AGENTS_FILE_CAP)
+        if agents.exit_code == 0 and agents.output.strip():
+            parts.append(f"# The repository's AGENTS.md\n\n{agents.output}")
+        notes = shell.run(
+            f"tail -c {MEMORY_CAP} -- {shlex.quote(self.memory)}/{MEMORY_FILE} 2>/dev/null",
+            timeout=30, cap=MEMORY_CAP,
+        ) if self.memory else None  # fmt: skip
+        if notes is not None and notes.exit_code == 0 and notes.output.strip():
+            parts.append(
+                "# What earlier tasks on this repository noted (its memory; add with "
+                f"`remember`)\n\n{notes.output}"
+            )
+        return "\n\n".join(parts)
 
     def _browser(self, task: Task, shell: SandboxShell) -> Browser | None:
         """The desktop's browser, in a visual sandbox (its own SANDBOX_MODE says which)."""
