@@ -16,7 +16,6 @@ one containerd shim per container and the engine's own bookkeeping.
 from __future__ import annotations
 
 import argparse
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -31,25 +30,7 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
-
-FIRST_PORT = 41000
-
-
-def free_block(size: int, start: int = FIRST_PORT) -> int:
-    """The first port P >= start such that P .. P+size-1 are all free on 127.0.0.1."""
-    port = start
-    while port + size < 60000:
-        for candidate in range(port, port + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", candidate))
-                except OSError:
-                    port = candidate + 1
-                    break
-        else:
-            return port
-    raise SystemExit("no free block of host ports")
+from tests.support.git_daemon import bridge_gateway, git_daemon, port_block, service_port
 
 
 def main() -> None:
@@ -58,7 +39,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=30)
     args = parser.parse_args()
     client = engine()
-    first = free_block(2 * args.count)  # each headless block: SSH, then the noVNC slot
+    first = port_block(2 * args.count)  # each headless block: SSH, then the noVNC slot
     with tempfile.TemporaryDirectory() as tmp, bench_fleet(client) as applier:
         work = Path(tmp)
         with git_daemon(work / "git", bridge_gateway(client)) as git:

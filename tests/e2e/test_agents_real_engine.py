@@ -24,7 +24,7 @@ import pytest
 from tests.integration.fleet import http_json
 from tests.integration.png import decode_png
 from tests.support.fake_openai import FakeOpenAIServer, tool_call
-from tests.support.git_daemon import bridge_gateway, git_daemon, wait_for
+from tests.support.git_daemon import bridge_gateway, git_daemon, port_block, wait_for
 from tests.support.pulumi_cli import Project, copy_project, install_engine
 
 from .conftest import TASK_API_TOKEN, init_host_stack, remove_named
@@ -85,9 +85,16 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agents]:
     model = FakeOpenAIServer(host=gateway).start()
     with git_daemon(work / "git", gateway) as git:
         project = Project(copy_project(work / "checkout"), install_engine(), work / "state")
-        entries = "".join(f"  {name}: {{task: refactor}}\n" for name in SANDBOXES)
-        entries += f"  {DESKTOP}: {{task: frontend-dev}}\n"
-        entries += f"  {TOOLS}: {{task: test, image: {{dockerfile: toolchains/jq/Dockerfile}}}}\n"
+        kinds = {name: "task: refactor" for name in SANDBOXES} | {
+            DESKTOP: "task: frontend-dev",
+            TOOLS: "task: test, image: {dockerfile: toolchains/jq/Dockerfile}",
+        }
+        # Pinned below the ephemeral range (a derived port was once taken mid-`up`); SSH, noVNC.
+        first = port_block(2 * len(kinds))
+        entries = "".join(
+            f"  {name}: {{{kind}, ssh_port: {first + 2 * i}}}\n"
+            for i, (name, kind) in enumerate(kinds.items())
+        )
         toolchain = project.directory / "toolchains" / "jq" / "Dockerfile"
         toolchain.parent.mkdir(parents=True)
         toolchain.write_text(TOOLCHAIN)

@@ -39,20 +39,32 @@ def local_port(host: str = "127.0.0.1") -> int:
 
 
 def service_port(host: str = "127.0.0.1") -> int:
-    """A free port for a service that is stopped and started again across `up`s (the supervisor).
+    """A free port for a service that is stopped and started again across `up`s (the supervisor)."""
+    return port_block(1, host)
 
-    It comes from below the kernel's ephemeral range: a port from `local_port` is free only until
+
+def port_block(size: int, host: str = "127.0.0.1") -> int:
+    """The first of `size` consecutive free ports, for services and sandboxes (`ssh_port:`) that
+    are stopped and started again across `up`s.
+
+    They come from below the kernel's ephemeral range: a port from `local_port` is free only until
     the kernel hands it out again, and between two `up`s it does, to the engine's own plugin
-    listeners or an outgoing connection (a CI run lost the supervisor's port that way)."""
+    listeners or an outgoing connection (CI runs lost the supervisor's port and a sandbox's
+    name-derived SSH port that way)."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(20000, low), 200):
-        with socket.socket() as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError(f"no free port between 20000 and {low} on {host}")
+    for start in random.sample(range(20000, low - size), 200):
+        if all(_free(host, port) for port in range(start, start + size)):
+            return start
+    raise AssertionError(f"no {size} free consecutive ports between 20000 and {low} on {host}")
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def bridge_gateway(client: docker.DockerClient) -> str:
