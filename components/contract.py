@@ -103,6 +103,7 @@ FLEET_CREDENTIALS: Final[dict[str, str]] = {
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
 MEMORY_PATH = "/memory"  # its repository's memory volume, shared by the sandboxes of that repo
+MIRROR_PATH = "/mirror"  # its repository's mirror (a bare clone), read-only: git's alternate
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
@@ -121,6 +122,7 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
         "HOST_KEY_PATH": HOST_KEY_PATH,
         "MEMORY_PATH": MEMORY_PATH,
+        "MIRROR_PATH": MIRROR_PATH,
     },
     "desktop": {
         "NOVNC_PORT": str(NOVNC_PORT),

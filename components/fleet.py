@@ -169,6 +169,7 @@ class Fleet(pulumi.ComponentResource):
             sandbox_tag=sandbox_tag,
             ready_timeout_s=s.top.readyTimeoutSeconds,
             egress_deny=s.top.egressDenyAddresses,
+            mirror_every_s=s.top.mirrorFetchSeconds if s.top.mirrorEnabled else 0,
         )
 
 

@@ -135,9 +135,10 @@ def fleet_container(
 
 
 def healthcheck(
-    test: list[str], *, interval: str, start_period: str
+    test: list[str], *, interval: str, start_period: str, timeout: str = "3s"
 ) -> docker.ContainerHealthcheckArgs:
     """Durations are written as the engine reads them back ("5s", "1m0s") so they never diff."""
     return docker.ContainerHealthcheckArgs(
-        tests=["CMD", *test], interval=interval, timeout="3s", start_period=start_period, retries=3
-    )
+        tests=["CMD", *test], interval=interval, timeout=timeout, start_period=start_period,
+        retries=3,
+    )  # fmt: skip

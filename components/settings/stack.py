@@ -72,6 +72,16 @@ class TopSettings(_Group):
         description="How long `up` waits for each new or replaced Docker sandbox to be ready "
         "(checkout done, sshd answering) before it fails naming it; 0 = do not wait",
     )
+    mirrorEnabled: Flag = Field(
+        True,
+        description="Give each repository a mirror its Docker sandboxes clone with (git's "
+        "alternates): one copy of its history on the host instead of one per sandbox",
+    )
+    mirrorFetchSeconds: int = Field(
+        300, ge=30, le=86_400,
+        description="How often each repository's mirror (the object store its Docker sandboxes "
+        "share) fetches from the remote",
+    )  # fmt: skip
     gitAuthorSuffix: str = Field(
         " (agent)",
         max_length=80,

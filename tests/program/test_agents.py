@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from components.contract import FLEET_KEYS_PATH
-from components.planes.docker.memory import memory_slug
+from components.planes.docker.memory import repo_slug
 from components.planes.docker.toolchains import toolchain_key
 from components.spec.image import SandboxImage
 
@@ -127,12 +127,12 @@ sandboxes:
 """
 
 
-APP, DOCS = (f"memory-{memory_slug(f'https://github.com/acme/{r}.git')}" for r in ("app", "docs"))
+APP, DOCS = (f"memory-{repo_slug(f'https://github.com/acme/{r}.git')}" for r in ("app", "docs"))
 
 
 def test_a_memory_is_named_after_its_repository() -> None:
     assert re.fullmatch(r"memory-github\.com-acme-app-[0-9a-f]{8}", APP), APP
-    assert memory_slug("git@github.com:acme/app.git") != memory_slug("https://github.com/acme/app")
+    assert repo_slug("git@github.com:acme/app.git") != repo_slug("https://github.com/acme/app")
 
 
 def memory_mounts(run: Any, name: str) -> list[dict[str, Any]]:

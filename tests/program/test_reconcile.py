@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+from components.planes.docker.memory import repo_slug
+
 from .conftest import ROOT, RunSpec, custom, fleet_spec, others_changed
 
 SANDBOX_TYPES = {
@@ -80,7 +82,9 @@ def test_two_runs_give_identical_inputs_and_outputs(run_spec: RunSpec) -> None:
 def test_names_come_from_sandbox_names_not_positions(run_spec: RunSpec) -> None:
     run = run_spec(fleet_spec(3))
     containers = {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
-    assert {"box-000", "box-001", "box-002", "model-server", "supervisor", "ssh-keys"} == containers
+    mirror = f"mirror.{repo_slug('https://git.example.test/acme/app.git')}"  # the one repo's keeper
+    assert {"box-000", "box-001", "box-002", "model-server", "supervisor", "ssh-keys",
+            mirror} == containers  # fmt: skip
 
 
 def test_resources_per_headless_sandbox(run_spec: RunSpec) -> None:

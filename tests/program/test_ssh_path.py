@@ -55,7 +55,8 @@ def test_provider_preflight_and_pids_limits_take_the_same_ssh_options(run_spec: 
     commands = [run.by_name("fleet-host-preflight-check")] + [
         r for r in run.of_type("command:local:Command") if "--pids-limit" in r.inputs["create"]
     ]
-    assert len(commands) == 1 + 2 + 2, [c.name for c in commands]  # 2 sandboxes, 2 services
+    # the preflight, 2 sandboxes, 2 services, their repository's mirror keeper
+    assert len(commands) == 1 + 2 + 2 + 1, [c.name for c in commands]
     for command in commands:
         used, target = options_and_target(ssh_argv(command))
         assert used == options, f"{command.urn}: {used} != the provider's {options}"

@@ -23,6 +23,7 @@ from .desktop_password import desktop_password
 from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
 from .memory import RepoMemory
+from .mirror import RepoMirrors, RepoMirrorsArgs
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
@@ -40,6 +41,7 @@ class DockerHost:
     sandbox_tag: str | None  # the ACL tag of sandboxes with their own identity (tailnet on)
     ready_timeout_s: int  # how long `up` waits for a new sandbox to be healthy (0: not at all)
     egress_deny: tuple[str, ...] = ()  # what no egress gateway lets a name lead to
+    mirror_every_s: int = 300  # how often a repository's mirror fetches (0: no mirrors)
 
 
 class DockerPlane(pulumi.ComponentResource):
@@ -69,7 +71,7 @@ class DockerPlane(pulumi.ComponentResource):
         self, name: str, args: PlaneArgs[DockerHost], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("sandbox-fleet:index:DockerPlane", name, None, opts)
-        _own, on = args.own, args.own.on
+        own, on = args.own, args.own.on
         # The sandboxes and their images were the Fleet's own children until the plane had a
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
@@ -93,6 +95,18 @@ class DockerPlane(pulumi.ComponentResource):
             ssh_secret=ssh_secret,
             memory=RepoMemory(
                 on.name, [e.repo for e in args.entries if e.repo], on.place("memory"), child
+            ),
+            mirrors=RepoMirrors(
+                on.name,
+                RepoMirrorsArgs(
+                    entries=args.entries,
+                    image_id=images.headless,
+                    place=on.place("mirror"),
+                    secrets=args.secrets,
+                    every_s=own.mirror_every_s,
+                    ready_timeout_s=own.ready_timeout_s,
+                ),
+                child,
             ),
             desktop_seed=args.secret(DESKTOP_SECRET_KEY),  # problems() stop a desktop without
         )
@@ -125,6 +139,7 @@ class DockerPlane(pulumi.ComponentResource):
                 egress=_gateway(entry, own, shared.egress_image, child),
                 host_key=host_private_key(shared.ssh_secret, entry.name),
                 memory=shared.memory.of(entry.repo),
+                mirror=shared.mirrors.of(entry.repo),
             ),
             child,
         )
@@ -142,6 +157,7 @@ class _Shared:
     egress_image: pulumi.Output[str] | None
     ssh_secret: pulumi.Output[str]
     memory: RepoMemory
+    mirrors: RepoMirrors
     desktop_seed: pulumi.Output[str] | None
 
 

@@ -24,7 +24,7 @@ from ...host.containers import Placement, volume_labels
 _NOT_NAME = re.compile(r"[^a-z0-9.-]+")
 
 
-def memory_slug(repo: str) -> str:
+def repo_slug(repo: str) -> str:
     """`github.com-acme-app-1a2b3c4d` for https://github.com/acme/app.git: readable, and unique
     by the hash of the whole URL."""
     rest = re.sub(r"^[a-z]+://", "", repo.lower()).rsplit("@", 1)[-1]
@@ -39,10 +39,10 @@ class RepoMemory:
         on_host = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(provider=place.provider, retain_on_delete=True)
         )
-        self.names = {repo: f"{place.prefix}memory-{memory_slug(repo)}" for repo in set(repos)}
+        self.names = {repo: f"{place.prefix}memory-{repo_slug(repo)}" for repo in set(repos)}
         self.volumes = {
             repo: docker.Volume(
-                f"{name}-memory-{memory_slug(repo)}",
+                f"{name}-memory-{repo_slug(repo)}",
                 name=volume,
                 labels=volume_labels(place.labels),
                 opts=on_host,

@@ -35,8 +35,10 @@ from .config_hash import hash_labels
 from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
 from .memory import MemoryMount
+from .mirror import MirrorMount
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
+HEALTH_WATCH_S = 50  # how long one health probe watches a ready sandbox (under its timeout)
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
 
@@ -53,6 +55,7 @@ class SandboxArgs:
     egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
     host_key: pulumi.Output[str] | None = None  # its SSH host key, which the supervisor pins
     memory: MemoryMount | None = None  # its repository's memory (a sandbox with a repo)
+    mirror: MirrorMount | None = None  # its repository's mirror, read-only (git's alternate)
 
     def readiness(self) -> dict[str, Any]:
         """`up` returns once the sandbox is ready (its health check: checkout done, sshd
@@ -69,15 +72,23 @@ class SandboxArgs:
             found[SANDBOX_VNC_PASSWORD] = self.desktop_password
         return found
 
+    def starts_after(self) -> list[pulumi.Resource]:
+        """Its keys written, its gateway up, its repository's memory there and mirror cloned."""
+        found: list[pulumi.Resource] = [self.keys.writer]
+        found += [self.egress.container] if self.egress else []
+        found += [self.memory.volume] if self.memory else []
+        return found + ([self.mirror.keeper] if self.mirror else [])
+
     def mounts(self, workspace: str) -> list[docker.ContainerMountArgs]:
-        """Its workspace, the fleet's keys (read-only) and its repository's memory."""
+        """Its workspace, the fleet's keys (read-only), its repository's memory and mirror."""
         own = docker.ContainerMountArgs(type="volume", source=workspace, target=WORKSPACE_PATH)
-        return [own, self.keys.mount(), *([self.memory.mount()] if self.memory else [])]
+        repo = [m.mount() for m in (self.memory, self.mirror) if m is not None]
+        return [own, self.keys.mount(), *repo]
 
     def mounted(self, workspace: str) -> list[tuple[str, str]]:
         """The same as (source, target), for the drift hash."""
-        memory = [self.memory.mounted] if self.memory else []
-        return [(workspace, WORKSPACE_PATH), self.keys.mounted, *memory]
+        repo = [m.mounted for m in (self.memory, self.mirror) if m is not None]
+        return [(workspace, WORKSPACE_PATH), self.keys.mounted, *repo]
 
     def uploads(self) -> list[docker.ContainerUploadArgs]:
         """Its host key, as a file (its only secret input then is this upload)."""
@@ -117,16 +128,11 @@ class Sandbox(pulumi.ComponentResource):
         on_host = pulumi.ResourceOptions(parent=self, provider=args.place.provider)
         workspace = workspace_volume_name(args.place.prefix, spec.name)
         keep = spec.data is DataPolicy.KEEP
+        kept = pulumi.ResourceOptions.merge(on_host, pulumi.ResourceOptions(retain_on_delete=keep))
         self.workspace = docker.Volume(
-            f"{name}-workspace",
-            name=workspace,
-            labels=volume_labels(args.place.labels),
-            opts=pulumi.ResourceOptions.merge(
-                on_host, pulumi.ResourceOptions(retain_on_delete=keep)
-            ),
+            f"{name}-workspace", name=workspace, labels=volume_labels(args.place.labels), opts=kept
         )
-        env, port_pairs, network, after = _networking(args)
-        after += [args.memory.volume] if args.memory else []
+        env, port_pairs, network = _networking(args)
         self.container = fleet_container(
             f"{name}-container",
             args.place,
@@ -135,7 +141,7 @@ class Sandbox(pulumi.ComponentResource):
                 on_host,
                 pulumi.ResourceOptions(
                     replace_on_changes=["healthcheck"],
-                    depends_on=[self.workspace, args.keys.writer, *after],
+                    depends_on=[self.workspace, *args.starts_after()],
                 ),
             ),
             name=f"{args.place.prefix}{spec.name}",
@@ -146,8 +152,13 @@ class Sandbox(pulumi.ComponentResource):
             **network,
             ports=[args.place.port(c, h) for c, h in port_pairs],
             shm_size=DESKTOP_SHM_MB if spec.mode is Mode.VISUAL else None,
+            # A long poll (images/headless/sandbox-health): healthy within 0.1 s of ready, one
+            # probe a minute once running.
             healthcheck=healthcheck(
-                ["/usr/local/bin/sandbox-health"], interval="5s", start_period="1m0s"
+                ["/usr/local/bin/sandbox-health", "--watch", str(HEALTH_WATCH_S)],
+                interval="1s",
+                timeout="1m0s",
+                start_period="1m0s",
             ),
             uploads=args.uploads(),
             labels=_labels(args, env, port_pairs, workspace),
@@ -160,14 +171,14 @@ class Sandbox(pulumi.ComponentResource):
 
 def _networking(
     args: SandboxArgs,
-) -> tuple[dict[str, str], list[tuple[int, int]], dict[str, Any], list[pulumi.Resource]]:
-    """(env, the ports it publishes itself, its network inputs, what it starts after): on
-    ai-net publishing its own ports, or alone behind its egress gateway, which publishes them."""
+) -> tuple[dict[str, str], list[tuple[int, int]], dict[str, Any]]:
+    """(env, the ports it publishes itself, its network inputs): on ai-net publishing its own
+    ports, or alone behind its egress gateway, which publishes them."""
     spec, gateway = args.spec, args.egress
     env = sandbox_env(spec, authorized_keys=None)
     if gateway is None:
-        return env, published_ports(spec), {"networks_advanced": args.place.network(spec.name)}, []
-    return proxy_env(env), [], gateway.sandbox_inputs(), [gateway.container]
+        return env, published_ports(spec), {"networks_advanced": args.place.network(spec.name)}
+    return proxy_env(env), [], gateway.sandbox_inputs()
 
 
 def _labels(
