@@ -1,4 +1,5 @@
-"""A repository's mirror (issue #14): ready time and disk, with and without it, in one run.
+"""A repository's mirror (issue #14) on the real `pulumi up`: ready time and disk, with and
+without it, against a bare container, in one run.
 
     python -m bench.engine_mirror [--runs 7] [--history-mb 200] [--disk-count 20]
 
@@ -6,15 +7,22 @@ The repository is generated: `--history-mb` commits, each replacing one 1 MB fil
 bytes (so the history does not compress) beside a README: its history is that many MB, its
 working tree about 1 MB. A local `git daemon` serves it on the default bridge's gateway.
 
-Ready time, as bench/engine_ready measures it (until the container's own `sandbox-health`
-first succeeds, polled every 20 ms; from the sandbox's first resource), against a bare container
-of the same base image (until `docker exec true` first succeeds), alternating, medians:
-- warm mirror: the repository's mirror is there already (another sandbox of it exists);
-- cold mirror: the first sandbox of the repository, from its mirror's first resource;
+The fleet side is the real CLI, language host and docker plugin (scripts/install-pulumi) on a
+copy of the project (without the pids-limit command, as every real-engine test: docs/engine.md).
+Each run adds one sandbox `box` of that repository with `pulumi up` and removes it again. Its
+times come from the engine itself: the Docker events of its resources (nanosecond stamps), the
+stamps Docker puts on its log lines, and its own `sandbox-health` polled with `docker exec`
+every 20 ms (as the bare side is). Three cases, medians:
+- warm mirror: another sandbox of the repository (`anchor`) exists, so its mirror does; from
+  the box's first resource (its workspace volume) to ready;
+- cold mirror: the repository's first sandbox, its mirror volume removed before; from the
+  mirror's first resource (its volume) to ready;
 - no mirror (`mirrorEnabled: false`): the sandbox clones the whole history itself.
+The bare side: `debian:bookworm-slim` running `sleep infinity`, from the create call until a
+`docker exec true` first succeeds (bench/engine_ready: bare_ready), one before each sandbox.
 Disk: `--disk-count` sandboxes of the repository, the bytes of their workspace volumes (the
 engine's `docker system df -v` figures) with and without the mirror, and the mirror's own.
-Everything is named `sfbench-*` and removed at the end.
+Everything is named `sfbench-m-*` and removed at the end.
 """
 
 from __future__ import annotations
@@ -25,64 +33,195 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import docker
 
-from bench.engine_common import PREFIX, bench_fleet, engine, median, program, until
+from bench.engine_common import engine, median, until
 from bench.engine_ready import bare_ready, exec_ok
-from tests.support.docker_apply import DockerApplier
+from components.planes.docker.memory import repo_slug
+from tests.support.docker_apply import destroy_all
 from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
-from tests.support.pulumi_harness import Run
+from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
 
 MB = 1024 * 1024
+PREFIX = "sfbench-m-"
+BOX = f"{PREFIX}box"
+SECRETS = {"supervisorApiToken": "bench-token", "sshSecret": "bench-ssh-secret"}
 
 
 def generate(bare: Path, history_mb: int) -> None:
     """A bare repository of `history_mb` commits of 1 MB of random bytes each (git fast-import:
     seconds, not minutes)."""
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    stream = [b"blob\nmark :1\ndata 18\nmirror benchmark\n\n"]
+    # Each commit continues the branch's tip (fast-import's own rule): no `from` needed.
+    stream = [b"blob\nmark :1\ndata 17\nmirror benchmark\n\n"]
     for i in range(history_mb):
         data = os.urandom(MB)
         stream.append(b"blob\nmark :%d\ndata %d\n" % (i + 2, len(data)) + data + b"\n")
+        message = b"commit %d\n" % i
         stream.append(
-            b"commit refs/heads/main\ncommitter bench <b@b> %d +0000\ndata 9\ncommit %03d\n"
-            % (1_700_000_000 + i, i % 1000)
+            b"commit refs/heads/main\ncommitter bench <b@b> %d +0000\ndata %d\n%s"
+            % (1_700_000_000 + i, len(message), message)
         )
-        if i:
-            stream.append(b"from refs/heads/main^0\n")
         stream.append(b"M 100644 :1 README.md\nM 100644 :%d data.bin\n\n" % (i + 2))
     subprocess.run(["git", "-C", str(bare), "fast-import", "--quiet"], input=b"".join(stream),
                    check=True)  # fmt: skip
     subprocess.run(["git", "-C", str(bare), "repack", "-q", "-a", "-d"], check=True)
 
 
-def entry(repo: str) -> dict[str, Any]:
-    return {"task": "test", "repo": repo, "data": "discard", "resources": {"memory": "512Mi"}}
+def write_spec(project: Project, repo: str, names: list[str]) -> None:
+    entry = f'{{task: test, repo: "{repo}", data: discard, resources: {{memory: 512Mi}}}}'
+    lines = [f"  {n}: {entry}" for n in names]
+    body = "\n".join(lines) if lines else "  {}"
+    (project.directory / "sandboxes.yaml").write_text(f"version: 1\nsandboxes:\n{body}\n")
 
 
-def ready_after(client: docker.DockerClient, applier: DockerApplier, old: Run, new: Run,
-                name: str, first: str) -> float:  # fmt: skip
-    """Seconds from the first resource whose name ends with `first` to `name` being ready."""
-    done: list[float] = []
+@dataclass
+class Events:
+    """The engine's own stamps (seconds since the epoch) of what happens to the fleet's objects:
+    `first[(kind, action, name)]`, the first time each was seen."""
 
-    def poll() -> None:
-        until(lambda: exec_ok(client, name, ["/usr/local/bin/sandbox-health"]), 900, 0.02)
-        done.append(time.monotonic())
+    first: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
-    poller = threading.Thread(target=poll)
-    poller.start()
-    applier.reconcile(old, new)
-    poller.join(timeout=910)
-    start = next(s.start for s in applier.steps if s.resource.name.endswith(first))
-    return done[0] - start
+    def at(self, kind: str, action: str, name: str) -> float:
+        return self.first[(kind, action, name)]
 
 
-def volume_bytes(client: docker.DockerClient, prefix: str) -> dict[str, int]:
+@contextmanager
+def watching(client: docker.DockerClient) -> Iterator[Events]:
+    seen = Events()
+    stream = client.events(decode=True, filters={"type": ["volume", "container"]})
+
+    def read() -> None:
+        for event in stream:
+            actor = event.get("Actor", {})
+            name = actor.get("Attributes", {}).get("name") or actor.get("ID", "")
+            if name.startswith(PREFIX):
+                key = (event["Type"], event["Action"], name)
+                seen.first.setdefault(key, event["timeNano"] / 1e9)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        yield seen
+    finally:
+        stream.close()
+
+
+def log_stamp(client: docker.DockerClient, name: str, text: str) -> float | None:
+    """When the container first logged a line with `text`, by Docker's own stamp."""
+    for line in client.api.logs(name, timestamps=True).decode().splitlines():
+        stamp, _, rest = line.partition(" ")  # 2026-12-06T09:03:09.123456789Z
+        if text in rest:
+            whole, _, frac = stamp.removesuffix("Z").partition(".")
+            return datetime.fromisoformat(whole + "+00:00").timestamp() + float(f"0.{frac}")
+    return None
+
+
+@dataclass(frozen=True)
+class Added:
+    """One `up` adding the box: seconds since its first resource (or the mirror's)."""
+
+    ready: float
+    steps: dict[str, float]
+
+
+def add_box(project: Project, client: docker.DockerClient, repo: str, before: list[str],
+            first: str) -> Added:  # fmt: skip
+    """`up` with the box added to `before`; `first` names the resource the time starts at."""
+    write_spec(project, repo, [*before, "box"])
+    with watching(client) as events:
+        ready: list[float] = []
+
+        def poll() -> None:
+            until(lambda: exec_ok(client, BOX, ["/usr/local/bin/sandbox-health"]), 900, 0.02)
+            ready.append(time.time())
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        project.run("up", "--yes")
+        returned = time.time()
+        poller.join(timeout=910)
+        until(lambda: ("container", "health_status: healthy", BOX) in events.first, 120, 0.05)
+    start = events.at("volume", "create", first)
+    stamps = {
+        "container created": events.at("container", "create", BOX),
+        "container started": events.at("container", "start", BOX),
+        "sshd listening": log_stamp(client, BOX, "Server listening"),
+        "checkout done": log_stamp(client, BOX, "sandbox-sync: ready"),
+        "ready (sandbox-health)": ready[0],
+        "Docker says healthy": events.at("container", "health_status: healthy", BOX),
+        "`pulumi up` returned": returned,
+    }
+    write_spec(project, repo, before)
+    project.run("up", "--yes")
+    return Added(ready[0] - start, {k: v - start for k, v in stamps.items() if v is not None})
+
+
+def drop_mirrors(client: docker.DockerClient) -> None:
+    """The mirror volume is kept on removal (as for users): a cold run starts without it."""
+    for volume in client.volumes.list(filters={"name": f"{PREFIX}mirror-"}):
+        volume.remove(force=True)
+
+
+def volume_bytes(client: docker.DockerClient) -> dict[str, int]:
     volumes = client.df()["Volumes"] or []
-    return {v["Name"]: v["UsageData"]["Size"] for v in volumes if v["Name"].startswith(prefix)}
+    return {v["Name"]: v["UsageData"]["Size"] for v in volumes if v["Name"].startswith(PREFIX)}
+
+
+def measure_disk(project: Project, client: docker.DockerClient, repo: str,
+                 count: int) -> dict[str, int]:  # fmt: skip
+    """Bytes of `count` sandboxes' workspaces and of the mirror, once all are ready, and of
+    one working tree."""
+    names = [f"disk-{i:02d}" for i in range(count)]
+    write_spec(project, repo, names)
+    project.run("up", "--yes")  # returns once every sandbox is ready (readyTimeoutSeconds)
+    sizes = volume_bytes(client)
+    tree = int(subprocess.run(
+        ["docker", "exec", f"{PREFIX}{names[0]}", "du", "-sb", "--exclude=.git", "/workspace"],
+        capture_output=True, text=True, check=True).stdout.split()[0])  # fmt: skip
+    found = {
+        "workspaces": sum(v for k, v in sizes.items() if "workspace-disk-" in k),
+        "mirror": sum(v for k, v in sizes.items() if "mirror-" in k),
+        "tree": tree,
+    }
+    write_spec(project, repo, [])
+    project.run("up", "--yes")
+    drop_mirrors(client)
+    return found
+
+
+def fleet_project(work: Path) -> Project:
+    directory = copy_project(work / "project")
+    without_pids_command(directory)
+    project = Project(directory, install_engine(), work / "state", stack="bench")
+    (directory / "sandboxes.yaml").write_text("version: 1\nsandboxes: {}\n")
+    config = {"namePrefix": PREFIX, "preflightEnabled": "false", "modelServerEnabled": "false",
+              "supervisorPort": str(service_port())}  # fmt: skip
+    project.init(directory / "Pulumi.dev.yaml", config, SECRETS)
+    project.run("up", "--yes")  # the shared pieces and images: not what is measured
+    return project
+
+
+def run_case(project: Project, client: docker.DockerClient, repo: str, case: str,
+             runs: int) -> tuple[list[float], list[Added]]:  # fmt: skip
+    """`runs` pairs of (bare container, sandbox added) for one case."""
+    bares, added = [], []
+    before = ["anchor"] if case == "warm" else []
+    write_spec(project, repo, before)
+    project.run("up", "--yes")
+    first = f"{PREFIX}mirror-{repo_slug(repo)}" if case == "cold" else f"{PREFIX}workspace-box"
+    for _ in range(runs):
+        if case == "cold":
+            drop_mirrors(client)
+        bares.append(bare_ready(client))
+        added.append(add_box(project, client, repo, before, first))
+    return bares, added
 
 
 def main() -> None:
@@ -92,87 +231,42 @@ def main() -> None:
     parser.add_argument("--disk-count", type=int, default=20)
     args = parser.parse_args()
     client = engine()
-    with tempfile.TemporaryDirectory() as tmp, bench_fleet(client) as applier:
+    destroy_all(client, PREFIX)
+    figures: dict[str, tuple[list[float], list[Added]]] = {}
+    disk: dict[bool, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="sfbench-") as tmp:
         work = Path(tmp)
-        with git_daemon(work / "git", bridge_gateway(client)) as git:
-            generate(work / "git" / "big.git", args.history_mb)
-            repo = git.url.replace("proj.git", "big.git")
-            port = {"supervisorPort": service_port()}
-            off = {**port, "mirrorEnabled": False}
-            base, anchored = program(work, {}, port), program(work, {"anchor": entry(repo)}, port)
-            warm = program(work, {"anchor": entry(repo), "box": entry(repo)}, port)
-            cold = program(work, {"box": entry(repo)}, port)
-            base_off, plain = program(work, {}, off), program(work, {"box": entry(repo)}, off)
-            box = f"{PREFIX}box"
-            figures: dict[str, list[float]] = {"bare": [], "warm": [], "cold": [], "none": []}
-            applier.apply(base)
-            for _ in range(args.runs):
-                figures["bare"].append(bare_ready(client))
-                figures["cold"].append(ready_after(client, applier, base, cold, box, "-mirror-"
-                                                   + cold_slug(cold)))  # fmt: skip
-                applier.reconcile(cold, base)
-                _drop_mirror(client)
-                applier.reconcile(base, anchored)
-                figures["warm"].append(ready_after(client, applier, anchored, warm, box,
-                                                   "-box-workspace"))  # fmt: skip
-                applier.reconcile(warm, base)
-                _drop_mirror(client)
-                applier.reconcile(base, base_off)
-                figures["none"].append(ready_after(client, applier, base_off, plain, box,
-                                                   "-box-workspace"))  # fmt: skip
-                applier.reconcile(plain, base_off)
-                applier.reconcile(base_off, base)
-            disk = {
-                on: measure_disk(client, applier, base, program(work, {
-                    f"disk-{i:02d}": entry(repo) for i in range(args.disk_count)
-                }, {**port, "mirrorEnabled": on}), args.disk_count)
-                for on in (True, False)
-            }  # fmt: skip
+        project = fleet_project(work)
+        try:
+            with git_daemon(work / "git", bridge_gateway(client)) as git:
+                generate(work / "git" / "big.git", args.history_mb)
+                repo = git.url.replace("proj.git", "big.git")
+                for case in ("warm", "cold"):
+                    figures[case] = run_case(project, client, repo, case, args.runs)
+                disk[True] = measure_disk(project, client, repo, args.disk_count)
+                project.run("config", "set", "sandbox-fleet:mirrorEnabled", "false")
+                figures["none"] = run_case(project, client, repo, "none", args.runs)
+                disk[False] = measure_disk(project, client, repo, args.disk_count)
+        finally:
+            project.run("destroy", "--yes", "--exclude-protected", check=False)
+            destroy_all(client, PREFIX)
     report(args, figures, disk)
 
 
-def cold_slug(run: Run) -> str:
-    keeper = next(r.name for r in run.resources if r.name.endswith("-keeper"))
-    return keeper.split("-mirror-", 1)[1].removesuffix("-keeper")
-
-
-def _drop_mirror(client: docker.DockerClient) -> None:
-    """The mirror volume is kept on removal (as for users): a cold run starts without it."""
-    for volume in client.volumes.list(filters={"name": f"{PREFIX}mirror-"}):
-        volume.remove(force=True)
-
-
-def measure_disk(client: docker.DockerClient, applier: DockerApplier, base: Run, many: Run,
-                 count: int) -> dict[str, int]:  # fmt: skip
-    """Bytes of `many`'s workspaces and mirror, once all are ready, and of one working tree."""
-    applier.reconcile(base, many)
-    names = [f"{PREFIX}disk-{i:02d}" for i in range(count)]
-    until(lambda: all(exec_ok(client, n, ["/usr/local/bin/sandbox-health"]) for n in names),
-          900, 0.5)  # fmt: skip
-    sizes = volume_bytes(client, PREFIX)
-    tree = int(subprocess.run(
-        ["docker", "exec", names[0], "du", "-sb", "--exclude=.git", "/workspace"],
-        capture_output=True, text=True, check=True).stdout.split()[0])  # fmt: skip
-    found = {
-        "workspaces": sum(v for k, v in sizes.items() if "-workspace-disk-" in k),
-        "mirror": sum(v for k, v in sizes.items() if "-mirror-" in k),
-        "tree": tree,
-    }
-    applier.reconcile(many, base)
-    _drop_mirror(client)
-    return found
-
-
-def report(args: argparse.Namespace, f: dict[str, list[float]],
+def report(args: argparse.Namespace, figures: dict[str, tuple[list[float], list[Added]]],
            disk: dict[bool, dict[str, int]]) -> None:  # fmt: skip
-    bare = median(f["bare"])
-    print(f"\nheadless sandbox of a repository with {args.history_mb} MB of history, "
-          f"medians of {args.runs} runs (seconds)")  # fmt: skip
-    print(f"  bare container ready                {bare:7.3f}")
-    for key, label in (("warm", "warm mirror"), ("cold", "cold mirror (from the mirror's "
-                       "first resource)"), ("none", "no mirror (whole clone)")):  # fmt: skip
-        value = median(f[key])
-        print(f"  {label:36s}{value:7.3f}  = {value / bare:5.2f}x bare")
+    print(f"\nheadless sandbox of a repository with {args.history_mb} MB of history, added by "
+          f"`pulumi up`; medians of {args.runs} runs (seconds)")  # fmt: skip
+    labels = {"warm": "warm mirror", "cold": "cold mirror (from the mirror's volume)",
+              "none": "no mirror (whole clone)"}  # fmt: skip
+    for case, (bares, added) in figures.items():
+        bare, ready = median(bares), median([a.ready for a in added])
+        ratios = ", ".join(f"{a.ready / b:.2f}" for b, a in zip(bares, added, strict=True))
+        print(f"  {labels[case]:40s} {ready:7.3f} against bare {bare:.3f} = {ready / bare:5.2f}x"
+              f"  (runs: {ratios})")  # fmt: skip
+        for step in added[0].steps:
+            values = [a.steps[step] for a in added if step in a.steps]
+            print(f"      {step:32s} +{median(values):7.3f}")
     n = args.disk_count
     for mirrored, d in disk.items():
         each = d["workspaces"] / n

@@ -103,6 +103,10 @@ def step_label(step: Step) -> str:
     r = step.resource
     if r.type == COMMAND:
         return "pids-limit update" if PIDS_LIMIT.match(r.inputs["create"]) else "preflight re-check"
+    if r.type == CONTAINER and r.name.endswith("-writer"):
+        return "keys writer (one-shot, beside the sandbox)"
+    if r.type == CONTAINER and r.name.endswith("-keeper"):
+        return "repository mirror keeper"
     return {VOLUME: "workspace volume", CONTAINER: "container create + start"}.get(r.type, r.type)
 
 

@@ -64,8 +64,9 @@ def test_sandboxes_borrow_the_mirror_and_keep_their_work_through_its_updates(
     assert "one.txt" not in sh(engine, two, "ls /workspace")
     # Upstream moves on; the keeper fetches (at its start: restart it), and the sandboxes still
     # have every object they need.
-    work = tmp_path / "upstream"
-    subprocess.run(["git", "clone", "-q", git.url, str(work)], check=True)
+    work = tmp_path / "upstream"  # pushed to on disk: the daemon serves fetches only
+    subprocess.run(["git", "clone", "-q", str(tmp_path / "git" / "proj.git"), str(work)],
+                   check=True)  # fmt: skip
     (work / "later.txt").write_text("later\n")
     subprocess.run(["git", "-C", str(work), "add", "later.txt"], check=True)
     subprocess.run(["git", "-C", str(work), "-c", "user.name=u", "-c", "user.email=u@u",

@@ -15,6 +15,7 @@ from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
 
 STACKS = [ROOT / "Pulumi.dev.yaml", *PRESETS]
 CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
 
 
 @pytest.fixture(params=STACKS, ids=lambda p: p.name)
@@ -210,10 +211,14 @@ def test_stack_public_keys_reach_every_sandbox_through_the_read_only_keys_volume
     assert writer.inputs["mounts"] == [keys_mount | {"readOnly": False}]
     sandboxes = [c for c in run.of_type(CONTAINER) if "SANDBOX_NAME" in json.dumps(c.inputs)]
     assert len(sandboxes) == 3
+    (keys_volume,) = [v for v in run.of_type(VOLUME) if v.inputs["name"] == "ssh-keys"]
     for c in sandboxes:
         assert "SANDBOX_AUTHORIZED_KEYS" not in json.dumps(c.inputs["envs"]), c.urn
         assert keys_mount | {"readOnly": True} in c.inputs["mounts"], c.urn
-        assert writer.urn in c.dependencies, f"{c.urn} may start before its keys are written"
+        # The volume, not the writer: sshd reads the file at each login, so a new sandbox
+        # starts beside the writer it replaces (to add its host key) instead of after it.
+        assert keys_volume.urn in c.dependencies, f"{c.urn} may start before its keys volume"
+        assert writer.urn not in c.dependencies, f"{c.urn} waits for the keys writer"
         # Uploads are never read back (drift-blind): the one a sandbox gets is its host key,
         # which never changes (derived), and which the supervisor checks at every connection.
         (upload,) = c.inputs["uploads"]

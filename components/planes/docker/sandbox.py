@@ -73,8 +73,10 @@ class SandboxArgs:
         return found
 
     def starts_after(self) -> list[pulumi.Resource]:
-        """Its keys written, its gateway up, its repository's memory there and mirror cloned."""
-        found: list[pulumi.Resource] = [self.keys.writer]
+        """Its keys volume there (not the writer: sshd reads the keys at each login, and a new
+        sandbox, which replaces the writer to add its host key, need not wait for it), its
+        gateway up, its repository's memory there and its mirror cloned."""
+        found: list[pulumi.Resource] = [self.keys.volume]
         found += [self.egress.container] if self.egress else []
         found += [self.memory.volume] if self.memory else []
         return found + ([self.mirror.keeper] if self.mirror else [])
