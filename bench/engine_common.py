@@ -7,6 +7,7 @@ named `sfbench-*`, labelled with the fleet label, and removed when the benchmark
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
@@ -114,6 +115,26 @@ def host_used_mib() -> float:
     """MemTotal - MemAvailable: what the whole machine uses (shims and dockerd included)."""
     info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) / 1024
+
+
+def generate(bare: Path, history_mb: int) -> None:
+    """A bare repository of `history_mb` commits of 1 MB of random bytes each (git fast-import:
+    seconds, not minutes)."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    # Each commit continues the branch's tip (fast-import's own rule): no `from` needed.
+    stream = [b"blob\nmark :1\ndata 17\nmirror benchmark\n\n"]
+    for i in range(history_mb):
+        data = os.urandom(MIB)
+        stream.append(b"blob\nmark :%d\ndata %d\n" % (i + 2, len(data)) + data + b"\n")
+        message = b"commit %d\n" % i
+        stream.append(
+            b"commit refs/heads/main\ncommitter bench <b@b> %d +0000\ndata %d\n%s"
+            % (1_700_000_000 + i, len(message), message)
+        )
+        stream.append(b"M 100644 :1 README.md\nM 100644 :%d data.bin\n\n" % (i + 2))
+    subprocess.run(["git", "-C", str(bare), "fast-import", "--quiet"], input=b"".join(stream),
+                   check=True)  # fmt: skip
+    subprocess.run(["git", "-C", str(bare), "repack", "-q", "-a", "-d"], check=True)
 
 
 def median(values: list[float]) -> float:

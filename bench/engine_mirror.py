@@ -28,7 +28,6 @@ Everything is named `sfbench-m-*` and removed at the end.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import tempfile
 import threading
@@ -41,37 +40,16 @@ from pathlib import Path
 
 import docker
 
-from bench.engine_common import engine, median, until
+from bench.engine_common import MIB, engine, generate, median, until
 from bench.engine_ready import bare_ready, exec_ok
 from components.planes.docker.memory import repo_slug
 from tests.support.docker_apply import destroy_all
 from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
 
-MB = 1024 * 1024
 PREFIX = "sfbench-m-"
 BOX = f"{PREFIX}box"
 SECRETS = {"supervisorApiToken": "bench-token", "sshSecret": "bench-ssh-secret"}
-
-
-def generate(bare: Path, history_mb: int) -> None:
-    """A bare repository of `history_mb` commits of 1 MB of random bytes each (git fast-import:
-    seconds, not minutes)."""
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    # Each commit continues the branch's tip (fast-import's own rule): no `from` needed.
-    stream = [b"blob\nmark :1\ndata 17\nmirror benchmark\n\n"]
-    for i in range(history_mb):
-        data = os.urandom(MB)
-        stream.append(b"blob\nmark :%d\ndata %d\n" % (i + 2, len(data)) + data + b"\n")
-        message = b"commit %d\n" % i
-        stream.append(
-            b"commit refs/heads/main\ncommitter bench <b@b> %d +0000\ndata %d\n%s"
-            % (1_700_000_000 + i, len(message), message)
-        )
-        stream.append(b"M 100644 :1 README.md\nM 100644 :%d data.bin\n\n" % (i + 2))
-    subprocess.run(["git", "-C", str(bare), "fast-import", "--quiet"], input=b"".join(stream),
-                   check=True)  # fmt: skip
-    subprocess.run(["git", "-C", str(bare), "repack", "-q", "-a", "-d"], check=True)
 
 
 def write_spec(project: Project, repo: str, names: list[str]) -> None:
@@ -271,8 +249,8 @@ def report(args: argparse.Namespace, figures: dict[str, tuple[list[float], list[
     for mirrored, d in disk.items():
         each = d["workspaces"] / n
         print(f"\n{n} sandboxes, {'with' if mirrored else 'without'} the mirror: workspaces "
-              f"{d['workspaces'] / MB:8.1f} MiB ({each / MB:.2f} MiB each), mirror "
-              f"{d['mirror'] / MB:.1f} MiB, working tree {d['tree'] / MB:.2f} MiB; each extra "
+              f"{d['workspaces'] / MIB:8.1f} MiB ({each / MIB:.2f} MiB each), mirror "
+              f"{d['mirror'] / MIB:.1f} MiB, working tree {d['tree'] / MIB:.2f} MiB; each extra "
               f"sandbox = {each / d['tree']:.3f}x its working tree")  # fmt: skip
 
 
