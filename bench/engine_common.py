@@ -22,6 +22,8 @@ import yaml
 
 from tests.support import REPO_ROOT, ensure_base_image
 from tests.support.docker_apply import DockerApplier, destroy_all
+from tests.support.git_daemon import service_port
+from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
 from tests.support.pulumi_harness import Run, run_program, stack_config
 
 PREFIX = "sfbench-"
@@ -61,6 +63,26 @@ def program(
     if run.error is not None:
         raise SystemExit(f"the program failed under mocks: {run.error}")
     return run
+
+
+# The stack secrets a Docker host's stack needs (scripts/up makes them for users).
+ENGINE_SECRETS = {"supervisorApiToken": "bench-token", "sshSecret": "bench-ssh-secret"}
+
+
+def engine_project(work: Path, prefix: str, port: int | None = None) -> Project:
+    """A copy of the project on the real engine (scripts/install-pulumi), stack `bench` on a
+    local backend in `work`, its shared pieces and images up: what the benchmarks then time is
+    the sandboxes alone. Without the pids-limit command, as every real-engine test
+    (docs/engine.md)."""
+    directory = copy_project(work / "project")
+    without_pids_command(directory)
+    project = Project(directory, install_engine(), work / "state", stack="bench")
+    (directory / "sandboxes.yaml").write_text("version: 1\nsandboxes: {}\n")
+    config = {"namePrefix": prefix, "preflightEnabled": "false", "modelServerEnabled": "false",
+              "supervisorPort": str(port or service_port())}  # fmt: skip
+    project.init(directory / "Pulumi.dev.yaml", config, ENGINE_SECRETS)
+    project.run("up", "--yes")
+    return project
 
 
 @contextmanager

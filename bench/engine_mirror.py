@@ -40,16 +40,15 @@ from pathlib import Path
 
 import docker
 
-from bench.engine_common import MIB, engine, generate, median, until
+from bench.engine_common import MIB, engine, engine_project, generate, median, until
 from bench.engine_ready import bare_ready, exec_ok
 from components.planes.docker.memory import repo_slug
 from tests.support.docker_apply import destroy_all
-from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
-from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
+from tests.support.git_daemon import bridge_gateway, git_daemon
+from tests.support.pulumi_cli import Project
 
 PREFIX = "sfbench-m-"
 BOX = f"{PREFIX}box"
-SECRETS = {"supervisorApiToken": "bench-token", "sshSecret": "bench-ssh-secret"}
 
 
 def write_spec(project: Project, repo: str, names: list[str]) -> None:
@@ -174,18 +173,6 @@ def measure_disk(project: Project, client: docker.DockerClient, repo: str,
     return found
 
 
-def fleet_project(work: Path) -> Project:
-    directory = copy_project(work / "project")
-    without_pids_command(directory)
-    project = Project(directory, install_engine(), work / "state", stack="bench")
-    (directory / "sandboxes.yaml").write_text("version: 1\nsandboxes: {}\n")
-    config = {"namePrefix": PREFIX, "preflightEnabled": "false", "modelServerEnabled": "false",
-              "supervisorPort": str(service_port())}  # fmt: skip
-    project.init(directory / "Pulumi.dev.yaml", config, SECRETS)
-    project.run("up", "--yes")  # the shared pieces and images: not what is measured
-    return project
-
-
 def run_case(project: Project, client: docker.DockerClient, repo: str, case: str,
              runs: int) -> tuple[list[float], list[Added]]:  # fmt: skip
     """`runs` pairs of (bare container, sandbox added) for one case."""
@@ -214,7 +201,7 @@ def main() -> None:
     disk: dict[bool, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="sfbench-") as tmp:
         work = Path(tmp)
-        project = fleet_project(work)
+        project = engine_project(work, PREFIX)
         try:
             with git_daemon(work / "git", bridge_gateway(client)) as git:
                 generate(work / "git" / "big.git", args.history_mb)

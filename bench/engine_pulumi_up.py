@@ -23,10 +23,10 @@ from typing import Any
 
 import docker
 
-from bench.engine_common import engine, median, program
+from bench.engine_common import engine, engine_project, median, program
 from components.spec import load_spec
 from tests.support.docker_apply import DockerApplier, destroy_all
-from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
+from tests.support.pulumi_cli import Project
 from tests.support.pulumi_harness import Run
 
 ENGINE_PREFIX = "sfbench-e-"
@@ -54,25 +54,6 @@ def timed(project: Project, *args: str) -> float:
     start = time.monotonic()
     project.run(*args)
     return time.monotonic() - start
-
-
-def engine_project(work: Path) -> Project:
-    directory = copy_project(work / "project")
-    without_pids_command(directory)
-    project = Project(directory, install_engine(), work / "state", stack="bench")
-    write_spec(directory / "sandboxes.yaml", {})
-    project.init(
-        directory / "Pulumi.dev.yaml",
-        {
-            "namePrefix": ENGINE_PREFIX,
-            "preflightEnabled": "false",
-            "modelServerEnabled": "false",
-            "supervisorPort": "18101",
-        },
-        {"supervisorApiToken": "bench-task-api-token"},
-    )
-    project.run("up", "--yes")  # the shared pieces and images: not what is measured
-    return project
 
 
 def remove_kept_volumes(client: docker.DockerClient, name_part: str) -> None:
@@ -219,7 +200,7 @@ def main() -> None:
         destroy_all(client, prefix)
     with tempfile.TemporaryDirectory(prefix="sfbench-") as tmp:
         work = Path(tmp)
-        project = engine_project(work)
+        project = engine_project(work, ENGINE_PREFIX, 18101)
         try:
             create_ratio(project, client, work, args.sizes, args.repeats)
             noop_ratio(project, args.fleet, args.repeats)
