@@ -94,7 +94,7 @@ class FleetSpec:
     file: str
     sandboxes: tuple[SandboxSpec, ...]  # sorted by name
     expired: tuple[str, ...] = ()
-    hosts: Hosts = Hosts()  # `hosts:` (hosts.py); empty for a fleet on one host
+    hosts: Hosts = field(default_factory=Hosts)  # `hosts:` (hosts.py); none: one host
 
     def by_name(self) -> dict[str, SandboxSpec]:
         return {s.name: s for s in self.sandboxes}

@@ -256,7 +256,9 @@ class HostEntry(_Strict):
     def _capabilities_are_distinct(cls, found: list[Capability]) -> list[Capability]:
         if not found:
             allowed = ", ".join(c.value for c in Capability)
-            raise ValueError(f"a host with no capabilities can run nothing; list some of: {allowed}")
+            raise ValueError(
+                f"a host with no capabilities can run nothing; list some of: {allowed}"
+            )
         twice = sorted({c.value for c in found if found.count(c) > 1})
         if twice:
             raise ValueError(f"{', '.join(twice)} is listed twice")

@@ -5,9 +5,10 @@ environment names it sets or reads its own credentials under.
 Docker has one namespace per kind of object. Containers: each sandbox's `NAME` and its tailnet
 sidecar `NAME-tailscale`, the services `supervisor`, `model-server` and, on the headquarters of
 a fleet on several hosts, `bus`. Volumes: each sandbox's `workspace-NAME` and the shared
-`model-data`, `workspace`, `logs`, `bus-data` (a prefix, never a sandbox name). Modal volumes are `NAME-workspace`, in Modal's volume namespace, where only
-workspaces live. So the one name a sandbox can take from another is its sidecar's: sandboxes
-`dev` and `dev-tailscale` would both claim the container `dev-tailscale`.
+`model-data`, `workspace`, `logs`, `bus-data` (a prefix, never a sandbox name). Modal volumes
+are `NAME-workspace`, in Modal's volume namespace, where only workspaces live. So the one name a
+sandbox can take from another is its sidecar's: sandboxes `dev` and `dev-tailscale` would both
+claim the container `dev-tailscale`.
 tests/program/test_derived_names.py holds this list against the names the program registers.
 """
 
