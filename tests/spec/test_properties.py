@@ -160,7 +160,9 @@ host_entries = st.fixed_dictionaries(
 @st.composite
 def with_hosts(draw: st.DrawFn, doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` with `hosts:`, one headquarters among several, and every `host:` one of them."""
-    declared = draw(st.dictionaries(dns_labels, host_entries, min_size=1, max_size=4))
+    declared: dict[str, dict[str, Any]] = draw(
+        st.dictionaries(dns_labels, host_entries, min_size=1, max_size=4)
+    )
     if len(declared) > 1:
         declared[draw(st.sampled_from(sorted(declared)))]["headquarters"] = True
     chosen = st.sampled_from(sorted(declared))
