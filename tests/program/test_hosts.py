@@ -90,7 +90,8 @@ def test_the_stack_outputs_say_which_host_it_is_and_what_it_can_do(run_spec: Run
     host = hq.outputs["host"]
     assert host == {
         "name": "hq", "variant": "local", "bindAddress": "127.0.0.1",
-        "dockerHost": host["dockerHost"], "role": "headquarters", "capabilities": ["headless", "model"],
+        "dockerHost": host["dockerHost"], "role": "headquarters",
+        "capabilities": ["headless", "model"],
     }  # fmt: skip
     assert (desk.outputs["host"]["role"], desk.outputs["host"]["capabilities"]) == (
         "member",
