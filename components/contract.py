@@ -77,16 +77,12 @@ SUPERVISOR_GIT_AUTHOR_SUFFIX = "SUPERVISOR_GIT_AUTHOR_SUFFIX"
 # (comma-separated, sorted), its role, and the bus of a fleet on several hosts.
 SUPERVISOR_HOST_NAME = "SUPERVISOR_HOST_NAME"
 SUPERVISOR_HOST_CAPABILITIES = "SUPERVISOR_HOST_CAPABILITIES"
-SUPERVISOR_ROLE = "SUPERVISOR_ROLE"  # one of the ROLE_* values below
+SUPERVISOR_ROLE = "SUPERVISOR_ROLE"  # single | headquarters | member (spec/hosts.py: Role)
 # Every sandbox of the whole spec -> the host it lives on: a JSON object, sorted keys, compact.
 # Set for headquarters and members only (a single host's sandboxes are all its own).
 SUPERVISOR_FLEET_SANDBOXES = "SUPERVISOR_FLEET_SANDBOXES"
 SUPERVISOR_BUS_URL = "SUPERVISOR_BUS_URL"  # redis://ADDRESS:PORT/0; empty for a single host
 SUPERVISOR_BUS_PASSWORD = "SUPERVISOR_BUS_PASSWORD"  # the bus's password; absent when single
-# The supervisor's roles: a fleet on one host, or its headquarters (runs the bus), or a member.
-ROLE_SINGLE: Final = "single"
-ROLE_HEADQUARTERS: Final = "headquarters"
-ROLE_MEMBER: Final = "member"
 
 # Environment of the bus (images/bus/bus-server): its password, and the memory it may fill
 # before it refuses writes (it never evicts a task).

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from ..contract import ROLE_HEADQUARTERS, ROLE_MEMBER, ROLE_SINGLE
 from .messages import did_you_mean
 from .models import Capability, HostEntry, Mode, Runtime, SpecFile
 from .problems import Problem
@@ -25,11 +24,12 @@ if TYPE_CHECKING:
 
 
 class Role(StrEnum):
-    """A host's part in the fleet: alone, or the headquarters (runs the bus), or a member."""
+    """A host's part in the fleet: alone, or the headquarters (runs the bus), or a member.
+    The supervisor reads the value (contract.py: SUPERVISOR_ROLE)."""
 
-    SINGLE = ROLE_SINGLE
-    HEADQUARTERS = ROLE_HEADQUARTERS
-    MEMBER = ROLE_MEMBER
+    SINGLE = "single"
+    HEADQUARTERS = "headquarters"
+    MEMBER = "member"
 
 
 @dataclass(frozen=True)
