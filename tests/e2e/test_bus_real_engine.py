@@ -77,7 +77,9 @@ def wait_healthy(engine: docker.DockerClient, name: str, seconds: float = 60) ->
     deadline = time.monotonic() + seconds
     status = ""
     while time.monotonic() < deadline:
-        status = engine.api.inspect_container(name)["State"].get("Health", {}).get("Status", "")
+        status = str(
+            engine.api.inspect_container(name)["State"].get("Health", {}).get("Status", "")
+        )
         if status == "healthy":
             return status
         time.sleep(0.5)
