@@ -22,7 +22,8 @@ BUS_PORT = 6379  # redis-server, the bus of a fleet on several hosts (images/bus
 MODEL_SERVER: Final = "model-server"
 SUPERVISOR: Final = "supervisor"
 FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container that writes it
-BUS: Final = "bus"  # headquarters' Redis (several hosts only); its volume is BUS + "-data"
+BUS: Final = "bus"  # headquarters' Redis (several hosts only)
+BUS_DATA: Final = "bus-data"  # its kept volume
 
 # What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
 TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from ..contract import BUS, BUS_DATA_PATH, BUS_MAXMEMORY, BUS_PASSWORD, BUS_PORT
+from ..contract import BUS, BUS_DATA, BUS_DATA_PATH, BUS_MAXMEMORY, BUS_PASSWORD, BUS_PORT
 from ..host.containers import (
     Limits,
     Placement,
@@ -77,7 +77,7 @@ class Bus(pulumi.ComponentResource):
         s, place = args.settings, args.place
         self.data = docker.Volume(
             f"{name}-data",
-            name=f"{place.prefix}{BUS}-data",
+            name=f"{place.prefix}{BUS_DATA}",
             labels=volume_labels(place.labels),
             opts=pulumi.ResourceOptions(
                 parent=self, provider=place.provider, retain_on_delete=True, protect=True

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..contract import (
     BUS,
+    BUS_DATA,
     EGRESS_GATEWAY_SUFFIX,
     FLEET_CREDENTIALS,
     FLEET_KEYS,
@@ -36,6 +37,7 @@ RESERVED_NAMES = frozenset(
         SUPERVISOR,
         FLEET_KEYS,
         BUS,
+        BUS_DATA,
         "ai-net",
         "model-data",
         "workspace",
