@@ -88,8 +88,8 @@ class Fleet(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        spec, here = args.spec, factory.factory(args.spec, args.settings)
-        s = factory.pruned(args.settings, here)  # what this host builds, by its capabilities
+        spec, this_host = args.spec, factory.factory(args.spec, args.settings)
+        s = factory.pruned(args.settings, this_host)  # what it builds, by its capabilities
         taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
         # Reported at once, before the first resource (this one included) is registered.
         if found := problems(spec, s, args.secret, taken):
@@ -100,8 +100,8 @@ class Fleet(pulumi.ComponentResource):
             "sandboxes": {e.name: not_deployed_here(e, why)
                           for e, why in _elsewhere(spec, s, deployed)},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
-                     "bindAddress": s.bind_address, "role": here.role.value,
-                     "capabilities": [c.value for c in here.capabilities]},
+                     "bindAddress": s.bind_address, "role": this_host.role.value,
+                     "capabilities": [c.value for c in this_host.capabilities]},
         }  # fmt: skip
         own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
         if s.host.variant is not HostVariant.NONE:
@@ -127,7 +127,7 @@ class Fleet(pulumi.ComponentResource):
             host = own[Runtime.DOCKER]
             assert isinstance(host, DockerHost)
             # After the planes: the supervisor mounts the Docker plane's keys volume.
-            shared_services(host.on, s, args.secret, keys, self.outputs, here)
+            shared_services(host.on, s, args.secret, keys, self.outputs, this_host)
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
@@ -255,10 +255,8 @@ def _elsewhere(
     for e in (e for e in spec.sandboxes if e.name not in mine):
         why, who = _why_not_here(e, s)
         found.append((e, f"{why}; {who} deploys it"))
-        if e.host in (None, s.host.name):
-            pulumi.log.warn(f"sandboxes.{e.name}: {found[-1][1]}")
-        else:
-            pulumi.log.info(f"sandboxes.{e.name}: {found[-1][1]}")
+        log = pulumi.log.warn if e.host in (None, s.host.name) else pulumi.log.info
+        log(f"sandboxes.{e.name}: {why}; {who} deploys it")
     for name in spec.expired:
         pulumi.log.warn(
             f"sandboxes.{name}: expired; left out (its container is removed, "
