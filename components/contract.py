@@ -16,11 +16,14 @@ DEVTOOLS_PORT = 9222  # Chromium's DevTools in a desktop, loopback only (the sup
 SUPERVISOR_PORT = 8000  # the supervisor's task API (images/supervisor)
 MODEL_SERVER_PORT = 8080  # llama-server's OpenAI-compatible API (images/model-server)
 EGRESS_PROXY_PORT = 3128  # squid in a sandbox's egress gateway (images/egress)
+BUS_PORT = 6379  # redis-server, the bus of a fleet on several hosts (images/bus)
 
 # The shared services: each one's name on ai-net, its folder under images/, its role label.
 MODEL_SERVER: Final = "model-server"
 SUPERVISOR: Final = "supervisor"
 FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container that writes it
+BUS: Final = "bus"  # headquarters' Redis (several hosts only)
+BUS_DATA: Final = "bus-data"  # its kept volume
 
 # What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
 TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
@@ -71,6 +74,21 @@ SUPERVISOR_MAX_STEPS = "SUPERVISOR_MAX_STEPS"  # each task's budgets
 SUPERVISOR_MAX_TOKENS = "SUPERVISOR_MAX_TOKENS"
 SUPERVISOR_MAX_SECONDS = "SUPERVISOR_MAX_SECONDS"
 SUPERVISOR_GIT_AUTHOR_SUFFIX = "SUPERVISOR_GIT_AUTHOR_SUFFIX"
+# Which host of the fleet the supervisor runs on (docs/factories.md): its name and capabilities
+# (comma-separated, sorted), its role, and the bus of a fleet on several hosts.
+SUPERVISOR_HOST_NAME = "SUPERVISOR_HOST_NAME"
+SUPERVISOR_HOST_CAPABILITIES = "SUPERVISOR_HOST_CAPABILITIES"
+SUPERVISOR_ROLE = "SUPERVISOR_ROLE"  # single | headquarters | member (spec/hosts.py: Role)
+# Every sandbox of the whole spec -> the host it lives on: a JSON object, sorted keys, compact.
+# Set for headquarters and members only (a single host's sandboxes are all its own).
+SUPERVISOR_FLEET_SANDBOXES = "SUPERVISOR_FLEET_SANDBOXES"
+SUPERVISOR_BUS_URL = "SUPERVISOR_BUS_URL"  # redis://ADDRESS:PORT/0; empty for a single host
+SUPERVISOR_BUS_PASSWORD = "SUPERVISOR_BUS_PASSWORD"  # the bus's password; absent when single
+
+# Environment of the bus (images/bus/bus-server): its password, and the memory it may fill
+# before it refuses writes (it never evicts a task).
+BUS_PASSWORD = "BUS_PASSWORD"
+BUS_MAXMEMORY = "BUS_MAXMEMORY"
 
 # Environment of the model server: llama-server reads its API key from it.
 LLAMA_API_KEY = "LLAMA_API_KEY"
@@ -98,6 +116,8 @@ FLEET_CREDENTIALS: Final[dict[str, str]] = {
     "TAILSCALE_OAUTH_CLIENT_ID": "the Tailscale OAuth client id",
     "TAILSCALE_OAUTH_CLIENT_SECRET": "the Tailscale OAuth client secret",
     "TAILSCALE_IDENTITY_TOKEN": "the Tailscale workload identity token",
+    SUPERVISOR_BUS_PASSWORD: "the bus's password, as the supervisor sends it",
+    BUS_PASSWORD: "the bus's password",
 }
 
 # Paths inside the containers.
@@ -106,6 +126,7 @@ MEMORY_PATH = "/memory"  # its repository's memory volume, shared by the sandbox
 MIRROR_PATH = "/mirror"  # its repository's mirror (a bare clone), read-only: git's alternate
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
+BUS_DATA_PATH = "/data"  # the bus's append-only file, on its kept volume
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
 # removed is one file rewritten, never a sandbox restarted.
 FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"
@@ -140,4 +161,5 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
     },
     MODEL_SERVER: {"MODEL_SERVER_PORT": str(MODEL_SERVER_PORT), "MODELS_PATH": MODELS_PATH},
     "egress": {"PROXY_PORT": str(EGRESS_PROXY_PORT)},
+    BUS: {"BUS_PORT": str(BUS_PORT), "BUS_DATA_PATH": BUS_DATA_PATH},
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pulumi
 
+from . import factory
 from .host.containers import FleetIdentity
 from .host.engine import HeadlessHost, HeadlessHostArgs
 from .host.on_host import OnHost
@@ -18,6 +19,7 @@ from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
 from .services.shared import shared_services
 from .settings import (
+    BUS_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     PROJECT,
@@ -55,6 +57,9 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
     if s.model_server.enabled:
         memory += parse_size(s.model_server.memory)
         cpus += float(s.model_server.cpus)
+    if s.runs_bus:
+        memory += parse_size(s.bus.memory)
+        cpus += float(s.bus.cpus)
     return memory, cpus
 
 
@@ -65,6 +70,7 @@ def problems(
     each plane's entries."""
     found = [p for r, plane in PLANES.items() for p in plane.problems(taken[r], spec, s, secret)]
     found += _missing_service_secrets(s, secret, taken[Runtime.DOCKER])
+    found += _host_problems(spec, s, secret, taken)
     return found + [
         f"{spec.file}:{e.line}: sandboxes.{e.name}.secrets: {key} is not set in this stack; "
         f"run `pulumi config set --secret {key} <value>`"
@@ -82,7 +88,8 @@ class Fleet(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        s, spec = args.settings, args.spec
+        spec, this_host = args.spec, factory.factory(args.spec, args.settings)
+        s = factory.pruned(args.settings, this_host)  # what it builds, by its capabilities
         taken = {runtime: plane.entries(spec, s) for runtime, plane in PLANES.items()}
         # Reported at once, before the first resource (this one included) is registered.
         if found := problems(spec, s, args.secret, taken):
@@ -93,11 +100,12 @@ class Fleet(pulumi.ComponentResource):
             "sandboxes": {e.name: not_deployed_here(e, why)
                           for e, why in _elsewhere(spec, s, deployed)},
             "host": {"name": s.host.name, "variant": s.host.variant.value,
-                     "bindAddress": s.bind_address},
+                     "bindAddress": s.bind_address, "role": this_host.role.value,
+                     "capabilities": [c.value for c in this_host.capabilities]},
         }  # fmt: skip
         own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
         if s.host.variant is not HostVariant.NONE:
-            own[Runtime.DOCKER] = self._host(name, args, taken[Runtime.DOCKER])
+            own[Runtime.DOCKER] = self._host(name, s, args.stack, taken[Runtime.DOCKER])
         keys = None
         for runtime, plane in PLANES.items():
             if taken[runtime]:
@@ -119,14 +127,13 @@ class Fleet(pulumi.ComponentResource):
             host = own[Runtime.DOCKER]
             assert isinstance(host, DockerHost)
             # After the planes: the supervisor mounts the Docker plane's keys volume.
-            shared_services(host.on, s, args.secret, keys, self.outputs)
+            shared_services(host.on, s, args.secret, keys, self.outputs, this_host)
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
-    def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:
+    def _host(self, name: str, s: StackSettings, stack: str, here: list[SandboxSpec]) -> DockerHost:
         """The container host with its tailnet access and shared services: what the Docker
         plane builds on."""
-        s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         tailnet = TailnetAccess(
             f"{name}-tailnet",
@@ -157,7 +164,7 @@ class Fleet(pulumi.ComponentResource):
             name,
             host=host,
             bind=tailnet.bind_address if s.tailnet else s.bind_address,
-            identity=_identity(s, args.stack),
+            identity=_identity(s, stack),
             build_images=s.top.buildImages,
             parent=self,
         )
@@ -208,37 +215,48 @@ def _secrets(entries: list[SandboxSpec], lookup: SecretLookup) -> dict[str, pulu
     return {key: value for e in entries for key in e.secrets if (value := lookup(key)) is not None}
 
 
+def _host_problems(
+    spec: FleetSpec, s: StackSettings, secret: SecretLookup, taken: dict[Runtime, list[SandboxSpec]]
+) -> list[str]:
+    """Between the spec's `hosts:` and this stack (components/factory.py), and, with `hosts:`,
+    an entry placed on this host that it does not build: it would be built nowhere."""
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    found = factory.problems(spec, s, stack_file, secret(BUS_SECRET_KEY) is not None)
+    if found or not spec.hosts:
+        return found
+    found += factory.capacity_problems(spec, s, *requested(taken[Runtime.DOCKER], s))
+    built = {e.name for entries in taken.values() for e in entries}
+    return found + [
+        f"{spec.file}:{e.line}: sandboxes.{e.name}: placed on host {e.host}, whose stack "
+        f"({stack_file}) cannot build it: {_why_not_here(e, s)[0]}"
+        for e in spec.sandboxes
+        if e.host == s.host.name and e.name not in built
+    ]
+
+
+def _why_not_here(e: SandboxSpec, s: StackSettings) -> tuple[str, str]:
+    """Why this stack does not build `e`, and which stack deploys it."""
+    if e.host not in (None, s.host.name):
+        return f"placed on host {e.host}", "the stack for that host"
+    if e.runtime is Runtime.MODAL:
+        return "this stack does not use Modal (sandbox-fleet:modalEnabled)", "the stack that does"
+    if e.runtime is Runtime.DAYTONA:
+        return "this stack has no Daytona server (sandbox-fleet:daytonaUrl)", "the stack with one"
+    why = "runtime docker, but this stack has no container host (hostVariant: none)"
+    return why, "the stack with one"
+
+
 def _elsewhere(
     spec: FleetSpec, s: StackSettings, deployed: list[SandboxSpec]
 ) -> list[tuple[SandboxSpec, str]]:
     """The entries this stack does not create, and why (logged, and put in the outputs)."""
     mine = {e.name for e in deployed}
     found = []
-    for e in spec.sandboxes:
-        if e.name in mine:
-            continue
-        if e.host not in (None, s.host.name):
-            why = f"placed on host {e.host}; the stack for that host deploys it"
-        elif e.runtime is Runtime.MODAL:
-            why = (
-                "this stack does not use Modal (sandbox-fleet:modalEnabled); "
-                "the stack that does deploys it"
-            )
-        elif e.runtime is Runtime.DAYTONA:
-            why = (
-                "this stack has no Daytona server (sandbox-fleet:daytonaUrl); "
-                "the stack with one deploys it"
-            )
-        else:
-            why = (
-                "runtime docker, but this stack has no container host (hostVariant: none); "
-                "the stack with one deploys it"
-            )
-        found.append((e, why))
-        if e.host in (None, s.host.name):
-            pulumi.log.warn(f"sandboxes.{e.name}: {why}")
-        else:
-            pulumi.log.info(f"sandboxes.{e.name}: {why}")
+    for e in (e for e in spec.sandboxes if e.name not in mine):
+        why, who = _why_not_here(e, s)
+        found.append((e, f"{why}; {who} deploys it"))
+        log = pulumi.log.warn if e.host in (None, s.host.name) else pulumi.log.info
+        log(f"sandboxes.{e.name}: {why}; {who} deploys it")
     for name in spec.expired:
         pulumi.log.warn(
             f"sandboxes.{name}: expired; left out (its container is removed, "

@@ -36,6 +36,8 @@ class HostOutputs(TypedDict, total=False):
     name: Required[str]
     variant: Required[str]
     bindAddress: Required[pulumi.Input[str]]
+    role: Required[str]  # single | headquarters | member (docs/factories.md)
+    capabilities: Required[list[str]]  # what the host can do, sorted
     dockerHost: pulumi.Input[str]
 
 

@@ -16,6 +16,7 @@ RANK = {
     "settings": 1,  # every stack config key
     "spec": 1,  # sandboxes.yaml
     "outputs": 2,  # the stack outputs' shapes
+    "factory": 2,  # this stack as one host of the fleet: its capabilities, role, what it prunes
     "host": 3,  # the container host and what is built on it
     "tailnet": 4,  # Tailscale access (discovers the host's tailnet address)
     "services": 5,  # model server, supervisor

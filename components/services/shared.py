@@ -1,5 +1,6 @@
 """The host's shared services, built once per host stack: the model server (when the stack runs
-one) and the supervisor, with the credentials each one asks for."""
+one), the bus (on the headquarters of a fleet on several hosts) and the supervisor, with the
+credentials each one asks for."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ from collections.abc import Callable
 
 import pulumi
 
-from ..contract import MODEL_SERVER, SUPERVISOR
+from ..contract import BUS, MODEL_SERVER, SUPERVISOR
+from ..factory import Factory
 from ..host.on_host import OnHost
 from ..host.ssh_identity import supervisor_private_key
 from ..outputs import ServiceOutputs
 from ..settings import (
+    BUS_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     SSH_SECRET_KEY,
     SUPERVISOR_API_TOKEN_KEY,
     SUPERVISOR_MODEL_KEY,
     StackSettings,
 )
+from ..spec import Role
+from .bus import Bus, BusArgs, BusLink, bus_password, member_url
 from .model_server import ModelServer, ModelServerArgs
 from .supervisor import FleetKeysMount, Supervisor, SupervisorArgs
 
@@ -30,9 +35,11 @@ def shared_services(
     secret: Secret,
     keys: FleetKeysMount | None,
     outputs: ServiceOutputs,
+    factory: Factory,
 ) -> None:
     """Builds them, and puts their stack outputs in `outputs`."""
     model_server, model_key = _model_server(on, s, secret, outputs)
+    bus, link = _bus(on, s, secret, factory)
     supervisor = Supervisor(
         f"{on.name}-supervisor",
         SupervisorArgs(
@@ -48,10 +55,29 @@ def shared_services(
             ssh_key=supervisor_private_key(_required(secret(SSH_SECRET_KEY))),
             keys=keys,
             git_author_suffix=s.top.gitAuthorSuffix,
+            factory=factory,
+            bus=link,
+            bus_container=bus.container if bus else None,
         ),
         on.child,
     )
     outputs[SUPERVISOR] = {"apiUrl": supervisor.api_url, "apiToken": supervisor.api_token}
+
+
+def _bus(
+    on: OnHost, s: StackSettings, secret: Secret, factory: Factory
+) -> tuple[Bus | None, BusLink | None]:
+    """Headquarters runs the bus; a member reaches it at busAddress; a single host has none."""
+    if factory.role is Role.SINGLE:
+        return None, None
+    password = bus_password(_required(secret(BUS_SECRET_KEY)))
+    if factory.role is Role.MEMBER:
+        return None, BusLink(member_url(s.bus), password)
+    args = BusArgs(
+        settings=s.bus, image_id=on.image(BUS, on.child), place=on.place(BUS), password=password
+    )
+    bus = Bus(f"{on.name}-bus", args, on.child)
+    return bus, bus.link
 
 
 def _model_server(

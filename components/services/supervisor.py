@@ -4,6 +4,7 @@ client key and the sandboxes' host keys from the keys volume (mounted read-only)
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,17 +18,24 @@ from ..contract import (
     MODEL_URL,
     SUPERVISOR,
     SUPERVISOR_API_TOKEN,
+    SUPERVISOR_BUS_PASSWORD,
+    SUPERVISOR_BUS_URL,
     SUPERVISOR_CLI_COMMAND,
+    SUPERVISOR_FLEET_SANDBOXES,
     SUPERVISOR_GIT_AUTHOR_SUFFIX,
+    SUPERVISOR_HOST_CAPABILITIES,
+    SUPERVISOR_HOST_NAME,
     SUPERVISOR_MAX_SECONDS,
     SUPERVISOR_MAX_STEPS,
     SUPERVISOR_MAX_TOKENS,
     SUPERVISOR_PORT,
+    SUPERVISOR_ROLE,
     SUPERVISOR_RUNTIME,
     SUPERVISOR_SSH_KEY,
     SUPERVISOR_WORKERS,
     WORKSPACE_PATH,
 )
+from ..factory import Factory
 from ..host.containers import (
     Limits,
     Placement,
@@ -38,6 +46,8 @@ from ..host.containers import (
 )
 from ..outputs import url_host
 from ..settings import SupervisorSettings
+from ..spec import Role
+from .bus import BusLink
 from .model_server import INTERNAL_URL
 
 
@@ -54,6 +64,9 @@ class SupervisorArgs:
     ssh_key: pulumi.Output[str]  # secret: the fleet's client key, authorised in every sandbox
     keys: FleetKeysMount | None = None  # the keys volume (known_hosts), when there are sandboxes
     git_author_suffix: str = " (agent)"
+    factory: Factory  # which host of the fleet it runs on, and its role
+    bus: BusLink | None = None  # headquarters' bus (several hosts only)
+    bus_container: pulumi.Resource | None = None  # on headquarters: start after it
 
 
 class Supervisor(pulumi.ComponentResource):
@@ -79,6 +92,7 @@ class Supervisor(pulumi.ComponentResource):
                 replace_on_changes=["healthcheck"],
                 depends_on=[
                     *([args.model_server] if args.model_server else []),
+                    *([args.bus_container] if args.bus_container else []),
                     *([args.keys.writer] if args.keys else []),
                 ],
             ),
@@ -130,6 +144,23 @@ def _env(args: SupervisorArgs) -> dict[str, str]:
     }
     if s.cliCommand:
         env[SUPERVISOR_CLI_COMMAND] = s.cliCommand
+    return env | _host_env(args.factory, args.bus)
+
+
+def _host_env(f: Factory, bus: BusLink | None) -> dict[str, str]:
+    """Which host of the fleet it is (docs/factories.md). The map of every sandbox to its host
+    is for routing across hosts only: a single host's sandboxes are all its own, and a map that
+    changed with every entry would replace the supervisor at each one (env is ForceNew)."""
+    env = {
+        SUPERVISOR_HOST_NAME: f.name,
+        SUPERVISOR_HOST_CAPABILITIES: ",".join(sorted(c.value for c in f.capabilities)),
+        SUPERVISOR_ROLE: f.role.value,
+        SUPERVISOR_BUS_URL: bus.url if bus else "",
+    }
+    if f.role is not Role.SINGLE:
+        env[SUPERVISOR_FLEET_SANDBOXES] = json.dumps(
+            f.sandboxes, sort_keys=True, separators=(",", ":")
+        )
     return env
 
 
@@ -137,4 +168,6 @@ def _secret_env(args: SupervisorArgs) -> dict[str, pulumi.Output[str]]:
     env = {SUPERVISOR_API_TOKEN: args.api_token, SUPERVISOR_SSH_KEY: args.ssh_key}
     if args.model_api_key is not None:
         env[MODEL_API_KEY] = args.model_api_key
+    if args.bus is not None:
+        env[SUPERVISOR_BUS_PASSWORD] = args.bus.password
     return env

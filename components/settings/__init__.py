@@ -5,6 +5,7 @@ to that). One module per group that has an owner elsewhere (`tailnet`, `prefligh
 stack-wide groups and the reader in `stack`.
 """
 
+from .bus import BusSettings
 from .daytona import DaytonaSettings
 from .group import SettingsGroup
 from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
@@ -12,6 +13,7 @@ from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .services import ModelServerSettings, SupervisorSettings
 from .stack import (
+    BUS_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     GROUPS,
     MODEL_SERVER_API_KEY_KEY,
@@ -25,11 +27,13 @@ from .stack import (
     StackSettings,
     all_keys,
     parse_settings,
+    port_clashes,
     read_stack_settings,
 )
 from .tailnet import TailnetSettings
 
 __all__ = [
+    "BUS_SECRET_KEY",
     "DESKTOP_SECRET_KEY",
     "GROUPS",
     "MODEL_SERVER_API_KEY_KEY",
@@ -39,6 +43,7 @@ __all__ = [
     "STACK_SECRETS",
     "SUPERVISOR_API_TOKEN_KEY",
     "SUPERVISOR_MODEL_KEY",
+    "BusSettings",
     "DaytonaSettings",
     "HostSettings",
     "HostVariant",
@@ -54,5 +59,6 @@ __all__ = [
     "all_keys",
     "parse_settings",
     "parse_ssh_address",
+    "port_clashes",
     "read_stack_settings",
 ]

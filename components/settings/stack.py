@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..contract import SUPERVISOR
+from ..contract import BUS, SUPERVISOR
+from .bus import BusSettings
 from .daytona import DaytonaSettings
 from .host import HostSettings, HostVariant
 from .modal import ModalSettings
@@ -39,9 +40,10 @@ MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
 DESKTOP_SECRET_KEY = "desktopSecret"  # each desktop's VNC password is derived from it
 SSH_SECRET_KEY = "sshSecret"  # the supervisor's key and every sandbox's host key, derived
 SUPERVISOR_MODEL_KEY = "supervisorModelApiKey"  # for supervisorModelUrl (optional)
+BUS_SECRET_KEY = "busSecret"  # the bus's password is derived from it: the same on every host
 STACK_SECRETS = (
     SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY, SSH_SECRET_KEY,
-    SUPERVISOR_MODEL_KEY,
+    SUPERVISOR_MODEL_KEY, BUS_SECRET_KEY,
 )  # fmt: skip
 
 
@@ -105,6 +107,7 @@ GROUPS: dict[str, type[BaseModel]] = {
     "preflight": PreflightSettings,
     "daytona": DaytonaSettings,
     "modal": ModalSettings,
+    BUS: BusSettings,
 }
 # Groups that exist only when `<prefix>Enabled` is true (their other keys are then checked).
 OPTIONAL_GROUPS = {"tailnet": "Join the fleet to a tailnet (Tailscale): bind address, policy, keys"}
@@ -120,6 +123,10 @@ class StackSettings:
     preflight: PreflightSettings
     daytona: DaytonaSettings
     modal: ModalSettings
+    bus: BusSettings
+    # Not a config key: set from the spec's hosts (components/factory.py: pruned) on the
+    # headquarters of a fleet on several hosts, whose stack publishes the bus.
+    runs_bus: bool = False
 
     @property
     def bind_address(self) -> str:
@@ -138,6 +145,8 @@ class StackSettings:
         ports = {f"{PROJECT}:{SUPERVISOR}Port": self.supervisor.port}
         if self.model_server.enabled and self.model_server.publish:
             ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
+        if self.runs_bus:
+            ports[f"{PROJECT}:{BUS}Port"] = self.bus.port
         return ports
 
 
@@ -205,13 +214,14 @@ def parse_settings(
         preflight=typing.cast(PreflightSettings, models["preflight"]),
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
         modal=typing.cast(ModalSettings, models["modal"]),
+        bus=typing.cast(BusSettings, models[BUS]),
     )
-    if clashes := _port_clashes(settings):
+    if clashes := port_clashes(settings):
         raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
     return settings
 
 
-def _port_clashes(s: StackSettings) -> list[str]:
+def port_clashes(s: StackSettings) -> list[str]:
     """Two settings that publish on the same host port: Docker would refuse the second."""
     first: dict[int, str] = {}
     found = []

@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..sizes import format_size
-from . import egress, image, ports, reserved
+from . import egress, hosts, image, ports, reserved
+from .hosts import Hosts
 from .image import SandboxImage
 from .messages import validation_problems
 from .models import (
@@ -72,7 +73,7 @@ class SandboxSpec:
     secrets: tuple[str, ...]
     repo_token: str | None  # which of `secrets` git's credential helper answers with
     data: DataPolicy
-    host: str | None
+    host: str | None  # with `hosts:` always the host it lands on (hosts.py)
     tailnet: bool  # joins the tailnet itself through a sidecar, reachable by MagicDNS name
     egress: tuple[str, ...] | None  # names it may reach (egress.py); None: anywhere
     image: SandboxImage | None  # its toolchain (image.py); None: the fleet's own base
@@ -93,6 +94,7 @@ class FleetSpec:
     file: str
     sandboxes: tuple[SandboxSpec, ...]  # sorted by name
     expired: tuple[str, ...] = ()
+    hosts: Hosts = field(default_factory=Hosts)  # `hosts:` (hosts.py); none: one host
 
     def by_name(self) -> dict[str, SandboxSpec]:
         return {s.name: s for s in self.sandboxes}
@@ -152,6 +154,8 @@ def _build(source: Source, today: dt.date | None, root: Path | None = None) -> F
     sandboxes = [_resolve(name, entry, document, source) for name, entry in sorted(live.items())]
     sandboxes, found = _images(sandboxes, document, source, root)
     found += egress.problems(sandboxes, source)
+    fleet_hosts, sandboxes, placing = hosts.place(sandboxes, document, source)
+    found += placing
     try:
         sandboxes = _assign_host_ports(sandboxes, document, source)
     except SpecError as exc:
@@ -159,7 +163,7 @@ def _build(source: Source, today: dt.date | None, root: Path | None = None) -> F
     if found:
         raise SpecError(found)
     expired = tuple(sorted(set(document.sandboxes) - set(live)))
-    return FleetSpec(file=source.file, sandboxes=tuple(sandboxes), expired=expired)
+    return FleetSpec(source.file, tuple(sandboxes), expired, fleet_hosts)
 
 
 def _name_clashes(source: Source) -> list[Problem]:

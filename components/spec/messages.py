@@ -81,7 +81,7 @@ def _message(kind: str, err: Any, loc: Path_) -> str:
         return f"{given!r} " + _BOUNDS[kind].format(**ctx)
     if kind == "enum":
         allowed = [a.strip(" '") for a in ctx["expected"].replace(" or ", ", ").split(",")]
-        return f"{given!r} is not one of: {', '.join(allowed)}" + _did_you_mean(given, allowed)
+        return f"{given!r} is not one of: {', '.join(allowed)}" + did_you_mean(given, allowed)
     if kind == "literal_error" and loc == ("version",):
         if isinstance(given, str) and given.strip() == "1":
             return "version is the text '1'; write the number: `version: 1` (no quotes)"
@@ -96,12 +96,12 @@ def _unknown_key(loc: Path_) -> str:
     allowed = sorted(_fields_at(loc[:-1]))
     return (
         f"unknown key '{key}'"
-        + _did_you_mean(key, allowed)
+        + did_you_mean(key, allowed)
         + (f"; allowed: {', '.join(allowed)}" if allowed else "")
     )
 
 
-def _did_you_mean(given: Any, allowed: list[str]) -> str:
+def did_you_mean(given: Any, allowed: list[str]) -> str:
     close = difflib.get_close_matches(str(given), allowed, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -62,6 +62,16 @@ class DataPolicy(StrEnum):
     DISCARD = "discard"
 
 
+class Capability(StrEnum):
+    """What a host can do (`hosts.NAME.capabilities`): the closed set its entries may need."""
+
+    HEADLESS = "headless"  # runs headless Docker sandboxes
+    VISUAL = "visual"  # runs desktop sandboxes (its stack builds the desktop image)
+    GPU = "gpu"  # has a GPU (for the model server's offloaded layers)
+    MODEL = "model"  # runs the llama.cpp model server
+    DAYTONA = "daytona"  # its stack reaches a Daytona server (daytonaUrl)
+
+
 # Routing table: batch work gets a small headless box, anything with a UI gets a desktop.
 TASK_MODE: dict[Task, Mode] = {
     Task.AUDIT: Mode.HEADLESS,
@@ -93,6 +103,7 @@ TaskName = Annotated[Task, Strict(False)]
 ModeName = Annotated[Mode, Strict(False)]
 RuntimeName = Annotated[Runtime, Strict(False)]
 DataPolicyName = Annotated[DataPolicy, Strict(False)]
+CapabilityName = Annotated[Capability, Strict(False)]
 
 
 class _Strict(BaseModel):
@@ -217,6 +228,43 @@ class SandboxEntry(_Strict):
         return self
 
 
+class Capacity(_Strict):
+    """What a host gives the fleet: its entries' summed limits (and its services') must fit,
+    within the stack's preflight over-commit ratios (checked by that host's stack)."""
+
+    cpus: Annotated[float, Field(gt=0, le=4096)] | None = Field(
+        None, description="CPU cores of the host"
+    )
+    memory: Size | None = Field(None, description="Memory of the host, e.g. 32Gi")
+
+
+class HostEntry(_Strict):
+    """One host of the fleet: the stack whose `hostName` is its name deploys its entries."""
+
+    capabilities: list[CapabilityName] = Field(
+        description="What the host can do; entries that need more are refused"
+    )
+    capacity: Capacity | None = Field(None, description="What the host gives the fleet")
+    headquarters: bool = Field(
+        False,
+        description="Runs the bus, takes the entries without `host:`; exactly one host is "
+        "headquarters when there are several",
+    )
+
+    @field_validator("capabilities")
+    @classmethod
+    def _capabilities_are_distinct(cls, found: list[Capability]) -> list[Capability]:
+        if not found:
+            allowed = ", ".join(c.value for c in Capability)
+            raise ValueError(
+                f"a host with no capabilities can run nothing; list some of: {allowed}"
+            )
+        twice = sorted({c.value for c in found if found.count(c) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is listed twice")
+        return found
+
+
 class SpecFile(_Strict):
     """sandboxes.yaml: the whole fleet, one entry per sandbox, keyed by sandbox name."""
 
@@ -224,6 +272,11 @@ class SpecFile(_Strict):
 
     version: Literal[1] = Field(description="Format version; only 1 exists")
     defaults: Defaults = Defaults()
+    hosts: dict[DnsLabel, HostEntry] | None = Field(
+        None,
+        description="The hosts of a fleet that spans several (docs/factories.md); "
+        "leave it out for one host",
+    )
     sandboxes: dict[SandboxName, SandboxEntry] = Field(
         description="Sandboxes by name; `{}` is an empty fleet",
         json_schema_extra={"additionalProperties": False},  # names outside the pattern: no

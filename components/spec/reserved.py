@@ -3,11 +3,12 @@ network and volumes, the names of the objects it derives from a sandbox's name, 
 environment names it sets or reads its own credentials under.
 
 Docker has one namespace per kind of object. Containers: each sandbox's `NAME` and its tailnet
-sidecar `NAME-tailscale`, the services `supervisor` and `model-server`. Volumes: each
-sandbox's `workspace-NAME` and the shared `model-data`, `workspace`, `logs` (a prefix, never a
-sandbox name). Modal volumes are `NAME-workspace`, in Modal's volume namespace, where only
-workspaces live. So the one name a sandbox can take from another is its sidecar's: sandboxes
-`dev` and `dev-tailscale` would both claim the container `dev-tailscale`.
+sidecar `NAME-tailscale`, the services `supervisor`, `model-server` and, on the headquarters of
+a fleet on several hosts, `bus`. Volumes: each sandbox's `workspace-NAME` and the shared
+`model-data`, `workspace`, `logs`, `bus-data` (a prefix, never a sandbox name). Modal volumes
+are `NAME-workspace`, in Modal's volume namespace, where only workspaces live. So the one name a
+sandbox can take from another is its sidecar's: sandboxes `dev` and `dev-tailscale` would both
+claim the container `dev-tailscale`.
 tests/program/test_derived_names.py holds this list against the names the program registers.
 """
 
@@ -17,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..contract import (
+    BUS,
+    BUS_DATA,
     EGRESS_GATEWAY_SUFFIX,
     FLEET_CREDENTIALS,
     FLEET_KEYS,
@@ -33,6 +36,8 @@ RESERVED_NAMES = frozenset(
         MODEL_SERVER,
         SUPERVISOR,
         FLEET_KEYS,
+        BUS,
+        BUS_DATA,
         "ai-net",
         "model-data",
         "workspace",

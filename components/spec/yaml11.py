@@ -109,7 +109,10 @@ def misread(node: yaml.ScalarNode) -> Reading | None:
     if text in _SHORT_BOOLS:
         old = _SHORT_BOOLS[text]
     else:
-        old = _LOADER.yaml_constructors[tag](_LOADER, yaml.ScalarNode(tag, text))
+        try:
+            old = _LOADER.yaml_constructors[tag](_LOADER, yaml.ScalarNode(tag, text))
+        except ValueError:  # `-0x_` resolves as an int that YAML 1.1 cannot build: not a
+            return None  # misreading; the loader reports it as a value it cannot read
     new = _core(text)
     same = type(old) is type(new) and (old == new or _both_nan(old, new))
     return None if same else Reading(text, old, new)

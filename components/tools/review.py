@@ -55,7 +55,7 @@ class Review:
 
 
 def compare(base: FleetSpec, head: FleetSpec, *, today: dt.date) -> Review:
-    old, new = base.by_name(), head.by_name()
+    old, new = _placed(base, head), head.by_name()
     changed, unchanged = [], []
     for name in sorted(set(old) & set(new)):
         change = diff_sandbox(old[name], new[name])
@@ -78,11 +78,27 @@ def compare(base: FleetSpec, head: FleetSpec, *, today: dt.date) -> Review:
     )
 
 
+def _placed(base: FleetSpec, head: FleetSpec) -> dict[str, SandboxSpec]:
+    """The base's entries by name. When the head first declares `hosts:`, an entry without
+    `host:` is taken to be on the head's headquarters: the host the fleet had (docs/factories.md
+    says to mark it so), whose stack keeps it as it is."""
+    hq = head.hosts.headquarters
+    if base.hosts or hq is None:
+        return base.by_name()
+    return {s.name: dataclasses.replace(s, host=s.host or hq.name) for s in base.sandboxes}
+
+
 def _notes(base: FleetSpec, head: FleetSpec, today: dt.date) -> tuple[str, ...]:
     notes = [
         f"`{n}` is past its `expires` date and is left out of the fleet; delete the entry."
         for n in head.expired
     ]
+    hq = head.hosts.headquarters
+    if hq is not None and not base.hosts:
+        notes.append(
+            f"The file declares its hosts now: its entries without `host:` are taken to be on "
+            f"headquarters ({hq.name}) so far, as if its stack had deployed them."
+        )
     for s in head.sandboxes:
         if s.expires is not None and (s.expires - today).days <= 7:
             days = (s.expires - today).days

@@ -67,6 +67,8 @@ DESKTOP_KEY = "desktopSecret"
 DESKTOP_SECRET = "e2e-desktop-secret"
 SSH_KEY = "sshSecret"
 SSH_SECRET = "e2e-ssh-secret"
+BUS_KEY = "busSecret"  # used only by a fleet on several hosts (docs/factories.md)
+BUS_SECRET = "e2e-bus-secret"
 
 
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:
@@ -92,5 +94,6 @@ def init_host_stack(project: Project, prefix: str, spec: str, **config: str | li
             MODEL_KEY: MODEL_API_KEY,
             DESKTOP_KEY: DESKTOP_SECRET,
             SSH_KEY: SSH_SECRET,
+            BUS_KEY: BUS_SECRET,
         },
     )

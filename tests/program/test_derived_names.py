@@ -38,6 +38,18 @@ def test_every_docker_name_is_a_sandbox_a_service_or_a_reserved_derivation(
     assert set(volumes) - RESERVED_NAMES == {f"workspace-{n}" for n in sandboxes} | states
 
 
+def test_headquarters_names_only_reserved_objects_for_the_bus(run_spec: RunSpec) -> None:
+    hosts = "hosts:\n  local: {capabilities: [headless], headquarters: true}\n"
+    hosts += "  desk: {capabilities: [headless]}\n"
+    run = run_spec(f"version: 1\n{hosts}sandboxes:\n  etl: {{task: data-processing}}\n")
+    assert run.error is None, run.error
+    containers = {r.inputs["name"] for r in run.of_type("docker:index/container:Container")}
+    volumes = {r.inputs["name"] for r in run.of_type("docker:index/volume:Volume")}
+    assert {"bus", "bus-data"} <= containers | volumes
+    assert containers - RESERVED_NAMES == {"etl"}
+    assert volumes - RESERVED_NAMES == {"workspace-etl"}
+
+
 def test_a_sandbox_named_like_a_sidecar_stops_the_stack_before_anything(
     run_spec: RunSpec,
 ) -> None:

@@ -30,11 +30,14 @@ def test_every_stack_preset_runs(stack_file: Path, run_spec: RunSpec) -> None:
 
 
 def test_every_container_is_locked_down(stack_file: Path, run_spec: RunSpec) -> None:
-    run = run_spec(fleet_spec(6), stack_file)
+    assert_every_container_is_locked_down(run_spec(fleet_spec(6), stack_file), stack_file.name)
+
+
+def assert_every_container_is_locked_down(run: Run, where_run: str) -> None:
     bind = run.outputs["host"]["bindAddress"]
     for c in run.of_type(CONTAINER):
         i = c.inputs
-        where = f"{stack_file.name}: {c.urn}"
+        where = f"{where_run}: {c.urn}"
         assert i.get("privileged") is False, where
         assert i["capabilities"] == {"drops": ["ALL"]}, where
         assert "no-new-privileges:true" in i["securityOpts"], where

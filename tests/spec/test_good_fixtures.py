@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from components.spec import (
+    Capability,
     DataPolicy,
     FleetSpec,
     HostPorts,
     Mode,
+    Role,
     Runtime,
     SandboxSpec,
     SpecError,
@@ -255,3 +257,69 @@ def test_a_sandbox_named_env_keeps_its_numbers_and_env_keeps_its_text() -> None:
     sandbox = load("sandbox-named-env.yaml").sandboxes[0]
     assert sandbox.name == "env" and sandbox.ssh_port_pinned and sandbox.host_ports.ssh == 30000
     assert dict(sandbox.env) == {"PYTHON": "3.10", "MODE": "0755"}
+
+
+# --- hosts: a fleet on several hosts -----------------------------------------------------------
+
+
+def test_every_entry_lands_on_one_declared_host() -> None:
+    spec = load("hosts.yaml")
+    assert {s.name: s.host for s in spec.sandboxes} == {
+        "audit-auth": "local",  # no `host:`: headquarters
+        "fix-login-ui": "desk",
+        "refactor-db": "desk",
+        "train-etl": "gpu-box",
+    }
+    hosts = spec.hosts
+    assert hosts.names == ["desk", "gpu-box", "local"]
+    hq = hosts.get("local")
+    assert hq is not None and hq.headquarters and hosts.headquarters == hq
+    assert (hq.cpus, hq.memory_bytes) == (8.0, 16 * GiB)
+    assert hq.capabilities == (Capability.HEADLESS, Capability.MODEL)  # sorted
+    assert [hosts.role_of(n) for n in ("local", "desk", "gpu-box")] == [
+        Role.HEADQUARTERS,
+        Role.MEMBER,
+        Role.MEMBER,
+    ]
+    desk = hosts.get("desk")
+    assert desk is not None and (desk.cpus, desk.memory_bytes, desk.headquarters) == (
+        None,
+        None,
+        False,
+    )
+
+
+def test_a_file_without_hosts_places_nothing_and_has_one_role() -> None:
+    spec = load("readme-example.yaml")
+    assert not spec.hosts and spec.hosts.role_of("anything") is Role.SINGLE
+    assert spec.by_name()["audit-auth"].host is None  # whichever stack reads the file
+
+
+def test_a_lone_host_is_its_own_headquarters_and_takes_every_entry() -> None:
+    text = "version: 1\nhosts:\n  box: {capabilities: [headless]}\nsandboxes:\n  a: {task: audit}\n"
+    spec = load_spec_text(text, today=TODAY)
+    box = spec.hosts.get("box")
+    assert box is not None and box.headquarters and spec.hosts.role_of("box") is Role.SINGLE
+    assert [s.host for s in spec.sandboxes] == ["box"]
+
+
+def test_defaults_host_places_the_entries_without_their_own() -> None:
+    text = (
+        "version: 1\ndefaults: {host: desk}\nhosts:\n"
+        "  hq: {capabilities: [headless], headquarters: true}\n"
+        "  desk: {capabilities: [headless, visual]}\n"
+        "sandboxes:\n  a: {task: audit}\n  b: {task: audit, host: hq}\n"
+    )
+    assert {s.name: s.host for s in load_spec_text(text, today=TODAY).sandboxes} == {
+        "a": "desk",
+        "b": "hq",
+    }
+
+
+def test_modal_entries_need_nothing_of_their_host() -> None:
+    text = (
+        "version: 1\nhosts:\n  hq: {capabilities: [model]}\n"
+        "sandboxes:\n  batch: {task: data-processing, runtime: modal}\n"
+    )
+    (batch,) = load_spec_text(text, today=TODAY).sandboxes
+    assert batch.host == "hq"

@@ -9,13 +9,21 @@ import string
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from components.spec import FleetSpec, SpecError, load_spec_text
 from components.spec.credentials import SECRET_PATTERNS
-from components.spec.models import RESERVED_CONTAINER_PORTS, DataPolicy, Mode, Runtime, Task
+from components.spec.models import (
+    RESERVED_CONTAINER_PORTS,
+    Capability,
+    DataPolicy,
+    Mode,
+    Runtime,
+    Task,
+)
 from components.spec.reserved import DERIVED_SUFFIXES, RESERVED_NAMES
 from tests.support.spec_dump import dump_yaml, safe_dump, to_document
 
@@ -139,6 +147,31 @@ def entries(draw: st.DrawFn) -> dict[str, Any]:
     return entry
 
 
+# What any entry may need of its host: every generated host has it, so that every entry can be
+# placed anywhere; the rest of the set is drawn (tests/spec/bad holds the refusals).
+NEEDED = [Capability.HEADLESS.value, Capability.VISUAL.value, Capability.DAYTONA.value]
+capacities = st.fixed_dictionaries({}, optional={"cpus": st.integers(1, 512), "memory": sizes})
+host_entries = st.fixed_dictionaries(
+    {"capabilities": st.lists(enum(["gpu", "model"]), unique=True).map(lambda c: NEEDED + c)},
+    optional={"capacity": capacities},
+)
+
+
+@st.composite
+def with_hosts(draw: st.DrawFn, doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` with `hosts:`, one headquarters among several, and every `host:` one of them."""
+    declared: dict[str, dict[str, Any]] = draw(
+        st.dictionaries(dns_labels, host_entries, min_size=1, max_size=4)
+    )
+    if len(declared) > 1:
+        declared[draw(st.sampled_from(sorted(declared)))]["headquarters"] = True
+    chosen = st.sampled_from(sorted(declared))
+    for entry in [doc.get("defaults", {}), *doc["sandboxes"].values()]:
+        if "host" in entry:
+            entry["host"] = draw(chosen)
+    return {**doc, "hosts": declared}
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> dict[str, Any]:
     fleet = draw(st.dictionaries(names, entries(), max_size=6))
@@ -151,7 +184,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         doc["defaults"] = draw(defaults)
     doc["sandboxes"] = fleet
-    return doc
+    return draw(with_hosts(doc)) if draw(st.booleans()) else doc
 
 
 def render(doc: dict[str, Any]) -> str:
@@ -217,3 +250,24 @@ def test_a_sandbox_does_not_change_when_other_entries_come_or_go(
     subset = {**doc, "sandboxes": {n: e for n, e in doc["sandboxes"].items() if n in keep}}
     part = load_spec_text(valid_text(subset), today=TODAY).by_name()
     assert part == {n: full[n] for n in keep}
+
+
+@SETTINGS
+@given(documents(), dns_labels, host_entries)
+def test_declaring_another_host_moves_no_sandbox(
+    doc: dict[str, Any], name: str, entry: dict[str, Any]
+) -> None:
+    """Placement is written down (`host:`, defaults.host, the headquarters), never derived from
+    the set of hosts: a host joining changes where no existing entry lands, or is refused when
+    it leaves the fleet without a headquarters (the lone host was one without saying so)."""
+    if "hosts" not in doc or name in doc["hosts"]:
+        reject()
+    before = load(valid_text(doc))
+    after_doc = {**doc, "hosts": {**doc["hosts"], name: entry}}
+    if len(doc["hosts"]) == 1 and not any(h.get("headquarters") for h in doc["hosts"].values()):
+        with pytest.raises(SpecError, match="none is headquarters"):
+            load_spec_text(valid_text(after_doc), today=TODAY)
+        return
+    after = load_spec_text(valid_text(after_doc), today=TODAY)
+    assert after.sandboxes == before.sandboxes
+    assert after.hosts.headquarters == before.hosts.headquarters

@@ -27,6 +27,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from components.settings import (
+    BUS_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     SSH_SECRET_KEY,
@@ -169,6 +170,7 @@ STACK_SECRET_VALUES = {
     MODEL_SERVER_API_KEY_KEY: "harness-model-api-key",
     DESKTOP_SECRET_KEY: "harness-desktop-secret",
     SSH_SECRET_KEY: "harness-ssh-secret",
+    BUS_SECRET_KEY: "harness-bus-secret",  # made by hand, the same on every host's stack
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from components.sizes import parse_size
+from components.spec.hosts import HostSpec
 from components.spec.loader import FleetSpec, SandboxSpec
 from components.spec.yaml11 import misread
 
@@ -62,9 +63,25 @@ def _entry(s: SandboxSpec) -> dict[str, Any]:
     return entry
 
 
+def _host(h: HostSpec) -> dict[str, Any]:
+    host: dict[str, Any] = {"capabilities": [c.value for c in h.capabilities]}
+    if h.headquarters:
+        host["headquarters"] = True
+    capacity = {
+        "cpus": h.cpus,
+        "memory": None if h.memory_bytes is None else size_text(h.memory_bytes),
+    }
+    if any(v is not None for v in capacity.values()):
+        host["capacity"] = {k: v for k, v in capacity.items() if v is not None}
+    return host
+
+
 def to_document(spec: FleetSpec) -> dict[str, Any]:
     """Plain data (JSON-compatible) for a `version: 1` sandboxes.yaml describing `spec`."""
-    return {"version": 1, "sandboxes": {s.name: _entry(s) for s in spec.sandboxes}}
+    document: dict[str, Any] = {"version": 1}
+    if spec.hosts:
+        document["hosts"] = {h.name: _host(h) for h in spec.hosts.declared}
+    return document | {"sandboxes": {s.name: _entry(s) for s in spec.sandboxes}}
 
 
 class _Dumper(yaml.SafeDumper):
