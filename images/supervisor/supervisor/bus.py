@@ -172,6 +172,52 @@ class Bus:
                 stop.wait(LOOP_BACKOFF[1])
 
 
+class Consumer:
+    """This host's consumer of one stream's group: the entries delivered to it before a restart
+    and never acknowledged first, then new ones. Each is acknowledged (and dropped) only after
+    ``handle`` returned; if it raises, the entry stays pending and comes back."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        stream: str,
+        group: str,
+        name: str,
+        handle: Callable[[str, dict[str, Any]], None],
+    ) -> None:
+        self.bus, self.stream, self.group, self.name = bus, stream, group, name
+        self.handle = handle
+        self._group = False
+        self._pending = True
+
+    def pull(self) -> None:
+        """Handle one batch (waiting up to BLOCK_MS for one)."""
+        if not self._group:
+            self.bus.ensure_group(self.stream, self.group)
+            self._group, self._pending = True, True
+        try:
+            entries = self._read()
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("NOGROUP"):
+                raise
+            self._group = False  # the bus lost its data (no AOF?): make the group again
+            return
+        for entry_id, fields in entries:
+            try:
+                self.handle(entry_id, fields)
+                self.bus.done(self.stream, self.group, entry_id)
+            except BaseException:
+                self._pending = True  # the entry stays delivered to us: read it again next
+                raise
+
+    def _read(self) -> list[tuple[str, dict[str, Any]]]:
+        if self._pending:
+            if entries := self.bus.read(self.stream, self.group, self.name, pending=True):
+                return entries
+            self._pending = False
+        return self.bus.read(self.stream, self.group, self.name, pending=False)
+
+
 def _fields(body: dict[str, str] | None) -> dict[str, Any]:
     """An entry's JSON document; ValueError when it has none (a pending entry deleted since
     reads back empty) or it is not an object."""

@@ -16,7 +16,16 @@ from typing import Any
 
 import redis
 
-from .bus import HOSTS_KEY, STATUS_GROUP, STATUS_STREAM, Bus, BusDown, alive_key, tasks_stream
+from .bus import (
+    HOSTS_KEY,
+    STATUS_GROUP,
+    STATUS_STREAM,
+    Bus,
+    BusDown,
+    Consumer,
+    alive_key,
+    tasks_stream,
+)
 from .fleet_config import FleetConfig
 from .ledger import BadReport, Ledger
 
@@ -30,10 +39,9 @@ class Headquarters:
         self.fleet = fleet
         self.dropped = ledger.drop_unsent()
         self._stop = threading.Event()
-        self._pending = True
-        self._group = False
+        self.consumer = Consumer(bus, STATUS_STREAM, STATUS_GROUP, fleet.host_name, self._report)
         self._thread = threading.Thread(
-            target=bus.pump, args=("bus-status", self.pull, self._stop), name="bus-status",
+            target=bus.pump, args=("bus-status", self.consumer.pull, self._stop), name="bus-status",
             daemon=True,
         )  # fmt: skip
 
@@ -68,28 +76,12 @@ class Headquarters:
         self.bus.add(tasks_stream(task["host"]), {"kind": "cancel", "id": task["id"]})
         self.ledger.cancel_requested(task["id"])
 
-    def pull(self) -> None:
-        """Write one batch of the hosts' reports to the ledger."""
-        if not self._group:
-            self.bus.ensure_group(STATUS_STREAM, STATUS_GROUP)
-            self._group, self._pending = True, True
+    def _report(self, entry_id: str, fields: dict[str, Any]) -> None:
         try:
-            entries = self.bus.read(STATUS_STREAM, STATUS_GROUP, self.fleet.host_name,
-                                    self._pending)  # fmt: skip
-        except redis.ResponseError as exc:
-            if not str(exc).startswith("NOGROUP"):
-                raise
-            self._group = False
-            return
-        if self._pending and not entries:
-            self._pending = False
-        for entry_id, fields in entries:
-            try:
-                self.ledger.apply(str(fields["host"]), fields["task"])
-            except (BadReport, KeyError) as exc:
-                log.error(f"dropped a status entry {entry_id}: {exc}",
-                          extra={"fields": {"event": "bus_bad_entry"}})  # fmt: skip
-            self.bus.done(STATUS_STREAM, STATUS_GROUP, entry_id)
+            self.ledger.apply(str(fields["host"]), fields["task"])
+        except (BadReport, KeyError) as exc:
+            log.error(f"dropped a status entry {entry_id}: {exc}",
+                      extra={"fields": {"event": "bus_bad_entry"}})  # fmt: skip
 
     def hosts(self) -> dict[str, dict[str, Any]]:
         """Every host of the fleet: what it last said of itself and whether it still says so

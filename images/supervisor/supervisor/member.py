@@ -24,6 +24,7 @@ from .bus import (
     STATUS_STREAM,
     TASKS_GROUP,
     Bus,
+    Consumer,
     alive_key,
     tasks_stream,
 )
@@ -55,13 +56,12 @@ class Member:
         self.runtime_name = runtime_name
         self.poll_interval = poll_interval
         self._stop = threading.Event()
-        self._pending = True  # read what was delivered before a restart first
-        self._group = False
+        self.consumer = Consumer(bus, self.stream, TASKS_GROUP, self.host, self._take)
         self._next_presence = 0.0
         self._threads = [
             threading.Thread(target=bus.pump, args=(name, step, self._stop), name=name,
                              daemon=True)
-            for name, step in (("bus-pull", self.pull), ("bus-report", self.report))
+            for name, step in (("bus-pull", self.consumer.pull), ("bus-report", self.report))
         ]  # fmt: skip
 
     def start(self) -> None:
@@ -77,29 +77,14 @@ class Member:
     def alive(self) -> bool:
         return all(thread.is_alive() for thread in self._threads)
 
-    def pull(self) -> None:
-        """Take one batch of the host's stream into the local queue."""
-        if not self._group:
-            self.bus.ensure_group(self.stream, TASKS_GROUP)
-            self._group, self._pending = True, True
+    def _take(self, entry_id: str, fields: dict[str, Any]) -> None:
         try:
-            entries = self.bus.read(self.stream, TASKS_GROUP, self.host, self._pending)
-        except redis.ResponseError as exc:
-            if not str(exc).startswith("NOGROUP"):
-                raise
-            self._group = False  # the bus lost its data (no AOF?): start the group again
-            return
-        if self._pending and not entries:
-            self._pending = False
-        for entry_id, fields in entries:
-            try:
-                self._take(fields)
-            except (KeyError, TypeError, ValueError) as exc:  # dropped: it would come back forever
-                log.error(f"dropped a malformed task entry {entry_id}: {exc!r}",
-                          extra={"fields": {"event": "bus_bad_entry"}})  # fmt: skip
-            self.bus.done(self.stream, TASKS_GROUP, entry_id)
+            self._apply(fields)
+        except (KeyError, TypeError, ValueError) as exc:  # dropped: it would come back forever
+            log.error(f"dropped a malformed task entry {entry_id}: {exc!r}",
+                      extra={"fields": {"event": "bus_bad_entry"}})  # fmt: skip
 
-    def _take(self, fields: dict[str, Any]) -> None:
+    def _apply(self, fields: dict[str, Any]) -> None:
         fleet_id = int(fields["id"])
         if fields.get("kind") == "cancel":
             local = self.queue.local_id(fleet_id)
