@@ -20,7 +20,7 @@ MAX_HOURS = 24 * 30
 
 
 def empty() -> dict[str, int]:
-    return {**dict.fromkeys(STATUSES, 0), "prompt_tokens": 0, "completion_tokens": 0}
+    return {**dict.fromkeys(STATUSES, 0), "prompt_tokens": 0, "completion_tokens": 0, "tokens": 0}
 
 
 def since(until: datetime, hours: int) -> str:
@@ -45,6 +45,7 @@ def activity(
         entry[status] += int(count)
         entry["prompt_tokens"] += int(prompt or 0)
         entry["completion_tokens"] += int(completion or 0)
+        entry["tokens"] += int(prompt or 0) + int(completion or 0)
     return found
 
 

@@ -19,10 +19,6 @@ from .stats import activity, since, tokens_by_hour, total
 RECENT_TASKS = 50
 
 
-def _counted(entry: dict[str, int]) -> dict[str, int]:
-    return {**entry, "tokens": entry["prompt_tokens"] + entry["completion_tokens"]}
-
-
 class Views:
     def __init__(
         self,
@@ -49,13 +45,13 @@ class Views:
     def stats(self, hours: int) -> dict[str, Any]:
         until = self.clock()
         start = since(until, hours)
-        per = {key[0]: _counted(v) for key, v in activity(self.queue.read, "tasks", start).items()}
+        per = {key[0]: v for key, v in activity(self.queue.read, "tasks", start).items()}
         return {
             "host": self._me(),
             "since": start,
             "until": stamp(until),
             "hours": hours,
-            "tasks": _counted(total(list(per.values()))),
+            "tasks": total(list(per.values())),
             "sandboxes": dict(sorted(per.items())),
         }
 
@@ -91,11 +87,9 @@ class Views:
         name = info["name"]
         mapped = [s for s, h in (self.fleet.sandboxes or {}).items() if h == name]
         per = {k[1]: v for k, v in found.items() if k[0] == name}
-        sandboxes = [
-            {"name": s, **_counted(per.get(s, total([])))} for s in sorted({*mapped, *per})
-        ]
+        sandboxes = [{"name": s, **per.get(s, total([]))} for s in sorted({*mapped, *per})]
         return {
             **info,
             "sandboxes": sandboxes,
-            "tasks": _counted(total(list(per.values()))),
+            "tasks": total(list(per.values())),
         }
