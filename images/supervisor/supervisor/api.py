@@ -96,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         try:
-            self._route(method, path, url.query)
+            self._route(method, path, url.query, url.path)
         except BadRequest as exc:
             extra = {"Allow": exc.allow} if isinstance(exc, MethodNotAllowed) else {}
             if isinstance(exc, Unauthorized):
@@ -108,7 +108,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
 
-    def _route(self, method: str, path: str, query: str) -> None:
+    def _route(self, method: str, path: str, query: str, raw_path: str) -> None:
         if path == "/health":
             self._only(method, "GET")
             payload = self.server.health()
@@ -116,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, payload)
         elif path in ("/", "/ui") or path.startswith("/ui/"):
             self._only(method, "GET")
-            self._web(path)
+            self._web(raw_path)
         elif path in ("/stats", "/fleet"):
             self._only(method, "GET")
             self._authorize()
@@ -175,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _web(self, path: str) -> None:
         """The page's own files; `/` leads to it (a browser keeps the #token fragment)."""
-        if path in ("/", "/ui"):
+        if not path.startswith("/ui/"):
             self._reply(HTTPStatus.FOUND, b"", "text/plain", {"Location": "/ui/"})
             return
         name = path.removeprefix("/ui/") or "index.html"
