@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 from supervisor.bus import STATUS_STREAM, TASKS_GROUP, tasks_stream
+from supervisor.bus_queue import BusQueue
 
 from .bus_fleet import Gate, TwoHosts
 from .conftest import wait_until
@@ -74,7 +75,7 @@ def test_a_task_is_acknowledged_only_once_it_is_in_the_local_queue(
     fleet_id = hq.submit("keep me", sandbox="desk-box")
     desk = hosts.unstarted("desk")
     try:
-        assert desk.member is not None
+        assert desk.member is not None and isinstance(desk.queue, BusQueue)
         take = desk.queue.take
         monkeypatch.setattr(desk.queue, "take", _raise(sqlite3.OperationalError("disk I/O error")))
         with pytest.raises(sqlite3.OperationalError):
@@ -171,13 +172,13 @@ def test_a_cancel_posted_to_headquarters_stops_the_task_on_its_host(hosts: TwoHo
     assert hq.post(f"/tasks/{task_id}/cancel", {})[0] == 409
 
 
-def _raise(exc: BaseException):  # type: ignore[no-untyped-def]
+def _raise(exc: BaseException):
     def fail(*args: object, **kwargs: object) -> None:
         raise exc
 
     return fail
 
 
-def _accepted(hq):  # type: ignore[no-untyped-def]
+def _accepted(hq):
     status, _, task = hq.post("/tasks", {"sender": "t", "sandbox": "desk-box", "prompt": "after"})
     return task["id"] if status == 201 else None

@@ -11,7 +11,7 @@ from .conftest import Http, wait_until
 
 def _health(api: Http, state: str) -> dict[str, object]:
     def reached() -> dict[str, object] | None:
-        status, _, health = api.get("/health")
+        health = api.get("/health")[2]
         return health if health["bus"]["state"] == state else None
 
     found: dict[str, object] = wait_until(reached, f"the bus to be {state}")

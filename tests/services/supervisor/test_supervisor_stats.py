@@ -13,8 +13,12 @@ def test_stats_count_tasks_per_state_and_tokens_of_the_last_24_hours(
     start_supervisor: StartSupervisor,
 ) -> None:
     clock = FakeClock()
-    _, api = start_supervisor(runtime=Spender("solo", 1000, 200), clock=clock,
-                              SUPERVISOR_HOST_NAME="solo", SUPERVISOR_HOST_CAPABILITIES="headless")  # fmt: skip
+    _, api = start_supervisor(
+        runtime=Spender("solo", 1000, 200),
+        clock=clock,
+        SUPERVISOR_HOST_NAME="solo",
+        SUPERVISOR_HOST_CAPABILITIES="headless",
+    )
     old = api.submit("yesterday", sandbox="a")
     api.wait_status(old, "done")
     clock.advance(20)
