@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.pulumi_cli import CALL_TIMEOUT_S, REPO_ROOT, copy_project
 
-PROGRAM = '''"""Exports outputs.<stack>.json as the stack's outputs, the supervisor's token a secret."""
+PROGRAM = '''"""Exports outputs.<stack>.json, the supervisor's token as a secret."""
 import json
 import pathlib
 
