@@ -35,9 +35,10 @@ TASKS_GROUP = "supervisors"
 STATUS_GROUP = "headquarters"
 # A blocking read returns at least this often, so a stopping thread never waits long.
 BLOCK_MS = 1000
-# The client's own retries ride out a Redis restart within one call; past them the loops below
-# wait with a capped backoff of their own.
-RETRY = Retry(ExponentialBackoff(cap=1.0, base=0.05), 4)
+# The client's own retries (about 3 s in all) ride out a short Redis restart within one call:
+# a task posted meanwhile waits rather than being refused. Past them the API answers 503 and
+# the loops below wait with a capped backoff of their own.
+RETRY = Retry(ExponentialBackoff(cap=1.0, base=0.05), 6)
 LOOP_BACKOFF = (0.2, 5.0)  # seconds: first wait, longest wait between tries of a loop
 
 T = TypeVar("T")
