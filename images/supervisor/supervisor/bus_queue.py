@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .queue import _COLUMNS, Clock, TaskQueue, _task, utc_now
+from .queue import COLUMNS, Clock, TaskQueue, _task, utc_now
 from .task import Task
 
 _BUMP = (
@@ -56,7 +56,7 @@ class BusQueue(TaskQueue):
         rows = self.write(
             "INSERT INTO tasks (sender, sandbox, prompt, status, error, attempts, created_at,"
             " updated_at, fleet_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
-            f" ON CONFLICT (fleet_id) DO NOTHING RETURNING {_COLUMNS}",
+            f" ON CONFLICT (fleet_id) DO NOTHING RETURNING {COLUMNS}",
             (sender, sandbox, prompt, status, refused, at, at, fleet_id),
         )
         return _task(rows[0]) if rows else None

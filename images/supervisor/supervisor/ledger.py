@@ -12,43 +12,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .queue import TaskQueue
+from .queue import COLUMNS, TASK_COLUMNS, TaskQueue
 from .task import STATUSES, Status
 
-_FIELDS = (
-    "id, host, sender, sandbox, prompt, status, result, error, attempts, created_at, updated_at,"
-    " cancel_requested, commit_sha, files_changed, pushed, set_aside, prompt_tokens,"
-    " completion_tokens"
-)
+_FIELDS = f"{COLUMNS}, host"
 _NAMES = [name.strip() for name in _FIELDS.split(",")]
 # What a host's report changes; who asked what, and when, stay as headquarters recorded them.
 _REPORTED = (
     "host, status, result, error, attempts, updated_at, commit_sha, files_changed, pushed,"
     " set_aside, prompt_tokens, completion_tokens"
 )
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS fleet_tasks (
-    id                INTEGER PRIMARY KEY AUTOINCREMENT,
-    host              TEXT    NOT NULL,
-    sender            TEXT    NOT NULL,
-    sandbox           TEXT    NOT NULL,
-    prompt            TEXT    NOT NULL,
-    status            TEXT    NOT NULL
-                      CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
-    result            TEXT,
-    error             TEXT,
-    attempts          INTEGER NOT NULL DEFAULT 0,
-    created_at        TEXT    NOT NULL,
-    updated_at        TEXT    NOT NULL,
-    cancel_requested  INTEGER NOT NULL DEFAULT 0,
-    commit_sha        TEXT,
-    files_changed     TEXT    NOT NULL DEFAULT '[]',
-    pushed            TEXT,
-    set_aside         TEXT,
-    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
-    completion_tokens INTEGER NOT NULL DEFAULT 0,
-    steps             TEXT    NOT NULL DEFAULT '[]',
-    sent              INTEGER NOT NULL DEFAULT 0
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS fleet_tasks ({TASK_COLUMNS},
+    host  TEXT    NOT NULL,
+    steps TEXT    NOT NULL DEFAULT '[]',
+    sent  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS fleet_tasks_status_id ON fleet_tasks (status, id);
 CREATE INDEX IF NOT EXISTS fleet_tasks_updated ON fleet_tasks (updated_at);

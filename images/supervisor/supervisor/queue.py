@@ -23,8 +23,8 @@ from typing import Any, cast
 
 from .task import STATUSES, Outcome, Status, Task
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
+# A task's columns, also those of headquarters' ledger of the fleet's tasks (ledger.py).
+TASK_COLUMNS = """
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     sender            TEXT    NOT NULL,
     sandbox           TEXT    NOT NULL,
@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     pushed            TEXT,
     set_aside         TEXT,
     prompt_tokens     INTEGER NOT NULL DEFAULT 0,
-    completion_tokens INTEGER NOT NULL DEFAULT 0
+    completion_tokens INTEGER NOT NULL DEFAULT 0"""
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS tasks ({TASK_COLUMNS}
 );
 CREATE INDEX IF NOT EXISTS tasks_status_id ON tasks (status, id);
 CREATE INDEX IF NOT EXISTS tasks_sandbox_id ON tasks (sandbox, id);
@@ -58,7 +60,7 @@ CREATE TABLE IF NOT EXISTS steps (
 _FIRST_COLUMNS = (
     "id, sender, sandbox, prompt, status, result, error, attempts, created_at, updated_at"
 )
-_COLUMNS = (
+COLUMNS = (
     f"{_FIRST_COLUMNS}, cancel_requested, commit_sha, files_changed, pushed, set_aside, "
     "prompt_tokens, completion_tokens"
 )
@@ -155,7 +157,7 @@ class TaskQueue:
         at = self.now()
         rows = self.write(
             f"INSERT INTO tasks (sender, sandbox, prompt, status, attempts, created_at, updated_at)"
-            f" VALUES (?, ?, ?, 'queued', 0, ?, ?) RETURNING {_COLUMNS}",
+            f" VALUES (?, ?, ?, 'queued', 0, ?, ?) RETURNING {COLUMNS}",
             (sender, sandbox, prompt, at, at),
         )
         return _task(rows[0])
@@ -176,7 +178,7 @@ class TaskQueue:
             " SELECT id FROM tasks AS t WHERE status = 'queued' AND NOT EXISTS ("
             "  SELECT 1 FROM tasks AS r WHERE r.sandbox = t.sandbox AND r.status = 'running')"
             " ORDER BY id LIMIT 1)"
-            f" RETURNING {_COLUMNS}",
+            f" RETURNING {COLUMNS}",
             (self.now(),),
         )
         return _task(rows[0]) if rows else None
@@ -251,7 +253,7 @@ class TaskQueue:
     def get(self, task_id: int) -> Task | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM tasks WHERE id = ?", (task_id,)
+                f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)
             ).fetchone()
         return _task(row) if row else None
 
@@ -276,7 +278,7 @@ class TaskQueue:
         order = "DESC" if newest else "ASC"
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM tasks {where} ORDER BY id {order} LIMIT ?",
+                f"SELECT {COLUMNS} FROM tasks {where} ORDER BY id {order} LIMIT ?",
                 (*params, limit),
             ).fetchall()
         return [_task(r) for r in rows]
