@@ -99,6 +99,14 @@ class TwoHosts:
         self.apis[host] = f"http://127.0.0.1:{ports[0]['HostPort']}"
         return self.apis[host]
 
+    def member_stopped(self) -> str:
+        """Both hosts started, then the member stopped: headquarters' URL."""
+        hq = self.supervisor("hq")
+        self.supervisor("desk")
+        healthy(hq)
+        self.container("desk").stop(timeout=10)
+        return hq
+
     def container(self, host: str) -> Any:
         return self.client.containers.get(f"{PREFIX}{host}")
 
@@ -189,10 +197,7 @@ def test_a_task_posted_to_headquarters_runs_on_the_other_host_and_shows_at_headq
 
 
 def test_a_host_stopped_while_tasks_were_posted_runs_them_when_started(hosts: TwoHosts) -> None:
-    hq = hosts.supervisor("hq")
-    hosts.supervisor("desk")
-    healthy(hq)
-    hosts.container("desk").stop(timeout=10)
+    hq = hosts.member_stopped()
     ids = [post(hq, "desk-box", f"backlog {n}") for n in range(3)]
     assert {call(f"{hq}/tasks/{i}")[1]["status"] for i in ids} == {"queued"}
     hosts.container("desk").start()
@@ -203,10 +208,7 @@ def test_a_host_stopped_while_tasks_were_posted_runs_them_when_started(hosts: Tw
 
 
 def test_docker_restart_of_redis_loses_no_task(hosts: TwoHosts) -> None:
-    hq = hosts.supervisor("hq")
-    hosts.supervisor("desk")
-    healthy(hq)
-    hosts.container("desk").stop(timeout=10)
+    hq = hosts.member_stopped()
     before = [post(hq, "desk-box", f"before {n}") for n in range(2)]
     hosts.redis.restart(timeout=10)
     hosts.container("desk").start()
