@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..contract import SUPERVISOR
+
 EXIT_REACHABLE, EXIT_UNREACHABLE, EXIT_USAGE = 0, 1, 2
 PULUMI_SECONDS = 300  # one `stack output` (the first may install the virtualenv's packages)
 HTTP_SECONDS = 5.0
@@ -89,14 +91,14 @@ def host_status(
 ) -> dict[str, Any]:
     """One stack: its host and sandboxes from the outputs, their workload from the supervisor."""
     host = outputs.get("host") or {}
-    supervisor = outputs.get("supervisor") or {}
+    supervisor = outputs.get(SUPERVISOR) or {}
     sandboxes = {name: out for name, out in (outputs.get("sandboxes") or {}).items()
                  if isinstance(out, dict) and "status" not in out}  # fmt: skip
     found: dict[str, Any] = {
         "stack": stack,
         "host": host.get("name"),
         "capabilities": list(host.get("capabilities") or []),
-        "supervisor": supervisor.get("apiUrl"),
+        "api_url": supervisor.get("apiUrl"),
         "reachable": False,
         "error": None,
         "health": None,
