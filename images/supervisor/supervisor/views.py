@@ -17,6 +17,7 @@ from .queue import Clock, TaskQueue, stamp
 from .stats import activity, since, tokens_by_hour, total
 
 RECENT_TASKS = 50
+CHART_HOURS = 48  # at most this many bars, whatever the window
 
 
 class Views:
@@ -78,7 +79,7 @@ class Views:
             "hours": hours,
             "hosts": [self._host(info, found) for _, info in sorted(hosts.items())],
             "tasks": recent,
-            "tokens_by_hour": tokens_by_hour(read, table, until, min(hours, 48)),
+            "tokens_by_hour": tokens_by_hour(read, table, until, min(hours, CHART_HOURS)),
         }
 
     def _host(
