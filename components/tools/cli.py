@@ -1,7 +1,11 @@
-"""`python -m components.cli`: check sandboxes.yaml, print its schema, review a change to it.
+"""`python -m components.cli`: check sandboxes.yaml, print its schema, review a change to it,
+and show the fleet's hosts and workload.
 
-No Pulumi and no credentials needed. Exit codes: 0 valid, 1 invalid, 2 usage error.
-`review BASE HEAD` exits 1 only when HEAD is invalid (a missing or empty BASE is an empty fleet).
+`validate`, `schema` and `review` need no Pulumi and no credentials. Exit codes: 0 valid,
+1 invalid, 2 usage error. `review BASE HEAD` exits 1 only when HEAD is invalid (a missing or
+empty BASE is an empty fleet). `status` reads every stack's outputs as `scripts/up` does and
+asks each host's supervisor: 0 every host reachable, 1 some host unreachable, 2 usage or project
+error (components/tools/status.py).
 """
 
 from __future__ import annotations
@@ -69,6 +73,28 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
+def _status(args: argparse.Namespace) -> int:
+    from . import status, status_report  # only this subcommand needs them
+
+    try:
+        hosts = status.collect(Path(args.project), args.hours, only=args.stack)
+    except status.ProjectError as exc:
+        print(f"status: {exc}", file=sys.stderr)
+        return status.EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(status_report.to_json(hosts, args.hours), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(status_report.render_text(hosts, args.hours))
+    reachable = all(h["reachable"] and h["error"] is None for h in hosts)
+    return status.EXIT_REACHABLE if reachable else status.EXIT_UNREACHABLE
+
+
+def _hours(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 720:
+        raise argparse.ArgumentTypeError(f"expected hours 1..720, got {text!r}")
+    return int(text)
+
+
 def _schema(args: argparse.Namespace) -> int:
     sys.stdout.write(render_json_schema())
     return EXIT_VALID
@@ -102,6 +128,20 @@ def parser() -> argparse.ArgumentParser:
     review.set_defaults(run=_review)
     schema = commands.add_parser("schema", help="print the JSON schema of sandboxes.yaml")
     schema.set_defaults(run=_schema)
+    status = commands.add_parser(
+        "status",
+        help="every stack's host: capabilities, reachable, sandboxes, tasks and tokens",
+        description="For each Pulumi.<stack>.yaml: the host and sandboxes from the stack's "
+        "outputs (read with scripts/pulumi, the backend and passphrase of scripts/up), and "
+        "from its supervisor the tasks queued, running and done in the last hours with the "
+        "tokens used. Exit 0: every host reachable; 1: some host unreachable; 2: usage or "
+        "project error.",
+    )
+    status.add_argument("--project", default=".", help="the project directory (Pulumi.yaml)")
+    status.add_argument("--format", choices=["human", "json"], default="human")
+    status.add_argument("--hours", type=_hours, default=24, help="the window (default 24)")
+    status.add_argument("--stack", action="append", help="only this stack (repeatable)")
+    status.set_defaults(run=_status)
     return top
 
 

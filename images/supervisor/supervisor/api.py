@@ -1,99 +1,58 @@
-"""JSON HTTP API: submit tasks, read them back, and report the supervisor's own health."""
+"""JSON HTTP API: submit tasks and read them back, the workload and the fleet, the supervisor's
+own health; and the web page of the fleet (its files carry no data: the page asks the API,
+with the token it is given in the URL's fragment)."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-import re
 import sys
 import urllib.parse
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from .queue import TaskQueue
-from .task import ENDED, STATUSES, Status
-from .worker import WorkerPool
+from .books import Book
+from .validation import (
+    BadRequest,
+    MethodNotAllowed,
+    Unauthorized,
+    parse_hours,
+    parse_list_query,
+    task_id,
+    validate_task_body,
+)
+from .views import Views
 
 log = logging.getLogger("supervisor.api")
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_SENDER_CHARS = 200
-# Docker's container-name alphabet: safe to substitute into a cli argv (no leading '-').
-SANDBOX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-TASK_FIELDS = ("sender", "sandbox", "prompt")
-LIST_PARAMS = ("status", "sandbox", "limit")
-MAX_LIST_LIMIT = 1000
-
-
-class BadRequest(ValueError):
-    def __init__(self, message: str, status: HTTPStatus = HTTPStatus.BAD_REQUEST) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def validate_task_body(body: Any) -> tuple[str, str, str]:
-    """Return (sender, sandbox, prompt) of a POST /tasks body; BadRequest names the bad field."""
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object with fields sender, sandbox, prompt")
-    unknown = sorted(set(body) - set(TASK_FIELDS))
-    if unknown:
-        raise BadRequest(
-            f"unknown field(s): {', '.join(unknown)}; allowed: sender, sandbox, prompt"
-        )
-    for name in TASK_FIELDS:
-        if name not in body:
-            raise BadRequest(f"field '{name}' is required")
-        if not isinstance(body[name], str):
-            raise BadRequest(f"field '{name}' must be a string, got {type(body[name]).__name__}")
-        if not body[name].strip():
-            raise BadRequest(f"field '{name}' must not be empty")
-    sender, sandbox, prompt = body["sender"], body["sandbox"], body["prompt"]
-    if len(sender) > MAX_SENDER_CHARS:
-        raise BadRequest(f"field 'sender' is longer than {MAX_SENDER_CHARS} characters")
-    if not SANDBOX_NAME.fullmatch(sandbox):
-        raise BadRequest(
-            f"field 'sandbox' is not a valid sandbox name: {sandbox[:80]!r} "
-            "(letters, digits, '_', '.', '-'; must start with a letter or digit; max 128)"
-        )
-    return sender, sandbox, prompt
-
-
-def parse_list_query(query: str) -> tuple[Status | None, str | None, int]:
-    params = urllib.parse.parse_qs(query, keep_blank_values=True)
-    unknown = sorted(set(params) - set(LIST_PARAMS))
-    if unknown:
-        raise BadRequest(
-            f"unknown query parameter(s): {', '.join(unknown)}; allowed: {', '.join(LIST_PARAMS)}"
-        )
-    for name, values in params.items():
-        if len(values) != 1:
-            raise BadRequest(f"query parameter '{name}' given more than once")
-    status = params.get("status", [None])[0]
-    if status is not None and status not in STATUSES:
-        raise BadRequest(f"query parameter 'status'={status!r} is not one of {', '.join(STATUSES)}")
-    limit_text = params.get("limit", ["100"])[0]
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIST_LIMIT:
-        raise BadRequest(f"query parameter 'limit' must be an integer 1..{MAX_LIST_LIMIT}")
-    sandbox = params.get("sandbox", [None])[0]
-    return status, sandbox, int(limit_text)
+WEB = Path(__file__).resolve().parent / "web"
+WEB_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+# The page runs only its own files and talks only to this server.
+WEB_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+Health = Callable[[], dict[str, Any]]  # {"status": "ok" | "unhealthy", ...}
 
 
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self,
-        address: tuple[str, int],
-        queue: TaskQueue,
-        pool: WorkerPool,
-        runtime_name: str,
-        api_token: str = "",
+        self, address: tuple[str, int], book: Book, views: Views, health: Health, api_token: str
     ) -> None:
-        self.queue = queue
-        self.pool = pool
-        self.runtime_name = runtime_name
+        self.book = book
+        self.views = views
+        self.health = health
         self.api_token = api_token
         super().__init__(address, Handler)
 
@@ -116,57 +75,76 @@ class Handler(BaseHTTPRequestHandler):
         fields = {"event": "http", "client": self.client_address[0]}
         log.debug(format % args, extra={"fields": fields})
 
-    def _send(
-        self, status: HTTPStatus, payload: Any, headers: dict[str, str] | None = None
+    def _reply(
+        self, status: HTTPStatus, body: bytes, content_type: str, headers: dict[str, str]
     ) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def _error(
-        self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None
+    def _send(
+        self, status: HTTPStatus, payload: Any, headers: dict[str, str] | None = None
     ) -> None:
-        self._send(status, {"error": message}, headers)
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self._reply(status, body, "application/json", headers or {})
 
     def _dispatch(self, method: str) -> None:
         url = urllib.parse.urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         try:
-            if path == "/health":
-                self._only(method, "GET")
-                self._health()
-            elif path == "/tasks":
-                self._only(method, "GET", "POST")
-                self._authorize()
-                if method == "POST":
-                    self._create()
-                else:
-                    self._list(url.query)
-            elif path.startswith("/tasks/") and path.endswith("/cancel"):
-                self._only(method, "POST")
-                self._authorize()
-                self._cancel(path.removeprefix("/tasks/").removesuffix("/cancel"))
-            elif path.startswith("/tasks/"):
-                self._only(method, "GET")
-                self._authorize()
-                self._get(path.removeprefix("/tasks/"))
-            else:
-                self._error(HTTPStatus.NOT_FOUND, f"no route for {path}")
+            self._route(method, path, url.query, url.path)
         except BadRequest as exc:
             extra = {"Allow": exc.allow} if isinstance(exc, MethodNotAllowed) else {}
             if isinstance(exc, Unauthorized):
                 extra["WWW-Authenticate"] = "Bearer"
             self.close_connection = True  # the body may be unread
-            self._error(exc.status, str(exc), extra)
+            self._send(exc.status, {"error": str(exc)}, extra)
         except Exception:
             log.exception("request failed", extra={"fields": {"method": method, "path": path}})
             self.close_connection = True
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
+
+    def _route(self, method: str, path: str, query: str, raw_path: str) -> None:
+        if path == "/health":
+            self._only(method, "GET")
+            payload = self.server.health()
+            ok = payload["status"] == "ok"
+            self._send(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, payload)
+        elif path in ("/", "/ui") or path.startswith("/ui/"):
+            self._only(method, "GET")
+            self._web(raw_path)
+        elif path in ("/stats", "/fleet"):
+            self._only(method, "GET")
+            self._authorize()
+            views = self.server.views
+            view = views.stats if path == "/stats" else views.fleet_view
+            self._send(HTTPStatus.OK, view(parse_hours(query)))
+        elif path == "/tasks":
+            self._only(method, "GET", "POST")
+            self._authorize()
+            if method == "POST":
+                self._create()
+            else:
+                status, sandbox, limit = parse_list_query(query)
+                self._send(HTTPStatus.OK, {"tasks": self.server.book.list(status, sandbox, limit)})
+        elif path.startswith("/tasks/") and path.endswith("/cancel"):
+            self._only(method, "POST")
+            self._authorize()
+            ident = task_id(path.removeprefix("/tasks/").removesuffix("/cancel"))
+            self._send(*self.server.book.cancel(ident))
+        elif path.startswith("/tasks/"):
+            self._only(method, "GET")
+            self._authorize()
+            ident = task_id(path.removeprefix("/tasks/"))
+            if (task := self.server.book.get(ident)) is None:
+                raise BadRequest(f"task {ident} not found", HTTPStatus.NOT_FOUND)
+            self._send(HTTPStatus.OK, task)
+        else:
+            raise BadRequest(f"no route for {path}", HTTPStatus.NOT_FOUND)
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -195,23 +173,16 @@ class Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise Unauthorized("missing or wrong bearer token")
 
-    def _health(self) -> None:
-        pool = self.server.pool
-        payload: dict[str, Any] = {
-            "status": "ok",
-            "runtime": self.server.runtime_name,
-            "workers": pool.alive(),
-        }
-        try:
-            self.server.queue.ping()
-        except Exception as exc:
-            payload.update(status="unhealthy", reason=f"queue database: {exc}")
-        if pool.alive() < pool.size:
-            payload.update(
-                status="unhealthy", reason=f"{pool.size - pool.alive()} worker thread(s) stopped"
-            )
-        ok = payload["status"] == "ok"
-        self._send(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, payload)
+    def _web(self, path: str) -> None:
+        """The page's own files; `/` leads to it (a browser keeps the #token fragment)."""
+        if not path.startswith("/ui/"):
+            self._reply(HTTPStatus.FOUND, b"", "text/plain", {"Location": "/ui/"})
+            return
+        name = path.removeprefix("/ui/") or "index.html"
+        file = WEB / name
+        if "/" in name or file.suffix not in WEB_TYPES or not file.is_file():
+            raise BadRequest(f"no route for {path}", HTTPStatus.NOT_FOUND)
+        self._reply(HTTPStatus.OK, file.read_bytes(), WEB_TYPES[file.suffix], WEB_HEADERS)
 
     def _read_json(self) -> Any:
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -236,67 +207,5 @@ class Handler(BaseHTTPRequestHandler):
 
     def _create(self) -> None:
         sender, sandbox, prompt = validate_task_body(self._read_json())
-        task = self.server.queue.enqueue(sender, sandbox, prompt)
-        self.server.pool.notify()
-        log.info(
-            "task queued",
-            extra={
-                "fields": {
-                    "event": "queued",
-                    "task_id": task.id,
-                    "sandbox": sandbox,
-                    "sender": sender,
-                    "prompt_chars": len(prompt),
-                }
-            },
-        )
-        self._send(HTTPStatus.CREATED, task.to_json(), {"Location": f"/tasks/{task.id}"})
-
-    def _list(self, query: str) -> None:
-        status, sandbox, limit = parse_list_query(query)
-        tasks = self.server.queue.list_tasks(status=status, sandbox=sandbox, limit=limit)
-        self._send(HTTPStatus.OK, {"tasks": [t.to_json() for t in tasks]})
-
-    def _get(self, ident: str) -> None:
-        task = self.server.queue.get(_task_id(ident))
-        if task is None:
-            self._error(HTTPStatus.NOT_FOUND, f"task {ident} not found")
-            return
-        self._send(HTTPStatus.OK, {**task.to_json(), "steps": self.server.queue.steps(task.id)})
-
-    def _cancel(self, ident: str) -> None:
-        """202 while a running task stops, 200 once it is cancelled, 409 if it had ended."""
-        task_id = _task_id(ident)
-        before = self.server.queue.get(task_id)
-        if before is None:
-            self._error(HTTPStatus.NOT_FOUND, f"task {ident} not found")
-            return
-        if before.status in ENDED:
-            self._error(HTTPStatus.CONFLICT, f"task {ident} has ended ({before.status})")
-            return
-        task = self.server.queue.request_cancel(task_id)
-        assert task is not None
-        if task.status == "running":
-            self.server.pool.cancel(task_id)
-            self._send(HTTPStatus.ACCEPTED, task.to_json())
-        else:
-            self._send(HTTPStatus.OK, task.to_json())
-
-
-def _task_id(ident: str) -> int:
-    if not (ident.isascii() and ident.isdigit() and len(ident) <= 18):
-        raise BadRequest(f"task id must be a positive integer, got {ident[:40]!r}")
-    return int(ident)
-
-
-class MethodNotAllowed(BadRequest):
-    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(
-            f"method {method} not allowed; use {', '.join(allowed)}", HTTPStatus.METHOD_NOT_ALLOWED
-        )
-        self.allow = ", ".join(allowed)
-
-
-class Unauthorized(BadRequest):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, HTTPStatus.UNAUTHORIZED)
+        task = self.server.book.create(sender, sandbox, prompt)
+        self._send(HTTPStatus.CREATED, task, {"Location": f"/tasks/{task['id']}"})

@@ -13,23 +13,32 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from . import __version__
 from .api import ApiServer
 from .backoff import Backoff
+from .books import FleetBook, LocalBook
+from .bus import Bus
+from .bus_queue import BusQueue
 from .config import Config, ConfigError, load_config
+from .headquarters import Headquarters
+from .ledger import Ledger
 from .logs import setup_logging
-from .queue import TaskQueue
+from .member import Member
+from .queue import Clock, TaskQueue, utc_now
 from .runtimes import AgentError, AgentRuntime, build_runtime
 from .sandbox_shell import SandboxShell, SshSettings
 from .session import Budget
 from .transcript import Transcript
+from .views import Views
 from .worker import RunSettings, ShellFactory, WorkerPool
 
 log = logging.getLogger("supervisor.app")
 
 # Docker's default stop grace period is 10 s: leave room to close the database cleanly.
 SHUTDOWN_WAIT_SECONDS = 7.0
+BUS_STOP_SECONDS = 1.5  # a blocking read of the bus returns within a second
 
 
 class Supervisor:
@@ -42,11 +51,13 @@ class Supervisor:
         rng: random.Random | None = None,
         poll_interval: float = 1.0,
         shell: ShellFactory = SandboxShell,
+        clock: Clock = utc_now,
     ) -> None:
         self.config = config
+        fleet = config.fleet
         self.runtime = runtime if runtime is not None else build_runtime(config)
         self.runtime.initialize()
-        self.queue = TaskQueue(config.db_path)
+        self.queue = (BusQueue if fleet.on_bus else TaskQueue)(config.db_path, clock)
         self.recovered = self.queue.recover()
         backoff = Backoff(
             config.backoff_base,
@@ -63,8 +74,20 @@ class Supervisor:
             workers=config.workers,
             poll_interval=poll_interval,
         )
+        self.bus = Bus(fleet.bus_url, fleet.bus_password) if fleet.on_bus else None
+        self.member: Member | None = None
+        self.hq: Headquarters | None = None
+        if self.bus is not None:
+            assert isinstance(self.queue, BusQueue)
+            self.member = Member(
+                self.bus, self.queue, self.pool, fleet, self.runtime.name, poll_interval
+            )
+        if self.bus is not None and fleet.role == "headquarters":
+            self.hq = Headquarters(self.bus, Ledger(self.queue), fleet)
+        book = FleetBook(self.hq) if self.hq else LocalBook(self.queue, self.pool, fleet)
+        views = Views(fleet, self.runtime.name, self.queue, clock, self.hq)
         self.server = ApiServer(
-            (config.host, config.port), self.queue, self.pool, self.runtime.name, config.api_token
+            (config.host, config.port), book, views, self.health, config.api_token
         )
         self._serving: threading.Thread | None = None
         self._stopped = False
@@ -74,8 +97,40 @@ class Supervisor:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
+    def health(self) -> dict[str, Any]:
+        """GET /health: 200 when the queue, every thread and the bus (if any) work."""
+        fleet, pool = self.config.fleet, self.pool
+        payload: dict[str, Any] = {
+            "status": "ok",
+            "runtime": self.runtime.name,
+            "workers": pool.alive(),
+            "host": fleet.host_name,
+            "role": fleet.role,
+            "capabilities": list(fleet.capabilities),
+        }
+        problems = []
+        try:
+            self.queue.ping()
+        except Exception as exc:
+            problems.append(f"queue database: {exc}")
+        if pool.alive() < pool.size:
+            problems.append(f"{pool.size - pool.alive()} worker thread(s) stopped")
+        if self.bus is not None:
+            payload["bus"] = bus = self.bus.health()
+            if bus["state"] != "connected":
+                problems.append(f"bus {bus['state']}: {bus['error'] or 'no answer yet'}")
+        halves = (self.member, self.hq) if self._serving is not None else ()
+        if any(half is not None and not half.alive() for half in halves):
+            problems.append("a bus thread stopped")
+        if problems:
+            payload.update(status="unhealthy", reason="; ".join(problems))
+        return payload
+
     def start(self) -> None:
         self.pool.start()
+        for half in (self.member, self.hq):
+            if half is not None:
+                half.start()
         self._serving = threading.Thread(
             target=self.server.serve_forever,
             name="http",
@@ -95,6 +150,8 @@ class Supervisor:
                     "db": str(self.config.db_path),
                     "workers": self.config.workers,
                     "recovered_tasks": self.recovered,
+                    "fleet_host": self.config.fleet.host_name,
+                    "role": self.config.fleet.role,
                 }
             },
         )
@@ -110,8 +167,13 @@ class Supervisor:
         if self._serving is not None:
             self.server.shutdown()
         self.server.server_close()
+        for half in (self.member, self.hq):
+            if half is not None:  # what one was handling stays pending on the bus: no wait
+                half.stop(BUS_STOP_SECONDS)
         self.pool.stop(timeout)
         self.runtime.terminate()
+        if self.bus is not None:
+            self.bus.client.close()
         self.queue.close()
         log.info("supervisor stopped", extra={"fields": {"event": "stopped"}})
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+from .fleet_config import FleetConfig, FleetConfigError, load_fleet
 
 RUNTIME_NAMES = ("builtin", "cli", "stub")
 IN_SANDBOX = ("builtin", "cli")  # they reach the task's sandbox over SSH
@@ -70,6 +72,7 @@ class Config:
     sandbox_memory: str = ""  # where a sandbox has its repository's memory
     command_timeout: float = 120.0  # the longest run_command
     output_cap: int = 16_000  # bytes of a command's output the model sees
+    fleet: FleetConfig = field(default_factory=FleetConfig)  # its host, role and bus
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
@@ -182,6 +185,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             "the cap must be >= the base"
         )
     steps, tokens, seconds, command_timeout, output_cap = _task_limits(env, d)
+    try:
+        fleet = load_fleet(env)
+    except FleetConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return Config(
         runtime=runtime,
         host=_get(env, "SUPERVISOR_HOST", d.host),
@@ -239,6 +246,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             _int_in(1, 65535),
             "an integer 1..65535",
         ),
+        fleet=fleet,
     )
 
 

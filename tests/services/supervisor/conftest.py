@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,8 +24,14 @@ if str(SUPERVISOR_SRC) not in sys.path:
 
 from supervisor.app import Supervisor  # noqa: E402
 from supervisor.config import load_config  # noqa: E402
+from supervisor.queue import Clock, utc_now  # noqa: E402
 from supervisor.runtimes import AgentRuntime  # noqa: E402
 from supervisor.sandbox_shell import SandboxShell, SshSettings  # noqa: E402
+
+from .redis_server import RedisServer  # noqa: E402
+
+if TYPE_CHECKING:
+    from .bus_fleet import TwoHosts
 
 WAIT_SECONDS = 20.0  # safety bound for polling loops, never an assertion on speed
 
@@ -189,12 +195,16 @@ def start_supervisor(tmp_path: Path, sandboxes: LocalSandboxes) -> Iterator[Star
     started: list[Supervisor] = []
 
     def start(
-        runtime: AgentRuntime | None = None, rng: random.Random | None = None, **env: str
+        runtime: AgentRuntime | None = None,
+        rng: random.Random | None = None,
+        clock: Clock = utc_now,
+        **env: str,
     ) -> tuple[Supervisor, Http]:
         config = load_config(base_env(tmp_path, SUPERVISOR_SSH_KEY=FAKE_KEY, **env))
         sup = Supervisor(
-            config, runtime=runtime, rng=rng, poll_interval=0.05, shell=sandboxes.shell
-        )
+            config, runtime=runtime, rng=rng, poll_interval=0.05, shell=sandboxes.shell,
+            clock=clock,
+        )  # fmt: skip
         started.append(sup)
         sup.start()
         return sup, Http(f"http://127.0.0.1:{sup.port}", config.api_token)
@@ -202,6 +212,23 @@ def start_supervisor(tmp_path: Path, sandboxes: LocalSandboxes) -> Iterator[Star
     yield start
     for sup in started:
         sup.stop(timeout=5)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server of this test alone (free loopback port, password, AOF)."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hosts(start_supervisor: StartSupervisor, redis_server: RedisServer, tmp_path: Path) -> TwoHosts:
+    """Headquarters `hq` and member `desk` on `redis_server` (bus_fleet.py)."""
+    from .bus_fleet import TwoHosts
+
+    return TwoHosts(start_supervisor, redis_server, tmp_path)
 
 
 @pytest.fixture

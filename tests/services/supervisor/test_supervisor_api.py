@@ -141,7 +141,37 @@ def test_list_rejects_bad_queries(api: Http, query: str, message: str) -> None:
 
 
 def test_health_reports_the_supervisor_and_its_runtime(api: Http) -> None:
-    assert api.get("/health")[0::2] == (200, {"status": "ok", "runtime": "stub", "workers": 1})
+    assert api.get("/health")[0::2] == (
+        200,
+        {"status": "ok", "runtime": "stub", "workers": 1, "host": "", "role": "single",
+         "capabilities": []},
+    )  # fmt: skip
+
+
+def test_health_reports_the_hosts_name_and_capabilities(start_supervisor: StartSupervisor) -> None:
+    _, api = start_supervisor(
+        SUPERVISOR_HOST_NAME="desk", SUPERVISOR_HOST_CAPABILITIES="visual, headless,visual"
+    )
+    status, _, health = api.get("/health")
+    assert status == 200
+    assert (health["host"], health["role"], health["capabilities"]) == (
+        "desk", "single", ["headless", "visual"]
+    )  # fmt: skip
+    assert "bus" not in health  # a single host runs no bus
+
+
+def test_a_single_host_given_the_fleets_sandboxes_refuses_others_by_name(
+    start_supervisor: StartSupervisor,
+) -> None:
+    _, api = start_supervisor(SUPERVISOR_FLEET_SANDBOXES='{"feature-x": "hq", "audit": "hq"}')
+    status, _, payload = api.post("/tasks", {**GOOD, "sandbox": "featur-x"})
+    assert (status, payload["error"]) == (
+        404,
+        "sandbox 'featur-x' is not in the fleet (did you mean 'feature-x'?); "
+        "known sandboxes: audit, feature-x",
+    )
+    assert api.get("/tasks")[2] == {"tasks": []}
+    assert api.post("/tasks", GOOD)[0] == 201
 
 
 def test_api_token_guards_tasks_but_not_health(start_supervisor: StartSupervisor) -> None:
