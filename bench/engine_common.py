@@ -38,13 +38,20 @@ def engine() -> docker.DockerClient:
     return client
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Writes a value shared by several entries out each time: the spec refuses YAML aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def program(
     workdir: Path, sandboxes: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
 ) -> Run:
     """Record the real program for a spec with these entries (no model server by default)."""
     spec = workdir / f"bench-{len(sandboxes)}.yaml"
     doc = {"version": 1, "defaults": {"base": "main"}, "sandboxes": dict(sandboxes)}
-    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    spec.write_text(yaml.dump(doc, Dumper=_NoAliases, sort_keys=False))
     config = {
         "namePrefix": PREFIX,
         "bindAddress": "127.0.0.1",

@@ -52,6 +52,8 @@ def test_sandboxes_borrow_the_mirror_and_keep_their_work_through_its_updates(
 ) -> None:
     project, git = mirrored
     project.run("up", "--yes")
+    # The keeper and the sandboxes' health checks read back as written: no drift.
+    project.run("preview", "--expect-no-changes")
     one, two = f"{PREFIX}one", f"{PREFIX}two"
     assert sh(engine, one, "cat /workspace/.git/objects/info/alternates").strip() == (
         "/mirror/objects"

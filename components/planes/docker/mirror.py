@@ -110,7 +110,7 @@ def _mirror(
         networks_advanced=place.network(f"mirror.{slug}"),
         healthcheck=healthcheck(  # a long poll, as the sandboxes' (sandbox-mirror --health)
             ["/usr/local/bin/sandbox-mirror", "--health", "50"],
-            interval="1s",
+            interval="250ms",
             timeout="1m0s",
             start_period="10m0s",
         ),
