@@ -24,6 +24,7 @@ SUPERVISOR: Final = "supervisor"
 FLEET_KEYS: Final = "ssh-keys"  # the keys volume and the one-shot container that writes it
 BUS: Final = "bus"  # headquarters' Redis (several hosts only)
 BUS_DATA: Final = "bus-data"  # its kept volume
+SUPERVISOR_HEALTH_BUS = "bus"  # the supervisor's /health field with its bus's state
 
 # What the fleet names a sandbox's tailnet sidecar container: the sandbox's name + this.
 TAILNET_SIDECAR_SUFFIX: Final = "-tailscale"
@@ -49,6 +50,10 @@ EGRESS_DENY = "EGRESS_DENY"
 # Environment the fleet sets in sandboxes (images/headless/sandbox-entrypoint, sandbox-sync).
 SANDBOX_ENV_PREFIX = "SANDBOX_"
 SANDBOX_AUTHORIZED_KEYS = "SANDBOX_AUTHORIZED_KEYS"  # cloud planes; Docker: FLEET_KEYS_PATH
+# A Docker sandbox's SSH host key, derived by the fleet (the supervisor pins it): secret env,
+# which the entrypoint writes for sshd and then drops. Not an upload: Docker copies a file into
+# a created container by mounting its filesystem and every volume, 0.1-0.2 s before its start.
+SANDBOX_HOST_KEY = "SANDBOX_HOST_KEY"
 SANDBOX_SHELL_ENV = "SANDBOX_SHELL_ENV"  # names of the entry's env and secrets, for SSH shells
 SANDBOX_GIT_TOKEN_VAR = "SANDBOX_GIT_TOKEN_VAR"  # which secret git's credential helper reads
 SANDBOX_VNC_PASSWORD = "SANDBOX_VNC_PASSWORD"  # the desktop's VNC password (visual sandboxes)
@@ -130,9 +135,6 @@ BUS_DATA_PATH = "/data"  # the bus's append-only file, on its kept volume
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
 # removed is one file rewritten, never a sandbox restarted.
 FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"
-# A Docker sandbox's SSH host key, derived by the fleet (the supervisor pins it), uploaded here
-# at create; the entrypoint installs it for sshd. Not in env: that would make all env secret.
-HOST_KEY_PATH = "/etc/ssh/sandbox-host-key"
 
 # What each image under images/ is built with: its Dockerfile declares these ARGs, refuses to
 # build without them, and hands them to its scripts as environment (SANDBOX_SSH_PORT, ...).
@@ -141,7 +143,6 @@ IMAGE_BUILD_ARGS: Final[dict[str, dict[str, str]]] = {
         "SSH_PORT": str(SSH_PORT),
         "WORKSPACE_PATH": WORKSPACE_PATH,
         "FLEET_KEYS_PATH": FLEET_KEYS_PATH,
-        "HOST_KEY_PATH": HOST_KEY_PATH,
         "MEMORY_PATH": MEMORY_PATH,
         "MIRROR_PATH": MIRROR_PATH,
     },

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..contract import SUPERVISOR_HEALTH_BUS
+
 COUNTS = ("queued", "running", "done", "failed")
 
 
@@ -37,8 +39,8 @@ def _state(host: dict[str, Any]) -> str:
     words = [str(health.get("status", "?"))]
     if health.get("role") and health["role"] != "single":
         words.append(str(health["role"]))
-    if isinstance(health.get("bus"), dict):
-        words.append(f"bus {health['bus'].get('state')}")
+    if isinstance(bus := health.get(SUPERVISOR_HEALTH_BUS), dict):
+        words.append(f"bus {bus.get('state')}")
     if health.get("reason"):
         words.append(str(health["reason"]))
     if host["error"]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.contract import FLEET_KEYS_PATH, HOST_KEY_PATH
+from components.contract import FLEET_KEYS_PATH
 from tests.support.pulumi_harness import Registered, Run
 
 from .conftest import PRESETS, ROOT, RunSpec, fleet_spec
@@ -222,12 +222,12 @@ def test_stack_public_keys_reach_every_sandbox_through_the_read_only_keys_volume
         # starts beside the writer it replaces (to add its host key) instead of after it.
         assert keys_volume.urn in c.dependencies, f"{c.urn} may start before its keys volume"
         assert writer.urn not in c.dependencies, f"{c.urn} waits for the keys writer"
-        # Uploads are never read back (drift-blind): the one a sandbox gets is its host key,
-        # which never changes (derived), and which the supervisor checks at every connection.
-        (upload,) = c.inputs["uploads"]
-        assert (upload["file"], upload["permissions"]) == (HOST_KEY_PATH, "0444"), c.urn
-        assert upload["content"].startswith("-----BEGIN OPENSSH PRIVATE KEY-----"), c.urn
-        assert c.secret_input_paths() == {"uploads"}, c.urn
+        # Its host key (derived, so it never changes; the supervisor checks it at every
+        # connection) travels as secret env, never as an upload (which slows the start).
+        assert "uploads" not in c.inputs, c.urn
+        host_key = dict(e.split("=", 1) for e in c.inputs["envs"])["SANDBOX_HOST_KEY"]
+        assert host_key.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"), c.urn
+        assert c.secret_input_paths() == {"envs"}, c.urn
 
 
 def test_adding_a_key_changes_the_keys_writer_and_no_sandbox(run_spec: RunSpec) -> None:

@@ -14,8 +14,8 @@ import pulumi
 import pulumi_docker as docker
 
 from ...contract import (
-    HOST_KEY_PATH,
     NOVNC_PORT,
+    SANDBOX_HOST_KEY,
     SANDBOX_VNC_PASSWORD,
     SSH_PORT,
     WORKSPACE_PATH,
@@ -65,9 +65,11 @@ class SandboxArgs:
         return {"wait": True, "wait_timeout": self.ready_timeout_s}
 
     def secret_env(self) -> dict[str, pulumi.Output[str]]:
-        """The entry's `secrets`, and the desktop's VNC password: the env only state's secrets
-        hold (hashed by name only for the drift check)."""
+        """The entry's `secrets`, its SSH host key and the desktop's VNC password: the env only
+        state's secrets hold (hashed by name only for the drift check)."""
         found = {k: self.secrets[k] for k in self.spec.secrets}
+        if self.host_key is not None:
+            found[SANDBOX_HOST_KEY] = self.host_key
         if self.desktop_password is not None:
             found[SANDBOX_VNC_PASSWORD] = self.desktop_password
         return found
@@ -91,16 +93,6 @@ class SandboxArgs:
         """The same as (source, target), for the drift hash."""
         repo = [m.mounted for m in (self.memory, self.mirror) if m is not None]
         return [(workspace, WORKSPACE_PATH), self.keys.mounted, *repo]
-
-    def uploads(self) -> list[docker.ContainerUploadArgs]:
-        """Its host key, as a file (its only secret input then is this upload)."""
-        if self.host_key is None:
-            return []
-        return [
-            docker.ContainerUploadArgs(
-                file=HOST_KEY_PATH, content=self.host_key, permissions="0444"
-            )
-        ]
 
 
 def workspace_volume_name(prefix: str, sandbox: str) -> str:
@@ -163,7 +155,6 @@ class Sandbox(pulumi.ComponentResource):
                 timeout="1m0s",
                 start_period="1m0s",
             ),
-            uploads=args.uploads(),
             labels=_labels(args, env, port_pairs, workspace),
             **args.readiness(),
         )
