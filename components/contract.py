@@ -100,6 +100,20 @@ FLEET_CREDENTIALS: Final[dict[str, str]] = {
     "TAILSCALE_IDENTITY_TOKEN": "the Tailscale workload identity token",
 }
 
+# Daytona's own services (the self-hosted server, components/services/daytona_server): the
+# port each listens on inside its container, as Daytona's v0.190.0 compose file has them.
+DAYTONA_PORTS: Final[dict[str, int]] = {
+    "api": 3000,
+    "proxy": 4000,
+    "runner": 3003,
+    "ssh-gateway": 2222,
+    "dex": 5556,
+    "db": 5432,
+    "redis": 6379,
+    "minio": 9000,
+    "registry": 6000,
+}
+
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
 MEMORY_PATH = "/memory"  # its repository's memory volume, shared by the sandboxes of that repo

@@ -6,12 +6,14 @@ stack-wide groups and the reader in `stack`.
 """
 
 from .daytona import DaytonaSettings
+from .daytona_server import DaytonaServerSettings
 from .group import SettingsGroup
 from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .services import ModelServerSettings, SupervisorSettings
 from .stack import (
+    DAYTONA_SERVER_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     GROUPS,
     MODEL_SERVER_API_KEY_KEY,
@@ -30,6 +32,7 @@ from .stack import (
 from .tailnet import TailnetSettings
 
 __all__ = [
+    "DAYTONA_SERVER_SECRET_KEY",
     "DESKTOP_SECRET_KEY",
     "GROUPS",
     "MODEL_SERVER_API_KEY_KEY",
@@ -39,6 +42,7 @@ __all__ = [
     "STACK_SECRETS",
     "SUPERVISOR_API_TOKEN_KEY",
     "SUPERVISOR_MODEL_KEY",
+    "DaytonaServerSettings",
     "DaytonaSettings",
     "HostSettings",
     "HostVariant",

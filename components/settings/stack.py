@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import SUPERVISOR
 from .daytona import DaytonaSettings
+from .daytona_server import DaytonaServerSettings
 from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
@@ -39,9 +40,10 @@ MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
 DESKTOP_SECRET_KEY = "desktopSecret"  # each desktop's VNC password is derived from it
 SSH_SECRET_KEY = "sshSecret"  # the supervisor's key and every sandbox's host key, derived
 SUPERVISOR_MODEL_KEY = "supervisorModelApiKey"  # for supervisorModelUrl (optional)
+DAYTONA_SERVER_SECRET_KEY = "daytonaServerSecret"  # the own Daytona server's keys, derived
 STACK_SECRETS = (
     SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY, SSH_SECRET_KEY,
-    SUPERVISOR_MODEL_KEY,
+    SUPERVISOR_MODEL_KEY, DAYTONA_SERVER_SECRET_KEY,
 )  # fmt: skip
 
 
@@ -104,6 +106,7 @@ GROUPS: dict[str, type[BaseModel]] = {
     "tailnet": TailnetSettings,
     "preflight": PreflightSettings,
     "daytona": DaytonaSettings,
+    "daytonaServer": DaytonaServerSettings,
     "modal": ModalSettings,
 }
 # Groups that exist only when `<prefix>Enabled` is true (their other keys are then checked).
@@ -119,7 +122,13 @@ class StackSettings:
     tailnet: TailnetSettings | None
     preflight: PreflightSettings
     daytona: DaytonaSettings
+    daytona_server: DaytonaServerSettings
     modal: ModalSettings
+
+    @property
+    def runs_daytona_server(self) -> bool:
+        """The host runs Daytona's own server (the one switch a host capability can set too)."""
+        return self.daytona.server and self.host.variant is not HostVariant.NONE
 
     @property
     def bind_address(self) -> str:
@@ -138,6 +147,14 @@ class StackSettings:
         ports = {f"{PROJECT}:{SUPERVISOR}Port": self.supervisor.port}
         if self.model_server.enabled and self.model_server.publish:
             ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
+        if self.runs_daytona_server:
+            d = self.daytona_server
+            ports |= {
+                f"{PROJECT}:daytonaServerApiPort": d.api_port,
+                f"{PROJECT}:daytonaServerProxyPort": d.proxy_port,
+                f"{PROJECT}:daytonaServerSshGatewayPort": d.ssh_gateway_port,
+                f"{PROJECT}:daytonaServerDexPort": d.dex_port,
+            }
         return ports
 
 
@@ -204,11 +221,23 @@ def parse_settings(
         tailnet=typing.cast(TailnetSettings | None, models["tailnet"]),
         preflight=typing.cast(PreflightSettings, models["preflight"]),
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
+        daytona_server=typing.cast(DaytonaServerSettings, models["daytonaServer"]),
         modal=typing.cast(ModalSettings, models["modal"]),
     )
-    if clashes := _port_clashes(settings):
+    if clashes := _port_clashes(settings) + _server_without_host(settings):
         raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
     return settings
+
+
+def _server_without_host(s: StackSettings) -> list[str]:
+    """Daytona's own server runs on the stack's host: a cloud-only stack has none."""
+    if s.daytona.server and s.host.variant is HostVariant.NONE:
+        return [
+            f"{PROJECT}:daytonaServer: true needs a container host, but "
+            f"{PROJECT}:hostVariant is none; run the server from a stack with a host, or "
+            f"point {PROJECT}:daytonaUrl at one"
+        ]
+    return []
 
 
 def _port_clashes(s: StackSettings) -> list[str]:
