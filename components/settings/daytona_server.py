@@ -23,11 +23,11 @@ def _image(default: str, what: str) -> str:
         default=default,
         pattern=IMAGE_PATTERN,
         description=f"Image of {what} (a registry reference: pin a tag or a digest)",
-    )  # type: ignore[no-any-return]
+    )
 
 
 def _port(service: str, what: str) -> int:
-    return Field(  # type: ignore[no-any-return]
+    return Field(
         default=DAYTONA_PORTS[service], ge=1024, le=65535,
         description=f"Host port of {what}, on the bind address",
     )  # fmt: skip
@@ -46,7 +46,9 @@ class DaytonaServerSettings(SettingsGroup):
     db_image: str = _image("postgres:18", "the database (Postgres)")
     redis_image: str = _image("redis:8.6", "Redis")
     dex_image: str = _image("dexidp/dex:v2.42.0", "the login (Dex, OIDC)")
-    minio_image: str = _image("minio/minio:RELEASE.2025-09-07T16-13-09Z", "the object storage (MinIO)")
+    minio_image: str = _image(
+        "minio/minio:RELEASE.2025-09-07T16-13-09Z", "the object storage (MinIO)"
+    )
     registry_image: str = _image("registry:2.8.2", "the snapshots' registry")
     api_port: int = _port("api", "Daytona's API and dashboard")
     proxy_port: int = _port("proxy", "Daytona's proxy (toolbox and previews)")
