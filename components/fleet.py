@@ -14,10 +14,14 @@ from .host.preflight import PreflightArgs
 from .host.ssh import SshTarget
 from .outputs import FleetOutputs, not_deployed_here, ssh_config
 from .planes import PLANES, PlaneArgs, SecretLookup
+from .planes.daytona.component import DaytonaTarget
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
+from .services.daytona_server import DaytonaServer, DaytonaServerArgs
+from .services.daytona_server import requested as server_requested
 from .services.shared import shared_services
 from .settings import (
+    DAYTONA_SERVER_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     PROJECT,
@@ -26,7 +30,7 @@ from .settings import (
     HostVariant,
     StackSettings,
 )
-from .sizes import parse_size
+from .sizes import GIB, parse_size
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
@@ -55,6 +59,9 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
     if s.model_server.enabled:
         memory += parse_size(s.model_server.memory)
         cpus += float(s.model_server.cpus)
+    if s.runs_daytona_server:
+        server_memory, server_cpus = server_requested(s.daytona_server)
+        memory, cpus = memory + server_memory, cpus + server_cpus
     return memory, cpus
 
 
@@ -95,9 +102,12 @@ class Fleet(pulumi.ComponentResource):
             "host": {"name": s.host.name, "variant": s.host.variant.value,
                      "bindAddress": s.bind_address},
         }  # fmt: skip
-        own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
+        own: dict[Runtime, object] = {Runtime.MODAL: s.modal}
+        own[Runtime.DAYTONA] = DaytonaTarget(settings=s.daytona, url=s.daytona.url)
         if s.host.variant is not HostVariant.NONE:
-            own[Runtime.DOCKER] = self._host(name, args, taken[Runtime.DOCKER])
+            own[Runtime.DOCKER] = host = self._host(name, args, taken[Runtime.DOCKER])
+            if s.runs_daytona_server:
+                own[Runtime.DAYTONA] = self._daytona_server(name, host, args)
         keys = None
         for runtime, plane in PLANES.items():
             if taken[runtime]:
@@ -123,6 +133,24 @@ class Fleet(pulumi.ComponentResource):
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
+    def _daytona_server(self, name: str, host: DockerHost, args: FleetArgs) -> DaytonaTarget:
+        """Daytona's own server on the host; the plane's server unless daytonaUrl names one."""
+        s = args.settings
+        secret = args.secret(DAYTONA_SERVER_SECRET_KEY)
+        assert secret is not None, "problems() stop a stack without it"
+        server = DaytonaServer(
+            f"{name}-daytona-server",
+            DaytonaServerArgs(settings=s.daytona_server, on=host.on, secret=secret),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.outputs["daytonaServer"] = server.outputs
+        return DaytonaTarget(
+            settings=s.daytona,
+            url=s.daytona.url or server.api_url,
+            api_key=server.admin_api_key,
+            ready=[server.api],
+        )
+
     def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:
         """The container host with its tailnet access and shared services: what the Docker
         plane builds on."""
@@ -147,7 +175,15 @@ class Fleet(pulumi.ComponentResource):
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
-            daytona_url=f"{s.daytona.url.rstrip('/')}/health" if s.daytona.url else None,
+            # The stack's own server is not there yet: `up` waits for its health instead.
+            daytona_url=(
+                f"{s.daytona.url.rstrip('/')}/health"
+                if s.daytona.url and not s.runs_daytona_server
+                else None
+            ),
+            daytona_server_disk_bytes=s.daytona_server.disk_gib * GIB
+            if s.runs_daytona_server
+            else 0,
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
         host = HeadlessHost(
@@ -188,6 +224,10 @@ def _missing_service_secrets(
         needed[MODEL_SERVER_API_KEY_KEY] = "the model server answers only with this key"
     if any(e.mode is Mode.VISUAL for e in here):
         needed[DESKTOP_SECRET_KEY] = "each desktop's VNC password is derived from it"
+    if s.runs_daytona_server:
+        needed[DAYTONA_SERVER_SECRET_KEY] = (
+            "the Daytona server's keys and passwords are derived from it"
+        )
     return [
         f"Pulumi.{pulumi.get_stack()}.yaml: {PROJECT}:{key}: not set; {why}. `scripts/up` "
         f'makes one, or run `pulumi config set --secret {key} "$(openssl rand -hex 32)"`'
@@ -226,8 +266,8 @@ def _elsewhere(
             )
         elif e.runtime is Runtime.DAYTONA:
             why = (
-                "this stack has no Daytona server (sandbox-fleet:daytonaUrl); "
-                "the stack with one deploys it"
+                "this stack has no Daytona server (sandbox-fleet:daytonaUrl or "
+                "sandbox-fleet:daytonaServer); the stack with one deploys it"
             )
         else:
             why = (

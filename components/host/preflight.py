@@ -40,6 +40,14 @@ printf '%s\\n' "$out"
 """
 
 
+ROOTLESS_DAYTONA = (
+    "the stack runs Daytona's server on a rootless engine: its runner is a privileged Docker "
+    "engine of its own, and a rootless engine's privileged container holds only the user's "
+    "privileges, so its sandboxes may not start (no cgroup delegation, no overlay); a rootful "
+    "engine is the tested path (docs/daytona.md)"
+)
+
+
 def to_milli(value: float) -> int:
     """A CPU count or ratio in thousandths (0.5 CPU -> 500), the unit the host script uses."""
     return round(value * 1000)
@@ -123,6 +131,10 @@ class PreflightArgs:
     """The tailnet bind address the host must own (TailnetAccess.bind_address); None: no check."""
     daytona_url: str | None = None
     """A Daytona server URL that must answer (when the stack enables Daytona)."""
+    daytona_server_disk_bytes: int = 0
+    """The stack runs Daytona's own server: free disk it needs where the engine keeps its data;
+    its runner's kernel features are checked too, and a rootless engine is warned about. 0: no
+    server."""
     rootless_podman: bool = False
     visual_sandboxes: Sequence[str] = ()
     """Names of visual sandboxes, for the rootless-Podman warning."""
@@ -146,6 +158,8 @@ def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
         env["PREFLIGHT_EXPECTED_ADDRESS"] = args.expected_address
     if args.daytona_url:
         env["PREFLIGHT_DAYTONA_URL"] = args.daytona_url
+    if args.daytona_server_disk_bytes:
+        env["PREFLIGHT_DAYTONA_SERVER_DISK_BYTES"] = str(args.daytona_server_disk_bytes)
     return env
 
 
@@ -169,6 +183,8 @@ class Preflight(pulumi.ComponentResource):
                 "Docker or Podman is the tested path for desktop sandboxes",
                 resource=self,
             )
+        if args.daytona_server_disk_bytes and args.rootless_podman:
+            pulumi.log.warn(ROOTLESS_DAYTONA, resource=self)
         if not args.settings.enabled:
             pulumi.log.warn(
                 "host preflight is disabled (sandbox-fleet:preflightEnabled: false): the fleet "

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import secrets
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +85,27 @@ def _start_workspace_sync(props: Mapping[str, Any], sandbox: Any) -> None:
         )
 
 
+def _wait_healthy(api_url: str, deadline: float) -> None:
+    """Until the server's public liveness endpoint (`GET <api>/health`) answers 200: a server
+    that is starting (or restarting) is waited for, not taken for a failed create."""
+    url, delay, last = f"{api_url.rstrip('/')}/health", 0.2, "no answer yet"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+                last = f"HTTP {answer.status}"
+        except (urllib.error.URLError, OSError) as e:
+            last = str(getattr(e, "reason", e))
+        if time.monotonic() > deadline:
+            raise DaytonaError(
+                f"Daytona server {api_url} not healthy ({url}: {last}); start it, or raise "
+                "sandbox-fleet:daytonaTimeoutSeconds if it is slow to start"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
 def _ours(label: str) -> bool:
     return label.startswith(f"{LABEL_PREFIX}.")
 
@@ -113,6 +136,8 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         from daytona_api_client import CreateSandbox
 
         api = _api(props)
+        deadline = time.monotonic() + float(props["timeout_seconds"])
+        _wait_healthy(str(props["api_url"]), deadline)
         request = CreateSandbox(
             # Pulumi-style auto-naming: a replacement gets a fresh name, so the archived
             # predecessor (holding the old workspace) stays beside it, and a changed secret
@@ -241,7 +266,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
 
 @dataclass(frozen=True, kw_only=True)
 class DaytonaSandboxArgs:
-    api_url: str
+    api_url: pulumi.Input[str]
     api_key: pulumi.Input[str]
     prefix: str
     entry: str  # the spec entry's name

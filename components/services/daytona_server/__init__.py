@@ -1,5 +1,6 @@
 """Daytona's open-source server on the fleet's host (docs/daytona.md, "Run your own server")."""
 
-from .server import DaytonaServer, DaytonaServerArgs, DaytonaServerOutputs
+from .server import DaytonaServer, DaytonaServerArgs
+from .service import requested
 
-__all__ = ["DaytonaServer", "DaytonaServerArgs", "DaytonaServerOutputs"]
+__all__ = ["DaytonaServer", "DaytonaServerArgs", "requested"]

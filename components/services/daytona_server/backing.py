@@ -8,13 +8,14 @@ import pulumi
 import yaml
 
 from ...contract import DAYTONA_PORTS
-from ...host.containers import Limits, Privileges, healthcheck
+from ...host.containers import Privileges, healthcheck
 from .credentials import DASHBOARD_LOGIN
 from .service import (
     DB,
     DB_NAME,
     DB_USER,
     DEX,
+    LIMITS,
     MINIO,
     OIDC_CLIENT,
     REDIS,
@@ -32,14 +33,13 @@ ROOT_WITHOUT_CAPABILITIES = Privileges("0:0")
 DEX_CONFIG = "/etc/dex/config.yaml"
 HTPASSWD = "/auth/htpasswd"
 REGISTRY_DEBUG = "127.0.0.1:5001"  # its health endpoint, inside its container only
-SMALL = Limits(memory_bytes="256Mi", cpus=0.5, pids=256)
 
 
 def db(x: ServerContext) -> Service:
     return Service(
         name=DB,
         image=x.settings.db_image,
-        limits=Limits(memory_bytes="1Gi", cpus=1.0, pids=512),
+        limits=LIMITS[DB],
         health=healthcheck(
             ["pg_isready", "-q", "-h", "127.0.0.1", "-U", DB_USER, "-d", DB_NAME],
             interval="10s",
@@ -59,7 +59,7 @@ def redis(x: ServerContext) -> Service:
     return Service(
         name=REDIS,
         image=x.settings.redis_image,
-        limits=SMALL,
+        limits=LIMITS[REDIS],
         health=healthcheck(["redis-cli", "ping"], interval="10s", start_period="30s"),
         # The password from the environment, so it is not in the container's command line.
         command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD"'],
@@ -74,7 +74,7 @@ def dex(x: ServerContext) -> Service:
     return Service(
         name=DEX,
         image=s.dex_image,
-        limits=SMALL,
+        limits=LIMITS[DEX],
         # The compose file's health check.
         health=healthcheck(
             [
@@ -131,7 +131,7 @@ def minio(x: ServerContext) -> Service:
     return Service(
         name=MINIO,
         image=x.settings.minio_image,
-        limits=Limits(memory_bytes="1Gi", cpus=1.0, pids=512),
+        limits=LIMITS[MINIO],
         # As Daytona's own end-to-end compose file checks it.
         health=healthcheck(
             [
@@ -156,7 +156,7 @@ def registry(x: ServerContext) -> Service:
     return Service(
         name=REGISTRY,
         image=x.settings.registry_image,
-        limits=SMALL,
+        limits=LIMITS[REGISTRY],
         health=healthcheck(
             ["wget", "--spider", "--quiet", f"http://{REGISTRY_DEBUG}/debug/health"],
             interval="10s",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 
 from ...contract import DAYTONA_PORTS
-from ...host.containers import PRIVILEGED_ENGINE, Limits, healthcheck
+from ...host.containers import PRIVILEGED_ENGINE, healthcheck
 from ...sizes import GIB, parse_size
 from .credentials import REGISTRY_USER
 from .service import (
@@ -18,6 +18,7 @@ from .service import (
     DB_USER,
     DEX,
     DEX_URL,
+    LIMITS,
     MINIO,
     MINIO_URL,
     OIDC_CLIENT,
@@ -33,6 +34,7 @@ from .service import (
     SSH_GATEWAY,
     ServerContext,
     Service,
+    runner_limits,
 )
 
 # The compose file's quotas and scheduling thresholds, as it sets them.
@@ -94,7 +96,7 @@ def api(x: ServerContext) -> Service:
     return Service(
         name=API,
         image=s.api_image,
-        limits=Limits(memory_bytes="2Gi", cpus=2.0, pids=1024),
+        limits=LIMITS[API],
         health=healthcheck(API_HEALTH, interval="10s", start_period="2m0s", timeout="5s"),
         env=API_DEFAULTS
         | registry
@@ -164,7 +166,7 @@ def proxy(x: ServerContext) -> Service:
     return Service(
         name=PROXY,
         image=s.proxy_image,
-        limits=Limits(memory_bytes="512Mi", cpus=1.0, pids=512),
+        limits=LIMITS[PROXY],
         # The image's own health check.
         health=healthcheck(
             ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{DAYTONA_PORTS[PROXY]}/health"],
@@ -201,7 +203,7 @@ def runner(x: ServerContext) -> Service:
     return Service(
         name=RUNNER,
         image=s.runner_image,
-        limits=Limits(memory_bytes=s.runner_memory, cpus=float(s.runner_cpus), pids=s.runner_pids),
+        limits=runner_limits(s),
         # The image's own health check.
         health=healthcheck(
             ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{DAYTONA_PORTS[RUNNER]}/"],
@@ -241,7 +243,7 @@ def ssh_gateway(x: ServerContext) -> Service:
     return Service(
         name=SSH_GATEWAY,
         image=s.ssh_gateway_image,
-        limits=Limits(memory_bytes="256Mi", cpus=0.5, pids=512),
+        limits=LIMITS[SSH_GATEWAY],
         # Its image has no health check and no HTTP: is anything listening on its port? (The
         # kernel's socket table, read with the image's busybox grep.)
         health=healthcheck(

@@ -12,7 +12,6 @@ kept and protected; Dex's and the runner's engine's are kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TypedDict
 
 import pulumi
 import pulumi_docker as docker
@@ -25,6 +24,7 @@ from ...host.containers import (
     volume_labels,
 )
 from ...host.on_host import OnHost
+from ...outputs import DaytonaServerOutputs
 from ...settings import DaytonaServerSettings
 from .backing import BACKING, PROTECTED_VOLUMES
 from .credentials import DASHBOARD_LOGIN, server_credentials
@@ -33,16 +33,6 @@ from .service import ServerContext, Service
 
 KEPT_VOLUMES = ("db", "minio", "registry", "dex", "runner-docker")
 ORDER = (*BACKING, runner, api, proxy, ssh_gateway)  # each after what it needs
-
-
-class DaytonaServerOutputs(TypedDict):
-    """Stack output `daytonaServer`: how to reach it, and its admin credentials (secrets)."""
-
-    apiUrl: pulumi.Input[str]
-    dashboardUrl: pulumi.Input[str]
-    dashboardLogin: str
-    dashboardPassword: pulumi.Output[str]
-    adminApiKey: pulumi.Output[str]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,7 @@ from ...contract import DAYTONA_PORTS
 from ...host.containers import LEAST, Limits, Privileges
 from ...outputs import url_host
 from ...settings import DaytonaServerSettings
+from ...sizes import parse_size
 from .credentials import ServerCredentials
 
 # Names every service reaches the others by on the server's network: the compose services'.
@@ -26,6 +27,29 @@ DEX_URL = f"http://{DEX}:{DAYTONA_PORTS[DEX]}/dex"
 REGISTRY_URL = f"http://{REGISTRY}:{DAYTONA_PORTS[REGISTRY]}"
 MINIO_URL = f"http://{MINIO}:{DAYTONA_PORTS[MINIO]}"
 RUNNER_URL = f"http://{RUNNER}:{DAYTONA_PORTS[RUNNER]}"
+
+
+# Each service's limits; the runner's are the settings' (every sandbox runs inside it).
+LIMITS = {
+    API: Limits(memory_bytes="2Gi", cpus=2.0, pids=1024),
+    PROXY: Limits(memory_bytes="512Mi", cpus=1.0, pids=512),
+    SSH_GATEWAY: Limits(memory_bytes="256Mi", cpus=0.5, pids=512),
+    DB: Limits(memory_bytes="1Gi", cpus=1.0, pids=512),
+    REDIS: Limits(memory_bytes="256Mi", cpus=0.5, pids=256),
+    DEX: Limits(memory_bytes="256Mi", cpus=0.5, pids=256),
+    MINIO: Limits(memory_bytes="1Gi", cpus=1.0, pids=512),
+    REGISTRY: Limits(memory_bytes="256Mi", cpus=0.5, pids=256),
+}
+
+
+def runner_limits(s: DaytonaServerSettings) -> Limits:
+    return Limits(memory_bytes=s.runner_memory, cpus=float(s.runner_cpus), pids=s.runner_pids)
+
+
+def requested(s: DaytonaServerSettings) -> tuple[int, float]:
+    """The server's summed memory (bytes) and CPUs, for the host's capacity check."""
+    every = [*LIMITS.values(), runner_limits(s)]
+    return sum(parse_size(x.memory_bytes) for x in every), sum(x.cpus for x in every)
 
 
 @dataclass(frozen=True, kw_only=True)
