@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -17,7 +18,7 @@ from .planes import PLANES, PlaneArgs, SecretLookup
 from .planes.daytona.component import DaytonaTarget
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
-from .services.daytona_server import DaytonaServer, DaytonaServerArgs
+from .services.daytona_server import daytona_server
 from .services.daytona_server import requested as server_requested
 from .services.shared import shared_services
 from .settings import (
@@ -107,7 +108,13 @@ class Fleet(pulumi.ComponentResource):
         if s.host.variant is not HostVariant.NONE:
             own[Runtime.DOCKER] = host = self._host(name, args, taken[Runtime.DOCKER])
             if s.runs_daytona_server:
-                own[Runtime.DAYTONA] = self._daytona_server(name, host, args)
+                server = daytona_server(host.on, s, args.secret, self.outputs)
+                own[Runtime.DAYTONA] = DaytonaTarget(
+                    settings=s.daytona,
+                    url=s.daytona.url or server.api_url,  # daytonaUrl may name it otherwise
+                    api_key=server.admin_api_key,
+                    ready=[server.api],
+                )
         keys = None
         for runtime, plane in PLANES.items():
             if taken[runtime]:
@@ -125,31 +132,11 @@ class Fleet(pulumi.ComponentResource):
                 )
                 self.outputs["sandboxes"] |= built.outputs
                 keys = getattr(built, "keys", keys)  # the Docker plane's keys volume
-        if s.host.variant is not HostVariant.NONE:
-            host = own[Runtime.DOCKER]
-            assert isinstance(host, DockerHost)
+        if isinstance(docker_host := own.get(Runtime.DOCKER), DockerHost):
             # After the planes: the supervisor mounts the Docker plane's keys volume.
-            shared_services(host.on, s, args.secret, keys, self.outputs)
+            shared_services(docker_host.on, s, args.secret, keys, self.outputs)
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
-
-    def _daytona_server(self, name: str, host: DockerHost, args: FleetArgs) -> DaytonaTarget:
-        """Daytona's own server on the host; the plane's server unless daytonaUrl names one."""
-        s = args.settings
-        secret = args.secret(DAYTONA_SERVER_SECRET_KEY)
-        assert secret is not None, "problems() stop a stack without it"
-        server = DaytonaServer(
-            f"{name}-daytona-server",
-            DaytonaServerArgs(settings=s.daytona_server, on=host.on, secret=secret),
-            pulumi.ResourceOptions(parent=self),
-        )
-        self.outputs["daytonaServer"] = server.outputs
-        return DaytonaTarget(
-            settings=s.daytona,
-            url=s.daytona.url or server.api_url,
-            api_key=server.admin_api_key,
-            ready=[server.api],
-        )
 
     def _host(self, name: str, args: FleetArgs, here: list[SandboxSpec]) -> DockerHost:
         """The container host with its tailnet access and shared services: what the Docker
@@ -175,15 +162,7 @@ class Fleet(pulumi.ComponentResource):
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
-            # The stack's own server is not there yet: `up` waits for its health instead.
-            daytona_url=(
-                f"{s.daytona.url.rstrip('/')}/health"
-                if s.daytona.url and not s.runs_daytona_server
-                else None
-            ),
-            daytona_server_disk_bytes=s.daytona_server.disk_gib * GIB
-            if s.runs_daytona_server
-            else 0,
+            **_daytona_checks(s),
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
         host = HeadlessHost(
@@ -207,6 +186,14 @@ class Fleet(pulumi.ComponentResource):
             egress_deny=s.top.egressDenyAddresses,
             mirror_every_s=s.top.mirrorFetchSeconds if s.top.mirrorEnabled else 0,
         )
+
+
+def _daytona_checks(s: StackSettings) -> dict[str, Any]:
+    """The preflight's Daytona checks: a server elsewhere must answer; the stack's own (not
+    there yet: `up` waits for its health) must find disk and kernel features on the host."""
+    if s.runs_daytona_server:
+        return {"daytona_server_disk_bytes": s.daytona_server.disk_gib * GIB}
+    return {"daytona_url": f"{s.daytona.url.rstrip('/')}/health" if s.daytona.url else None}
 
 
 def _missing_service_secrets(

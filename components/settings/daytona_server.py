@@ -83,5 +83,15 @@ class DaytonaServerSettings(SettingsGroup):
     )  # fmt: skip
 
     @property
+    def host_ports(self) -> dict[str, int]:
+        """Config key -> the host port it publishes."""
+        return {
+            "daytonaServerApiPort": self.api_port,
+            "daytonaServerProxyPort": self.proxy_port,
+            "daytonaServerSshGatewayPort": self.ssh_gateway_port,
+            "daytonaServerDexPort": self.dex_port,
+        }
+
+    @property
     def disk_gib(self) -> int:
         return int(self.disk.removesuffix("Gi"))

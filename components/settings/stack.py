@@ -148,13 +148,7 @@ class StackSettings:
         if self.model_server.enabled and self.model_server.publish:
             ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
         if self.runs_daytona_server:
-            d = self.daytona_server
-            ports |= {
-                f"{PROJECT}:daytonaServerApiPort": d.api_port,
-                f"{PROJECT}:daytonaServerProxyPort": d.proxy_port,
-                f"{PROJECT}:daytonaServerSshGatewayPort": d.ssh_gateway_port,
-                f"{PROJECT}:daytonaServerDexPort": d.dex_port,
-            }
+            ports |= {f"{PROJECT}:{k}": v for k, v in self.daytona_server.host_ports.items()}
         return ports
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import math
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +28,7 @@ from ...contract import GIT_ENV_PREFIX, GIT_REPO
 from ...host.containers import LABEL_PREFIX
 from ..cloud import env_with_secrets
 from ..workspace_sync import background_sync_command
+from .health import wait_healthy
 
 GIB = 1024**3
 # Changing one of these needs a new sandbox; everything else is changed in place.
@@ -85,27 +84,6 @@ def _start_workspace_sync(props: Mapping[str, Any], sandbox: Any) -> None:
         )
 
 
-def _wait_healthy(api_url: str, deadline: float) -> None:
-    """Until the server's public liveness endpoint (`GET <api>/health`) answers 200: a server
-    that is starting (or restarting) is waited for, not taken for a failed create."""
-    url, delay, last = f"{api_url.rstrip('/')}/health", 0.2, "no answer yet"
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.status == 200:
-                    return
-                last = f"HTTP {answer.status}"
-        except (urllib.error.URLError, OSError) as e:
-            last = str(getattr(e, "reason", e))
-        if time.monotonic() > deadline:
-            raise DaytonaError(
-                f"Daytona server {api_url} not healthy ({url}: {last}); start it, or raise "
-                "sandbox-fleet:daytonaTimeoutSeconds if it is slow to start"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 5.0)
-
-
 def _ours(label: str) -> bool:
     return label.startswith(f"{LABEL_PREFIX}.")
 
@@ -136,8 +114,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         from daytona_api_client import CreateSandbox
 
         api = _api(props)
-        deadline = time.monotonic() + float(props["timeout_seconds"])
-        _wait_healthy(str(props["api_url"]), deadline)
+        wait_healthy(str(props["api_url"]), time.monotonic() + float(props["timeout_seconds"]))
         request = CreateSandbox(
             # Pulumi-style auto-naming: a replacement gets a fresh name, so the archived
             # predecessor (holding the old workspace) stays beside it, and a changed secret

@@ -9,7 +9,7 @@ import pulumi
 from ...contract import DAYTONA_PORTS
 from ...host.containers import PRIVILEGED_ENGINE, healthcheck
 from ...sizes import GIB, parse_size
-from .credentials import REGISTRY_USER
+from .credentials import REGISTRY_USER, ServerCredentials
 from .service import (
     API,
     API_URL,
@@ -65,6 +65,36 @@ API_DEFAULTS = {
     "OTEL_ENABLED": "false",
     "SMTP_HOST": "",
 }
+# Where the API finds the other services: their names on the server's network.
+API_CONNECTIONS = {
+    "PORT": str(DAYTONA_PORTS[API]),
+    "DB_HOST": DB,
+    "DB_PORT": str(DAYTONA_PORTS[DB]),
+    "DB_USERNAME": DB_USER,
+    "DB_DATABASE": DB_NAME,
+    "REDIS_HOST": REDIS,
+    "REDIS_PORT": str(DAYTONA_PORTS[REDIS]),
+    "OIDC_CLIENT_ID": OIDC_CLIENT,
+    "OIDC_ISSUER_BASE_URL": DEX_URL,
+    "OIDC_AUDIENCE": OIDC_CLIENT,
+    "S3_ENDPOINT": MINIO_URL,
+    "S3_STS_ENDPOINT": f"{MINIO_URL}/minio/v1/assume-role",
+    "S3_REGION": S3_REGION,
+    "S3_ACCESS_KEY": S3_USER,
+    "S3_DEFAULT_BUCKET": S3_BUCKET,
+    "S3_ACCOUNT_ID": "/",
+    "S3_ROLE_NAME": "/",
+    "PROXY_PROTOCOL": "http",
+    **{
+        f"{kind}_REGISTRY_{key}": value
+        for kind in ("TRANSIENT", "INTERNAL")
+        for key, value in (
+            ("URL", REGISTRY_URL),
+            ("ADMIN", REGISTRY_USER),
+            ("PROJECT_ID", "daytona"),
+        )
+    },
+}
 # The API answers /api/health/ready only with the health-check key, after asking Postgres and
 # Redis: a server that says healthy can take work.
 API_HEALTH = (
@@ -75,15 +105,6 @@ API_HEALTH = (
 
 def api(x: ServerContext) -> Service:
     s, c = x.settings, x.credentials
-    registry = {
-        f"{kind}_REGISTRY_{key}": value
-        for kind in ("TRANSIENT", "INTERNAL")
-        for key, value in (
-            ("URL", REGISTRY_URL),
-            ("ADMIN", REGISTRY_USER),
-            ("PROJECT_ID", "daytona"),
-        )
-    }
     runner = {
         "DEFAULT_RUNNER_DOMAIN": f"{RUNNER}:{DAYTONA_PORTS[RUNNER]}",
         "DEFAULT_RUNNER_API_URL": RUNNER_URL,
@@ -98,49 +119,29 @@ def api(x: ServerContext) -> Service:
         image=s.api_image,
         limits=LIMITS[API],
         health=healthcheck(API_HEALTH, interval="10s", start_period="2m0s", timeout="5s"),
-        env=API_DEFAULTS
-        | registry
-        | runner
-        | {
-            "PORT": str(DAYTONA_PORTS[API]),
-            "DEFAULT_SNAPSHOT": s.default_snapshot,
-            "DB_HOST": DB,
-            "DB_PORT": str(DAYTONA_PORTS[DB]),
-            "DB_USERNAME": DB_USER,
-            "DB_DATABASE": DB_NAME,
-            "REDIS_HOST": REDIS,
-            "REDIS_PORT": str(DAYTONA_PORTS[REDIS]),
-            "OIDC_CLIENT_ID": OIDC_CLIENT,
-            "OIDC_ISSUER_BASE_URL": DEX_URL,
-            "OIDC_AUDIENCE": OIDC_CLIENT,
-            "S3_ENDPOINT": MINIO_URL,
-            "S3_STS_ENDPOINT": f"{MINIO_URL}/minio/v1/assume-role",
-            "S3_REGION": S3_REGION,
-            "S3_ACCESS_KEY": S3_USER,
-            "S3_DEFAULT_BUCKET": S3_BUCKET,
-            "S3_ACCOUNT_ID": "/",
-            "S3_ROLE_NAME": "/",
-            "PROXY_PROTOCOL": "http",
-        },
-        computed_env={
-            "ADMIN_API_KEY": c.admin_api_key,
-            "ENCRYPTION_KEY": c.encryption_key,
-            "ENCRYPTION_SALT": c.encryption_salt,
-            "DB_PASSWORD": c.db_password,
-            "REDIS_PASSWORD": c.redis_password,
-            "S3_SECRET_KEY": c.minio_password,
-            "TRANSIENT_REGISTRY_PASSWORD": c.registry_password,
-            "INTERNAL_REGISTRY_PASSWORD": c.registry_password,
-            "PROXY_API_KEY": c.proxy_api_key,
-            "DEFAULT_RUNNER_API_KEY": c.runner_token,
-            "SSH_GATEWAY_API_KEY": c.ssh_gateway_api_key,
-            "SSH_GATEWAY_PUBLIC_KEY": c.gateway_public_key,
-            "HEALTH_CHECK_API_KEY": c.health_check_key,
-            **_api_public(x),
-        },
+        env=API_DEFAULTS | API_CONNECTIONS | runner | {"DEFAULT_SNAPSHOT": s.default_snapshot},
+        computed_env=_api_secrets(c) | _api_public(x),
         ports={DAYTONA_PORTS[API]: s.api_port},
         after=(DB, REDIS, DEX, MINIO, REGISTRY, RUNNER),
     )
+
+
+def _api_secrets(c: ServerCredentials) -> dict[str, pulumi.Output[str]]:
+    return {
+        "ADMIN_API_KEY": c.admin_api_key,
+        "ENCRYPTION_KEY": c.encryption_key,
+        "ENCRYPTION_SALT": c.encryption_salt,
+        "DB_PASSWORD": c.db_password,
+        "REDIS_PASSWORD": c.redis_password,
+        "S3_SECRET_KEY": c.minio_password,
+        "TRANSIENT_REGISTRY_PASSWORD": c.registry_password,
+        "INTERNAL_REGISTRY_PASSWORD": c.registry_password,
+        "PROXY_API_KEY": c.proxy_api_key,
+        "DEFAULT_RUNNER_API_KEY": c.runner_token,
+        "SSH_GATEWAY_API_KEY": c.ssh_gateway_api_key,
+        "SSH_GATEWAY_PUBLIC_KEY": c.gateway_public_key,
+        "HEALTH_CHECK_API_KEY": c.health_check_key,
+    }
 
 
 def _api_public(x: ServerContext) -> dict[str, pulumi.Output[str]]:
