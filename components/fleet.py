@@ -253,8 +253,8 @@ def _elsewhere(
             )
         elif e.runtime is Runtime.DAYTONA:
             why = (
-                "this stack has no Daytona server (sandbox-fleet:daytonaUrl or "
-                "sandbox-fleet:daytonaServer); the stack with one deploys it"
+                "this stack has no Daytona server (sandbox-fleet:daytonaUrl) and runs none "
+                "(sandbox-fleet:daytonaServer); the stack with one deploys it"
             )
         else:
             why = (

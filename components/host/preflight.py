@@ -28,6 +28,8 @@ from components.settings.preflight import TAILNET_V4, PreflightSettings
 from .ssh import SshTarget
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
+DAYTONA_SCRIPT_PATH = Path(__file__).with_name("preflight_daytona.sh")
+VERDICT = '\nif [ "$failures" -gt 0 ]; then'  # where preflight_check.sh sums its checks up
 Engine = Literal["docker", "podman"]
 # Fails the command itself (so dependents are not created) with a message that says what to do.
 DISCOVER_SCRIPT = """\
@@ -142,6 +144,16 @@ class PreflightArgs:
     """The remote host's SSH path (host key pinned); None runs the checks locally."""
 
 
+def preflight_script(args: PreflightArgs) -> str:
+    """preflight_check.sh, with the Daytona server's checks before its verdict when the stack
+    runs that server (so every other stack runs the script as it is)."""
+    script = SCRIPT_PATH.read_text()
+    if not args.daytona_server_disk_bytes:
+        return script
+    assert VERDICT in script, "preflight_check.sh lost the verdict the server's checks go before"
+    return script.replace(VERDICT, f"\n{DAYTONA_SCRIPT_PATH.read_text()}{VERDICT}", 1)
+
+
 def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
     """The script's environment: integers only, so shell and capacity.py compute the same."""
     if args.requested_memory_bytes < 0 or args.requested_cpus < 0:
@@ -195,7 +207,7 @@ class Preflight(pulumi.ComponentResource):
             self.report = pulumi.Output.from_input("")
             self.register_outputs({"report": self.report})
             return
-        script = SCRIPT_PATH.read_text()
+        script = preflight_script(args)
         env = preflight_environment(args)
         digest = hashlib.sha256(script.encode()).hexdigest()
         triggers: list[pulumi.Input[object]] = [digest, *(env[k] for k in sorted(env))]

@@ -13,9 +13,6 @@
 #   PREFLIGHT_TIMEOUT                 seconds allowed for each probe
 #   PREFLIGHT_EXPECTED_ADDRESS        optional: the tailnet IPv4 the fleet binds its ports to
 #   PREFLIGHT_DAYTONA_URL             optional: a URL of the Daytona server that must answer
-#   PREFLIGHT_DAYTONA_SERVER_DISK_BYTES  optional: the stack runs Daytona's server; free disk its
-#                                     runner needs where the engine keeps its data
-#   PREFLIGHT_PROC, PREFLIGHT_SYS     optional: /proc and /sys to read (tests)
 #   PREFLIGHT_MEMINFO                 optional: meminfo file to read (tests); default /proc/meminfo
 # The capacity arithmetic and wording mirror tests/support/capacity_reference.py exactly (integers only).
 set -u
@@ -27,7 +24,6 @@ nl='
 
 fail() { printf 'preflight FAILED: %s\n' "$*" >&2; failures=$((failures + 1)); }
 ok() { printf 'preflight ok: %s\n' "$*"; }
-warn() { printf 'preflight WARNING: %s\n' "$*"; }
 first_line() { printf '%s' "${1%%"$nl"*}"; }
 
 need_int() {
@@ -166,63 +162,6 @@ else
     advice="Remove sandboxes or lower their memory/cpus in sandboxes.yaml, or raise"
     printf '%s %s %s\n' "$advice" "sandbox-fleet:preflightOvercommitRatio (memory) or" \
       "sandbox-fleet:preflightCpuOvercommitRatio (CPUs) in the stack settings." >&2
-  fi
-fi
-
-# 5. Daytona's own server (only when the stack runs it). Its runner is a Docker engine inside a
-#    privileged container: it needs disk, cgroups and packet filtering from this host's kernel.
-server_disk=${PREFLIGHT_DAYTONA_SERVER_DISK_BYTES:-}
-proc=${PREFLIGHT_PROC:-/proc}
-sys=${PREFLIGHT_SYS:-/sys}
-if [ -n "$server_disk" ]; then
-  need_int PREFLIGHT_DAYTONA_SERVER_DISK_BYTES "$server_disk"
-  ok "daytona server: its runner runs privileged (a Docker engine of its own for the" \
-    "sandboxes): the fleet's one privileged container, see docs/daytona.md"
-  if [ "$engine" = podman ]; then
-    root_dir=$(with_timeout podman info --format '{{.Store.GraphRoot}}' 2>/dev/null)
-    rootless=$(with_timeout podman info --format '{{.Host.Security.Rootless}}' 2>/dev/null)
-  else
-    root_dir=$(with_timeout docker info --format '{{.DockerRootDir}}' 2>/dev/null)
-    rootless=$(with_timeout docker info --format '{{.SecurityOptions}}' 2>/dev/null)
-  fi
-  case "$rootless" in
-    *rootless* | true) warn "daytona server: the $engine engine runs rootless; the runner's" \
-      "privileged engine then holds only $user's privileges and its sandboxes may not start." \
-      "A rootful engine is the tested path (docs/daytona.md)" ;;
-  esac
-  [ -d "${root_dir:-}" ] || root_dir=/
-  free_kb=$(df -Pk "$root_dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
-  case "$free_kb" in
-    '' | *[!0-9]*) fail "daytona server: could not read the free disk at $root_dir (df -Pk)" ;;
-    *) if [ "$((free_kb * 1024))" -lt "$server_disk" ]; then
-        fail "daytona server: $(gib "$((free_kb * 1024))") free at $root_dir (the engine's" \
-          "data), its runner needs $(gib "$server_disk"): free disk there or lower" \
-          "sandbox-fleet:daytonaServerDisk"
-      else
-        ok "daytona server: $(gib "$((free_kb * 1024))") free at $root_dir"
-      fi ;;
-  esac
-  if [ -f "$sys/fs/cgroup/cgroup.controllers" ]; then
-    controllers=" $(cat "$sys/fs/cgroup/cgroup.controllers") "
-    for c in cpu memory pids; do
-      case "$controllers" in
-        *" $c "*) ;;
-        *) fail "daytona server: the cgroup v2 controller '$c' is not enabled on this host;" \
-          "the runner's engine limits its sandboxes with it" ;;
-      esac
-    done
-  elif [ ! -d "$sys/fs/cgroup/memory" ]; then
-    fail "daytona server: no cgroups under $sys/fs/cgroup; the runner's engine needs them"
-  fi
-  if [ -e "$proc/net/ip_tables_names" ] || [ -d "$sys/module/nf_tables" ]; then
-    ok "daytona server: cgroups and packet filtering (iptables or nftables) are there"
-  else
-    fail "daytona server: neither iptables nor nftables is loaded in this host's kernel" \
-      "(modprobe ip_tables or nf_tables); the runner's engine networks its sandboxes with it"
-  fi
-  if ! grep -qw overlay "$proc/filesystems" 2>/dev/null; then
-    warn "daytona server: the kernel has no overlay filesystem loaded (modprobe overlay):" \
-      "the runner's engine falls back to copying every image layer, slow and disk-hungry"
   fi
 fi
 
