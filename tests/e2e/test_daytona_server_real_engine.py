@@ -13,6 +13,11 @@ What runs for real: the engine, the Docker provider, the containers with their n
 volumes, uploads, limits, health checks and `wait`, the order the services start in, the
 derived credentials, and the Daytona plane creating a sandbox through the server's API and
 starting its workspace sync through the proxy. What does not: Daytona's own code in its images.
+
+On an engine that cannot start a privileged container at all (a machine that is itself a
+container without every capability: `docker run --privileged` fails with "unable to apply
+caps"), the runner's stand-in runs unprivileged, through a wrapper program that says so; the
+program tests hold the runner privileged, and where the engine allows it so does this test.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
+import docker.errors
 import pytest
 
 from tests.support import local_extra_ca_certs
@@ -85,9 +91,43 @@ def images() -> dict[str, str]:
     return settings | {"daytonaServerApiImage": API_IMAGE}
 
 
+UNPRIVILEGED_RUNNER = '''"""The program minus the runner's privilege: this engine starts no privileged container
+(tests/e2e/test_daytona_server_real_engine.py). Everything else is the program as it is."""
+import runpy
+import sys
+
+sys.path.insert(0, ".")
+import components.services.daytona_server.daytona as daytona  # noqa: E402
+from components.host.containers import Privileges  # noqa: E402
+
+daytona.PRIVILEGED_ENGINE = Privileges("0:0")
+runpy.run_path("main_without_pids.py", run_name="__main__")
+'''
+
+
+@pytest.fixture(scope="module")
+def privileged_allowed(engine: docker.DockerClient) -> bool:
+    try:
+        engine.containers.run("debian:bookworm-slim", ["true"], privileged=True, remove=True)
+    except docker.errors.APIError as refused:
+        if "unable to apply caps" not in str(refused):
+            raise
+        return False
+    return True
+
+
+def without_runner_privilege(project: Project) -> None:
+    (project.directory / "main_unprivileged_runner.py").write_text(UNPRIVILEGED_RUNNER)
+    project_file = project.directory / "Pulumi.yaml"
+    text = project_file.read_text()
+    project_file.write_text(
+        text.replace("main: main_without_pids.py", "main: main_unprivileged_runner.py")
+    )
+
+
 @pytest.fixture
 def server(
-    project: Project, engine: docker.DockerClient, stand_ins: None
+    project: Project, engine: docker.DockerClient, stand_ins: None, privileged_allowed: bool
 ) -> Iterator[tuple[Project, int]]:
     remove_named(engine, PREFIX)
     ports = port_block(4)
@@ -103,6 +143,8 @@ def server(
         **images(),
     )  # fmt: skip
     project.run("config", "set", "--secret", "daytonaServerSecret", "e2e-daytona-server-secret")
+    if not privileged_allowed:
+        without_runner_privilege(project)
     yield project, ports
     project.run("destroy", "--yes", "--exclude-protected", check=False)
     remove_named(engine, PREFIX)
@@ -117,14 +159,18 @@ def _get(url: str, key: str) -> object:
 
 
 def test_up_runs_the_server_healthy_and_the_plane_creates_its_sandbox_through_it(
-    server: tuple[Project, int], engine: docker.DockerClient, tmp_path: Path
+    server: tuple[Project, int],
+    engine: docker.DockerClient,
+    tmp_path: Path,
+    privileged_allowed: bool,
 ) -> None:
     project, api_port = server
     project.run("up", "--yes")
     for service in SERVICES:
         c = engine.containers.get(f"{PREFIX}daytona-{service}")
         assert c.attrs["State"]["Health"]["Status"] == "healthy", service
-        assert c.attrs["HostConfig"]["Privileged"] is (service == "runner"), service
+        privileged = service == "runner" and privileged_allowed
+        assert c.attrs["HostConfig"]["Privileged"] is privileged, service
         nets = c.attrs["NetworkSettings"]["Networks"]
         assert list(nets) == [f"{PREFIX}daytona-net"], f"{service}: only the server's network"
         assert service in nets[f"{PREFIX}daytona-net"]["Aliases"], service
