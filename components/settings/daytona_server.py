@@ -15,7 +15,11 @@ from .group import SettingsGroup
 from .values import Cpus, Memory
 
 DAYTONA_RELEASE = "v0.190.0"
-IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/:@-]*$"
+# A registry reference: lower-case repository (with an optional registry host:port), then an
+# optional tag (which may have capitals) and digest.
+IMAGE_PATTERN = (
+    r"^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[0-9a-f]{64})?$"
+)
 
 
 def _image(default: str, what: str) -> str:

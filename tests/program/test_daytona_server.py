@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.settings import DaytonaServerSettings
 from tests.support.provider_schema import ProviderSchemas
 from tests.support.pulumi_harness import Registered, Run
 
@@ -143,6 +144,16 @@ def test_secrets_stay_secret_and_are_derived_from_the_stack_secret(run_spec: Run
     assert with_server(run_spec).outputs["daytonaServer"] == run.outputs["daytonaServer"]
     other = with_server(run_spec, daytonaServerSecret="another-secret")
     assert other.outputs["daytonaServer"]["adminApiKey"] != key
+
+
+def test_every_default_passes_its_own_rules() -> None:
+    """Pydantic does not check defaults: a default its own pattern refuses would only show when
+    a user wrote it out in the stack file."""
+    defaults = DaytonaServerSettings().model_dump(by_alias=True)
+    checked = DaytonaServerSettings.model_validate(defaults)  # raises on a refused default
+    assert checked.minio_image == DaytonaServerSettings().minio_image
+    custom_image = {"apiImage": "registry.local:5000/daytona/api:v0.190.0@sha256:" + "a" * 64}
+    assert DaytonaServerSettings.model_validate(custom_image).api_image.startswith("registry")
 
 
 def test_a_stack_without_the_secret_stops_before_anything_is_created(run_spec: RunSpec) -> None:
