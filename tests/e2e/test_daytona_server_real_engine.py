@@ -26,6 +26,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -91,8 +92,9 @@ def images() -> dict[str, str]:
     return settings | {"daytonaServerApiImage": API_IMAGE}
 
 
-UNPRIVILEGED_RUNNER = '''"""The program minus the runner's privilege: this engine starts no privileged container
-(tests/e2e/test_daytona_server_real_engine.py). Everything else is the program as it is."""
+UNPRIVILEGED_RUNNER = '''"""The program minus the runner's privilege: this engine starts no
+privileged container (tests/e2e/test_daytona_server_real_engine.py). Everything else is the
+program as it is."""
 import runpy
 import sys
 
@@ -152,7 +154,7 @@ def server(
         network.remove()
 
 
-def _get(url: str, key: str) -> object:
+def _get(url: str, key: str) -> Any:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
@@ -183,10 +185,10 @@ def test_up_runs_the_server_healthy_and_the_plane_creates_its_sandbox_through_it
     sandbox = outputs["sandboxes"]["scan"]
     assert sandbox["runtime"] == "daytona" and sandbox["state"] == "started", sandbox
     record = _get(f"{own['apiUrl']}/sandbox/{sandbox['sandboxId']}", key)
-    assert isinstance(record, dict) and record["labels"]["sandbox-fleet.sandbox"] == "scan"
+    assert record["labels"]["sandbox-fleet.sandbox"] == "scan"
     # The workspace sync went to the toolbox through the proxy's published port, and the proxy
     # reached the API by its name on the server's network.
-    [executed] = _get(f"{own['apiUrl']}/_fake/executed", key)  # type: ignore[misc]
+    [executed] = _get(f"{own['apiUrl']}/_fake/executed", key)
     assert executed["sandboxId"] == sandbox["sandboxId"]
     assert executed["envs"]["GIT_REPO"] == "https://git.example.test/acme/app.git"
 

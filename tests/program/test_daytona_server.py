@@ -139,7 +139,7 @@ def test_secrets_stay_secret_and_are_derived_from_the_stack_secret(run_spec: Run
         assert SECRET not in json.dumps(r.inputs), r.urn
     # The compose file's published defaults are used nowhere.
     text = json.dumps([c.inputs for c in server_containers(run).values()])
-    for published in ("supersecretkey", "secret_api_token", "super_secret_key", "=pass\""):
+    for published in ("supersecretkey", "secret_api_token", "super_secret_key", '=pass"'):
         assert published not in text, published
     assert with_server(run_spec).outputs["daytonaServer"] == run.outputs["daytonaServer"]
     other = with_server(run_spec, daytonaServerSecret="another-secret")
