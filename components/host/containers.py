@@ -89,6 +89,10 @@ def volume_labels(labels: Mapping[str, str]) -> list[docker.VolumeLabelArgs]:
     return [docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 
 
+def network_labels(labels: Mapping[str, str]) -> list[docker.NetworkLabelArgs]:
+    return [docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
+
+
 @dataclass(frozen=True)
 class Privileges:
     """Who a container's processes are. The default is the fleet's rule; anything else is made

@@ -8,7 +8,7 @@ import pulumi
 import yaml
 
 from ...contract import DAYTONA_PORTS
-from ...host.containers import Privileges, healthcheck
+from ...host.containers import Privileges
 from .credentials import DASHBOARD_LOGIN
 from .service import (
     DB,
@@ -23,6 +23,8 @@ from .service import (
     S3_USER,
     ServerContext,
     Service,
+    check,
+    http_check,
 )
 
 # The official images' own users (postgres and redis: 999; dex: 1001). MinIO and the registry
@@ -40,11 +42,7 @@ def db(x: ServerContext) -> Service:
         name=DB,
         image=x.settings.db_image,
         limits=LIMITS[DB],
-        health=healthcheck(
-            ["pg_isready", "-q", "-h", "127.0.0.1", "-U", DB_USER, "-d", DB_NAME],
-            interval="10s",
-            start_period="1m0s",
-        ),
+        health=check(["pg_isready", "-q", "-h", "127.0.0.1", "-U", DB_USER, "-d", DB_NAME], "1m0s"),
         env={"POSTGRES_USER": DB_USER, "POSTGRES_DB": DB_NAME},
         computed_env={"POSTGRES_PASSWORD": x.credentials.db_password},
         # The image's volume (Postgres 18 keeps PGDATA in a versioned directory under it): a
@@ -60,7 +58,7 @@ def redis(x: ServerContext) -> Service:
         name=REDIS,
         image=x.settings.redis_image,
         limits=LIMITS[REDIS],
-        health=healthcheck(["redis-cli", "ping"], interval="10s", start_period="30s"),
+        health=check(["redis-cli", "ping"]),
         # The password from the environment, so it is not in the container's command line.
         command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD"'],
         computed_env={"REDIS_PASSWORD": password, "REDISCLI_AUTH": password},
@@ -76,16 +74,7 @@ def dex(x: ServerContext) -> Service:
         image=s.dex_image,
         limits=LIMITS[DEX],
         # The compose file's health check.
-        health=healthcheck(
-            [
-                "wget",
-                "--spider",
-                "--quiet",
-                f"http://127.0.0.1:{port}/dex/.well-known/openid-configuration",
-            ],
-            interval="10s",
-            start_period="30s",
-        ),
+        health=http_check(f"http://127.0.0.1:{port}/dex/.well-known/openid-configuration", "wget"),
         entrypoint=["sh", "-c", f"touch /var/dex/dex.db && exec dex serve {DEX_CONFIG}"],
         volumes={"dex": "/var/dex"},
         uploads={DEX_CONFIG: _dex_config(x)},
@@ -133,17 +122,7 @@ def minio(x: ServerContext) -> Service:
         image=x.settings.minio_image,
         limits=LIMITS[MINIO],
         # As Daytona's own end-to-end compose file checks it.
-        health=healthcheck(
-            [
-                "curl",
-                "-fsS",
-                "-o",
-                "/dev/null",
-                f"http://127.0.0.1:{DAYTONA_PORTS[MINIO]}/minio/health/ready",
-            ],
-            interval="10s",
-            start_period="30s",
-        ),
+        health=http_check(f"http://127.0.0.1:{DAYTONA_PORTS[MINIO]}/minio/health/ready"),
         command=["server", "/data"],
         env={"MINIO_ROOT_USER": S3_USER, "MINIO_IDENTITY_STS_EXPIRY": "24h"},
         computed_env={"MINIO_ROOT_PASSWORD": x.credentials.minio_password},
@@ -157,11 +136,7 @@ def registry(x: ServerContext) -> Service:
         name=REGISTRY,
         image=x.settings.registry_image,
         limits=LIMITS[REGISTRY],
-        health=healthcheck(
-            ["wget", "--spider", "--quiet", f"http://{REGISTRY_DEBUG}/debug/health"],
-            interval="10s",
-            start_period="30s",
-        ),
+        health=http_check(f"http://{REGISTRY_DEBUG}/debug/health", "wget"),
         env={
             "REGISTRY_HTTP_ADDR": f":{DAYTONA_PORTS[REGISTRY]}",
             "REGISTRY_HTTP_DEBUG_ADDR": REGISTRY_DEBUG,

@@ -34,6 +34,8 @@ from .service import (
     SSH_GATEWAY,
     ServerContext,
     Service,
+    check,
+    http_check,
     runner_limits,
 )
 
@@ -169,11 +171,7 @@ def proxy(x: ServerContext) -> Service:
         image=s.proxy_image,
         limits=LIMITS[PROXY],
         # The image's own health check.
-        health=healthcheck(
-            ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{DAYTONA_PORTS[PROXY]}/health"],
-            interval="10s",
-            start_period="30s",
-        ),
+        health=http_check(f"http://127.0.0.1:{DAYTONA_PORTS[PROXY]}/health"),
         env={
             "DAYTONA_API_URL": API_URL,
             "PROXY_PORT": str(DAYTONA_PORTS[PROXY]),
@@ -206,11 +204,7 @@ def runner(x: ServerContext) -> Service:
         image=s.runner_image,
         limits=runner_limits(s),
         # The image's own health check.
-        health=healthcheck(
-            ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{DAYTONA_PORTS[RUNNER]}/"],
-            interval="10s",
-            start_period="1m0s",
-        ),
+        health=http_check(f"http://127.0.0.1:{DAYTONA_PORTS[RUNNER]}/", start_period="1m0s"),
         env={
             "ENVIRONMENT": "development",
             "API_PORT": str(DAYTONA_PORTS[RUNNER]),
@@ -247,11 +241,7 @@ def ssh_gateway(x: ServerContext) -> Service:
         limits=LIMITS[SSH_GATEWAY],
         # Its image has no health check and no HTTP: is anything listening on its port? (The
         # kernel's socket table, read with the image's busybox grep.)
-        health=healthcheck(
-            f"grep -qiE ':{port:04X} [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6",
-            interval="10s",
-            start_period="30s",
-        ),
+        health=check(f"grep -qiE ':{port:04X} [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6"),
         env={"API_URL": API_URL, "SSH_GATEWAY_PORT": str(port)},
         computed_env={
             "API_KEY": c.ssh_gateway_api_key,

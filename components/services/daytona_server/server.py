@@ -21,6 +21,7 @@ from ...host.containers import (
     container_labels,
     env_list,
     fleet_container,
+    network_labels,
     volume_labels,
 )
 from ...host.on_host import OnHost
@@ -31,7 +32,6 @@ from .credentials import DASHBOARD_LOGIN, server_credentials
 from .daytona import api, proxy, runner, ssh_gateway
 from .service import ServerContext, Service
 
-KEPT_VOLUMES = ("db", "minio", "registry", "dex", "runner-docker")
 ORDER = (*BACKING, runner, api, proxy, ssh_gateway)  # each after what it needs
 
 
@@ -64,16 +64,15 @@ class DaytonaServer(pulumi.ComponentResource):
             f"{name}-network",
             name=f"{prefix}daytona-net",
             driver="bridge",
-            labels=[
-                docker.NetworkLabelArgs(label=k, value=v)
-                for k, v in sorted(on.identity.labels("daytona-network").items())
-            ],
+            labels=network_labels(on.identity.labels("daytona-network")),
             opts=here,
         )
-        volumes = {role: self._volume(name, role, on, here) for role in KEPT_VOLUMES}
+        services = [make(context) for make in ORDER]
+        # Every volume is kept: the services' data outlives their containers.
+        roles = sorted({role for service in services for role in service.volumes})
+        volumes = {role: self._volume(name, role, on, here) for role in roles}
         built: dict[str, docker.Container] = {}
-        for make in ORDER:
-            service = make(context)
+        for service in services:
             place = replace(on.place(f"daytona-{service.name}"), network_name=network.name)
             built[service.name] = self._container(name, service, place, volumes, built, s)
         self.api = built["api"]

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from ...contract import DAYTONA_PORTS
-from ...host.containers import LEAST, Limits, Privileges
+from ...host.containers import LEAST, Limits, Privileges, healthcheck
 from ...outputs import url_host
 from ...settings import DaytonaServerSettings
 from ...sizes import parse_size
@@ -50,6 +50,19 @@ def requested(s: DaytonaServerSettings) -> tuple[int, float]:
     """The server's summed memory (bytes) and CPUs, for the host's capacity check."""
     every = [*LIMITS.values(), runner_limits(s)]
     return sum(parse_size(x.memory_bytes) for x in every), sum(x.cpus for x in every)
+
+
+def check(test: list[str] | str, start_period: str = "30s") -> docker.ContainerHealthcheckArgs:
+    """Every service is checked every 10 s; `up` waits for the first healthy answer."""
+    return healthcheck(test, interval="10s", start_period=start_period)
+
+
+def http_check(
+    url: str, tool: str = "curl", start_period: str = "30s"
+) -> docker.ContainerHealthcheckArgs:
+    """An HTTP GET from inside the container, with the tool its image has (curl or wget)."""
+    command = {"curl": ["curl", "-fsS", "-o", "/dev/null"], "wget": ["wget", "-q", "--spider"]}
+    return check([*command[tool], url], start_period)
 
 
 @dataclass(frozen=True, kw_only=True)
