@@ -3,7 +3,7 @@
 One place, so no container can forget a limit: non-root, all capabilities dropped,
 no-new-privileges, never privileged, bounded logs, memory, CPU and pids limits, restart policy.
 Every fleet container is made by `fleet_container`. The one exception to "never privileged" is
-Daytona's runner (`Privileges.PRIVILEGED_ENGINE`, docs/daytona.md); it keeps every limit.
+Daytona's runner (`PRIVILEGED_ENGINE`, docs/daytona.md); it keeps every limit.
 """
 
 from __future__ import annotations
