@@ -125,13 +125,27 @@ FLEET_CREDENTIALS: Final[dict[str, str]] = {
     BUS_PASSWORD: "the bus's password",
 }
 
+# Daytona's own services (the self-hosted server, components/services/daytona_server): the
+# port each listens on inside its container, as Daytona's v0.190.0 compose file has them.
+DAYTONA_PORTS: Final[dict[str, int]] = {
+    "api": 3000,
+    "proxy": 4000,
+    "runner": 3003,
+    "ssh-gateway": 2222,
+    "dex": 5556,
+    "db": 5432,
+    "redis": 6379,
+    "minio": 9000,
+    "registry": 6000,
+}
+
 # Paths inside the containers.
 WORKSPACE_PATH = "/workspace"  # a sandbox's workspace volume
 MEMORY_PATH = "/memory"  # its repository's memory volume, shared by the sandboxes of that repo
 MIRROR_PATH = "/mirror"  # its repository's mirror (a bare clone), read-only: git's alternate
 MODELS_PATH = "/models"  # the model-data volume in the model server
 LOGS_PATH = "/logs"  # the logs volume in the supervisor
-BUS_DATA_PATH = "/data"  # the bus's append-only file, on its kept volume
+BUS_DATA_PATH = "/var/lib/bus"  # the bus's append-only file, on its kept volume
 # The fleet's SSH public keys, a volume every Docker sandbox mounts read-only: a key added or
 # removed is one file rewritten, never a sandbox restarted.
 FLEET_KEYS_PATH = "/etc/ssh/fleet-keys"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .settings import BUS_SECRET_KEY, PROJECT, HostVariant, StackSettings, port_clashes
 from .sizes import format_size
-from .spec import Capability, FleetSpec, HostSpec, Role
+from .spec import Capability, FleetSpec, HostSpec, Role, Runtime, SandboxSpec
 from .spec.messages import did_you_mean
 
 # What a host with no container engine (hostVariant: none) cannot do.
@@ -173,3 +173,19 @@ def _over(
         f"{ratio_milli / 1000:g} ({PROJECT}:{key}) allows {limit}; lower the entries' {what}, "
         "place some on another host, or raise the capacity"
     )
+
+
+def why_not_here(e: SandboxSpec, s: StackSettings) -> tuple[str, str]:
+    """Why this stack does not build `e`, and which stack deploys it."""
+    if e.host not in (None, s.host.name):
+        return f"placed on host {e.host}", "the stack for that host"
+    if e.runtime is Runtime.MODAL:
+        return "this stack does not use Modal (sandbox-fleet:modalEnabled)", "the stack that does"
+    if e.runtime is Runtime.DAYTONA:
+        return (
+            "this stack has no Daytona server (sandbox-fleet:daytonaUrl) and runs none "
+            "(sandbox-fleet:daytonaServer)",
+            "the stack with one",
+        )
+    why = "runtime docker, but this stack has no container host (hostVariant: none)"
+    return why, "the stack with one"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -15,11 +16,15 @@ from .host.preflight import PreflightArgs
 from .host.ssh import SshTarget
 from .outputs import FleetOutputs, not_deployed_here, ssh_config
 from .planes import PLANES, PlaneArgs, SecretLookup
+from .planes.daytona.component import DaytonaTarget
 from .planes.docker import DockerHost
 from .planes.docker.sandbox import published_ports
+from .services.daytona_server import daytona_server
+from .services.daytona_server import requested as server_requested
 from .services.shared import shared_services
 from .settings import (
     BUS_SECRET_KEY,
+    DAYTONA_SERVER_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     MODEL_SERVER_API_KEY_KEY,
     PROJECT,
@@ -28,7 +33,7 @@ from .settings import (
     HostVariant,
     StackSettings,
 )
-from .sizes import parse_size
+from .sizes import GIB, parse_size
 from .spec import FleetSpec, Mode, Runtime, SandboxSpec
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
@@ -60,6 +65,9 @@ def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]
     if s.runs_bus:
         memory += parse_size(s.bus.memory)
         cpus += float(s.bus.cpus)
+    if s.runs_daytona_server:
+        server_memory, server_cpus = server_requested(s.daytona_server)
+        memory, cpus = memory + server_memory, cpus + server_cpus
     return memory, cpus
 
 
@@ -103,9 +111,12 @@ class Fleet(pulumi.ComponentResource):
                      "bindAddress": s.bind_address, "role": this_host.role.value,
                      "capabilities": [c.value for c in this_host.capabilities]},
         }  # fmt: skip
-        own: dict[Runtime, object] = {Runtime.DAYTONA: s.daytona, Runtime.MODAL: s.modal}
+        own: dict[Runtime, object] = {Runtime.MODAL: s.modal}
+        own[Runtime.DAYTONA] = DaytonaTarget(settings=s.daytona, url=s.daytona.url)
         if s.host.variant is not HostVariant.NONE:
-            own[Runtime.DOCKER] = self._host(name, s, args.stack, taken[Runtime.DOCKER])
+            own[Runtime.DOCKER] = host = self._host(name, s, args.stack, taken[Runtime.DOCKER])
+            if s.runs_daytona_server:
+                own[Runtime.DAYTONA] = _own_daytona(host, s, args.secret, self.outputs)
         keys = None
         for runtime, plane in PLANES.items():
             if taken[runtime]:
@@ -123,11 +134,9 @@ class Fleet(pulumi.ComponentResource):
                 )
                 self.outputs["sandboxes"] |= built.outputs
                 keys = getattr(built, "keys", keys)  # the Docker plane's keys volume
-        if s.host.variant is not HostVariant.NONE:
-            host = own[Runtime.DOCKER]
-            assert isinstance(host, DockerHost)
+        if isinstance(docker_host := own.get(Runtime.DOCKER), DockerHost):
             # After the planes: the supervisor mounts the Docker plane's keys volume.
-            shared_services(host.on, s, args.secret, keys, self.outputs, this_host)
+            shared_services(docker_host.on, s, args.secret, keys, self.outputs, this_host)
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
@@ -154,7 +163,7 @@ class Fleet(pulumi.ComponentResource):
             requested_memory_bytes=memory,
             requested_cpus=cpus,
             expected_address=tailnet.bind_address if s.tailnet else None,
-            daytona_url=f"{s.daytona.url.rstrip('/')}/health" if s.daytona.url else None,
+            **_daytona_checks(s),
             visual_sandboxes=[e.name for e in here if e.mode is Mode.VISUAL],
         )
         host = HeadlessHost(
@@ -180,6 +189,27 @@ class Fleet(pulumi.ComponentResource):
         )
 
 
+def _own_daytona(
+    host: DockerHost, s: StackSettings, secret: SecretLookup, outputs: FleetOutputs
+) -> DaytonaTarget:
+    """The stack's own Daytona server, on its host, as the Daytona plane's target."""
+    server = daytona_server(host.on, s, secret, outputs)
+    return DaytonaTarget(
+        settings=s.daytona,
+        url=s.daytona.url or server.api_url,  # daytonaUrl may name it otherwise
+        api_key=server.admin_api_key,
+        ready=[server.api],
+    )
+
+
+def _daytona_checks(s: StackSettings) -> dict[str, Any]:
+    """The preflight's Daytona checks: a server elsewhere must answer; the stack's own (not
+    there yet: `up` waits for its health) must find disk and kernel features on the host."""
+    if s.runs_daytona_server:
+        return {"daytona_server_disk_bytes": s.daytona_server.disk_gib * GIB}
+    return {"daytona_url": f"{s.daytona.url.rstrip('/')}/health" if s.daytona.url else None}
+
+
 def _missing_service_secrets(
     s: StackSettings, secret: SecretLookup, here: list[SandboxSpec]
 ) -> list[str]:
@@ -195,6 +225,10 @@ def _missing_service_secrets(
         needed[MODEL_SERVER_API_KEY_KEY] = "the model server answers only with this key"
     if any(e.mode is Mode.VISUAL for e in here):
         needed[DESKTOP_SECRET_KEY] = "each desktop's VNC password is derived from it"
+    if s.runs_daytona_server:
+        needed[DAYTONA_SERVER_SECRET_KEY] = (
+            "the Daytona server's keys and passwords are derived from it"
+        )
     return [
         f"Pulumi.{pulumi.get_stack()}.yaml: {PROJECT}:{key}: not set; {why}. `scripts/up` "
         f'makes one, or run `pulumi config set --secret {key} "$(openssl rand -hex 32)"`'
@@ -228,22 +262,10 @@ def _host_problems(
     built = {e.name for entries in taken.values() for e in entries}
     return found + [
         f"{spec.file}:{e.line}: sandboxes.{e.name}: placed on host {e.host}, whose stack "
-        f"({stack_file}) cannot build it: {_why_not_here(e, s)[0]}"
+        f"({stack_file}) cannot build it: {factory.why_not_here(e, s)[0]}"
         for e in spec.sandboxes
         if e.host == s.host.name and e.name not in built
     ]
-
-
-def _why_not_here(e: SandboxSpec, s: StackSettings) -> tuple[str, str]:
-    """Why this stack does not build `e`, and which stack deploys it."""
-    if e.host not in (None, s.host.name):
-        return f"placed on host {e.host}", "the stack for that host"
-    if e.runtime is Runtime.MODAL:
-        return "this stack does not use Modal (sandbox-fleet:modalEnabled)", "the stack that does"
-    if e.runtime is Runtime.DAYTONA:
-        return "this stack has no Daytona server (sandbox-fleet:daytonaUrl)", "the stack with one"
-    why = "runtime docker, but this stack has no container host (hostVariant: none)"
-    return why, "the stack with one"
 
 
 def _elsewhere(
@@ -253,7 +275,7 @@ def _elsewhere(
     mine = {e.name for e in deployed}
     found = []
     for e in (e for e in spec.sandboxes if e.name not in mine):
-        why, who = _why_not_here(e, s)
+        why, who = factory.why_not_here(e, s)
         found.append((e, f"{why}; {who} deploys it"))
         log = pulumi.log.warn if e.host in (None, s.host.name) else pulumi.log.info
         log(f"sandboxes.{e.name}: {why}; {who} deploys it")

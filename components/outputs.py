@@ -52,11 +52,23 @@ class SupervisorOutputs(TypedDict):
     apiToken: pulumi.Output[str]  # secret: `pulumi stack output supervisor --show-secrets`
 
 
+class DaytonaServerOutputs(TypedDict):
+    """`daytonaServer`: the stack's own Daytona server, and its admin credentials (secrets)."""
+
+    apiUrl: pulumi.Input[str]
+    dashboardUrl: pulumi.Input[str]
+    dashboardLogin: str
+    dashboardPassword: pulumi.Output[str]
+    adminApiKey: pulumi.Output[str]
+
+
 class ServiceOutputs(TypedDict, total=False):
-    """The host's shared services: the model server (when the stack runs one), the supervisor."""
+    """The host's shared services: the model server (when the stack runs one), the supervisor,
+    Daytona's server (when the stack runs it)."""
 
     modelServer: ModelServerOutputs
     supervisor: SupervisorOutputs
+    daytonaServer: DaytonaServerOutputs
 
 
 class FleetOutputs(ServiceOutputs, total=False):

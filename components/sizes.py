@@ -13,6 +13,7 @@ FACTORS = {
     "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4,
 }  # fmt: skip
 MIB = FACTORS["Mi"]
+GIB = FACTORS["Gi"]
 
 
 def parse_size(value: Any) -> int:

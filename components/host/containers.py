@@ -2,7 +2,8 @@
 
 One place, so no container can forget a limit: non-root, all capabilities dropped,
 no-new-privileges, never privileged, bounded logs, memory, CPU and pids limits, restart policy.
-Every fleet container is made by `fleet_container`.
+Every fleet container is made by `fleet_container`. The one exception to "never privileged" is
+Daytona's runner (`PRIVILEGED_ENGINE`, docs/daytona.md); it keeps every limit.
 """
 
 from __future__ import annotations
@@ -88,15 +89,44 @@ def volume_labels(labels: Mapping[str, str]) -> list[docker.VolumeLabelArgs]:
     return [docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
 
 
-def hardened(*, memory_bytes: int | str, cpus: float, user: str = "1000:1000") -> dict[str, Any]:
+def network_labels(labels: Mapping[str, str]) -> list[docker.NetworkLabelArgs]:
+    return [docker.NetworkLabelArgs(label=k, value=v) for k, v in sorted(labels.items())]
+
+
+@dataclass(frozen=True)
+class Privileges:
+    """Who a container's processes are. The default is the fleet's rule; anything else is made
+    where an issue allows it, saying why."""
+
+    user: str = "1000:1000"
+    privileged: bool = False
+
+    @property
+    def confinement(self) -> dict[str, Any]:
+        if not self.privileged:
+            return {
+                "privileged": False,
+                "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+                "security_opts": ["no-new-privileges:true"],
+            }
+        # A container engine inside a container (Daytona's runner): privileged, and without
+        # no-new-privileges, which every process in it would inherit, its sandboxes' sudo too.
+        return {"privileged": True}
+
+
+LEAST = Privileges()
+PRIVILEGED_ENGINE = Privileges(user="0:0", privileged=True)
+
+
+def hardened(
+    *, memory_bytes: int | str, cpus: float, privileges: Privileges = LEAST
+) -> dict[str, Any]:
     """Container arguments every fleet container gets. `memory_swap` equal to `memory` means
     no swap: a sandbox over its limit is killed, not slowed to a crawl."""
     memory_mb = (parse_size(memory_bytes) if isinstance(memory_bytes, str) else memory_bytes) // MIB
     return {
-        "user": user,
-        "privileged": False,
-        "capabilities": docker.ContainerCapabilitiesArgs(drops=["ALL"]),
-        "security_opts": ["no-new-privileges:true"],
+        "user": privileges.user,
+        **privileges.confinement,
         "memory": memory_mb,
         "memory_swap": memory_mb,
         # A CFS quota rather than `cpus`: pulumi-docker replaces a container when `cpus`
@@ -123,11 +153,13 @@ def fleet_container(
     limits: Limits,
     opts: pulumi.ResourceOptions,
     /,
+    *,
+    privileges: Privileges = LEAST,
     **inputs: Any,
 ) -> docker.Container:
     """A hardened container with its memory, CPU and pids limits. pulumi-docker has no pids
     input, so `<name without -container>-pids-limit` sets it beside the container."""
-    hard = hardened(memory_bytes=limits.memory_bytes, cpus=limits.cpus)
+    hard = hardened(memory_bytes=limits.memory_bytes, cpus=limits.cpus, privileges=privileges)
     container = docker.Container(resource_name, **inputs, **hard, opts=opts)
     pids_name = resource_name.removesuffix("-container") + "-pids-limit"
     place.cli.limit_pids(pids_name, container, limits.pids, opts.parent)
@@ -135,10 +167,11 @@ def fleet_container(
 
 
 def healthcheck(
-    test: list[str], *, interval: str, start_period: str, timeout: str = "3s"
+    test: list[str] | str, *, interval: str, start_period: str, timeout: str = "3s"
 ) -> docker.ContainerHealthcheckArgs:
-    """Durations are written as the engine reads them back ("5s", "1m0s") so they never diff."""
+    """Durations are written as the engine reads them back ("5s", "1m0s") so they never diff.
+    A string is run by the container's shell (it may read the container's environment)."""
+    tests = ["CMD-SHELL", test] if isinstance(test, str) else ["CMD", *test]
     return docker.ContainerHealthcheckArgs(
-        tests=["CMD", *test], interval=interval, timeout=timeout, start_period=start_period,
-        retries=3,
-    )  # fmt: skip
+        tests=tests, interval=interval, timeout=timeout, start_period=start_period, retries=3
+    )

@@ -28,6 +28,8 @@ from components.settings.preflight import TAILNET_V4, PreflightSettings
 from .ssh import SshTarget
 
 SCRIPT_PATH = Path(__file__).with_name("preflight_check.sh")
+DAYTONA_SCRIPT_PATH = Path(__file__).with_name("preflight_daytona.sh")
+VERDICT = '\nif [ "$failures" -gt 0 ]; then'  # where preflight_check.sh sums its checks up
 Engine = Literal["docker", "podman"]
 # Fails the command itself (so dependents are not created) with a message that says what to do.
 DISCOVER_SCRIPT = """\
@@ -38,6 +40,14 @@ if ! out=$(tailscale ip -4 2>&1); then
 fi
 printf '%s\\n' "$out"
 """
+
+
+ROOTLESS_DAYTONA = (
+    "the stack runs Daytona's server on a rootless engine: its runner is a privileged Docker "
+    "engine of its own, and a rootless engine's privileged container holds only the user's "
+    "privileges, so its sandboxes may not start (no cgroup delegation, no overlay); a rootful "
+    "engine is the tested path (docs/daytona.md)"
+)
 
 
 def to_milli(value: float) -> int:
@@ -123,11 +133,25 @@ class PreflightArgs:
     """The tailnet bind address the host must own (TailnetAccess.bind_address); None: no check."""
     daytona_url: str | None = None
     """A Daytona server URL that must answer (when the stack enables Daytona)."""
+    daytona_server_disk_bytes: int = 0
+    """The stack runs Daytona's own server: free disk it needs where the engine keeps its data;
+    its runner's kernel features are checked too, and a rootless engine is warned about. 0: no
+    server."""
     rootless_podman: bool = False
     visual_sandboxes: Sequence[str] = ()
     """Names of visual sandboxes, for the rootless-Podman warning."""
     ssh: SshTarget | None = None
     """The remote host's SSH path (host key pinned); None runs the checks locally."""
+
+
+def preflight_script(args: PreflightArgs) -> str:
+    """preflight_check.sh, with the Daytona server's checks before its verdict when the stack
+    runs that server (so every other stack runs the script as it is)."""
+    script = SCRIPT_PATH.read_text()
+    if not args.daytona_server_disk_bytes:
+        return script
+    assert VERDICT in script, "preflight_check.sh lost the verdict the server's checks go before"
+    return script.replace(VERDICT, f"\n{DAYTONA_SCRIPT_PATH.read_text()}{VERDICT}", 1)
 
 
 def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
@@ -146,6 +170,8 @@ def preflight_environment(args: PreflightArgs) -> dict[str, pulumi.Input[str]]:
         env["PREFLIGHT_EXPECTED_ADDRESS"] = args.expected_address
     if args.daytona_url:
         env["PREFLIGHT_DAYTONA_URL"] = args.daytona_url
+    if args.daytona_server_disk_bytes:
+        env["PREFLIGHT_DAYTONA_SERVER_DISK_BYTES"] = str(args.daytona_server_disk_bytes)
     return env
 
 
@@ -169,6 +195,8 @@ class Preflight(pulumi.ComponentResource):
                 "Docker or Podman is the tested path for desktop sandboxes",
                 resource=self,
             )
+        if args.daytona_server_disk_bytes and args.rootless_podman:
+            pulumi.log.warn(ROOTLESS_DAYTONA, resource=self)
         if not args.settings.enabled:
             pulumi.log.warn(
                 "host preflight is disabled (sandbox-fleet:preflightEnabled: false): the fleet "
@@ -179,7 +207,7 @@ class Preflight(pulumi.ComponentResource):
             self.report = pulumi.Output.from_input("")
             self.register_outputs({"report": self.report})
             return
-        script = SCRIPT_PATH.read_text()
+        script = preflight_script(args)
         env = preflight_environment(args)
         digest = hashlib.sha256(script.encode()).hexdigest()
         triggers: list[pulumi.Input[object]] = [digest, *(env[k] for k in sorted(env))]

@@ -6,19 +6,21 @@ stack-wide groups and the reader in `stack`.
 """
 
 from .bus import BusSettings
+from .cross_checks import port_clashes
 from .daytona import DaytonaSettings
-from .group import SettingsGroup
+from .daytona_server import DaytonaServerSettings
+from .group import PROJECT, SettingsGroup
 from .host import HostSettings, HostVariant, SshAddress, parse_ssh_address
 from .modal import ModalSettings
 from .preflight import PreflightSettings
 from .services import ModelServerSettings, SupervisorSettings
 from .stack import (
     BUS_SECRET_KEY,
+    DAYTONA_SERVER_SECRET_KEY,
     DESKTOP_SECRET_KEY,
     GROUPS,
     MODEL_SERVER_API_KEY_KEY,
     OPTIONAL_GROUPS,
-    PROJECT,
     SSH_SECRET_KEY,
     STACK_SECRETS,
     SUPERVISOR_API_TOKEN_KEY,
@@ -27,13 +29,13 @@ from .stack import (
     StackSettings,
     all_keys,
     parse_settings,
-    port_clashes,
     read_stack_settings,
 )
 from .tailnet import TailnetSettings
 
 __all__ = [
     "BUS_SECRET_KEY",
+    "DAYTONA_SERVER_SECRET_KEY",
     "DESKTOP_SECRET_KEY",
     "GROUPS",
     "MODEL_SERVER_API_KEY_KEY",
@@ -44,6 +46,7 @@ __all__ = [
     "SUPERVISOR_API_TOKEN_KEY",
     "SUPERVISOR_MODEL_KEY",
     "BusSettings",
+    "DaytonaServerSettings",
     "DaytonaSettings",
     "HostSettings",
     "HostVariant",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .group import SettingsGroup
+from .values import Flag
 
 INT32_MAX = 2**31 - 1  # the Daytona API's integers
 
@@ -12,9 +13,13 @@ INT32_MAX = 2**31 - 1  # the Daytona API's integers
 class DaytonaSettings(SettingsGroup):
     """Stack config `sandbox-fleet:daytona*` keys (all optional)."""
 
+    server: Flag = False
+    """Run Daytona's own server (v0.190.0, open-source edition) on this stack's host, as
+    containers: daytonaUrl and the API key then default to it (docs/daytona.md)"""
     url: str = ""
     """Daytona API URL (self-hosted: http://host:3000/api): `runtime: daytona` entries go there,
-    key in the secret DAYTONA_API_KEY; preflight checks its /health (empty: no Daytona)"""
+    key in the secret DAYTONA_API_KEY; preflight checks its /health (empty: no Daytona, or the
+    stack's own server with daytonaServer)"""
     snapshot: str = ""
     """Daytona snapshot for `runtime: daytona` entries (empty: server default)"""
     target: str = ""

@@ -3,6 +3,8 @@
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+PROJECT = "sandbox-fleet"  # Pulumi.yaml's name: every setting is `sandbox-fleet:<key>`
+
 
 class SettingsGroup(BaseModel):
     """Frozen, strict about unknown keys; each field's docstring is its Pulumi.yaml description."""

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..contract import BUS, SUPERVISOR
 from .bus import BusSettings
+from .cross_checks import port_clashes, server_without_host
 from .daytona import DaytonaSettings
+from .daytona_server import DaytonaServerSettings
+from .group import PROJECT
 from .host import HostSettings, HostVariant
 from .modal import ModalSettings
 from .preflight import PreflightSettings
@@ -33,7 +36,6 @@ from .values import (
     parse_flag,
 )
 
-PROJECT = "sandbox-fleet"
 # Stack secrets the fleet reads itself (as Pulumi secrets, never as settings).
 SUPERVISOR_API_TOKEN_KEY = "supervisorApiToken"
 MODEL_SERVER_API_KEY_KEY = "modelServerApiKey"
@@ -41,9 +43,10 @@ DESKTOP_SECRET_KEY = "desktopSecret"  # each desktop's VNC password is derived f
 SSH_SECRET_KEY = "sshSecret"  # the supervisor's key and every sandbox's host key, derived
 SUPERVISOR_MODEL_KEY = "supervisorModelApiKey"  # for supervisorModelUrl (optional)
 BUS_SECRET_KEY = "busSecret"  # the bus's password is derived from it: the same on every host
+DAYTONA_SERVER_SECRET_KEY = "daytonaServerSecret"  # the own Daytona server's keys, derived
 STACK_SECRETS = (
     SUPERVISOR_API_TOKEN_KEY, MODEL_SERVER_API_KEY_KEY, DESKTOP_SECRET_KEY, SSH_SECRET_KEY,
-    SUPERVISOR_MODEL_KEY, BUS_SECRET_KEY,
+    SUPERVISOR_MODEL_KEY, BUS_SECRET_KEY, DAYTONA_SERVER_SECRET_KEY,
 )  # fmt: skip
 
 
@@ -106,6 +109,7 @@ GROUPS: dict[str, type[BaseModel]] = {
     "tailnet": TailnetSettings,
     "preflight": PreflightSettings,
     "daytona": DaytonaSettings,
+    "daytonaServer": DaytonaServerSettings,
     "modal": ModalSettings,
     BUS: BusSettings,
 }
@@ -122,11 +126,17 @@ class StackSettings:
     tailnet: TailnetSettings | None
     preflight: PreflightSettings
     daytona: DaytonaSettings
+    daytona_server: DaytonaServerSettings
     modal: ModalSettings
     bus: BusSettings
     # Not a config key: set from the spec's hosts (components/factory.py: pruned) on the
     # headquarters of a fleet on several hosts, whose stack publishes the bus.
     runs_bus: bool = False
+
+    @property
+    def runs_daytona_server(self) -> bool:
+        """The host runs Daytona's own server (the one switch a host capability can set too)."""
+        return self.daytona.server and self.host.variant is not HostVariant.NONE
 
     @property
     def bind_address(self) -> str:
@@ -147,6 +157,8 @@ class StackSettings:
             ports[f"{PROJECT}:modelServerPort"] = self.model_server.port
         if self.runs_bus:
             ports[f"{PROJECT}:{BUS}Port"] = self.bus.port
+        if self.runs_daytona_server:
+            ports |= {f"{PROJECT}:{k}": v for k, v in self.daytona_server.host_ports.items()}
         return ports
 
 
@@ -174,18 +186,7 @@ def parse_settings(
 ) -> StackSettings:
     """`raw` maps config keys without the project prefix to values (JSON text allowed, as the
     engine passes arrays). "" means unset, as Pulumi.yaml declares optional text."""
-    keys = all_keys()
-    grouped: dict[str, dict[str, Any]] = {p: {} for p in GROUPS}
-    problems = []
-    for key, value in sorted(raw.items()):
-        if key not in keys:
-            close = [k for k in keys if k.lower() == key.lower()] or _close(key, keys)
-            hint = f" (did you mean {PROJECT}:{close[0]}?)" if close else ""
-            problems.append(f"{stack_file}: {PROJECT}:{key}: unknown config key{hint}")
-            continue
-        prefix, field = keys[key]
-        if value != "":
-            grouped[prefix][field] = _decode(value)
+    grouped, problems = _by_group(raw, stack_file)
     models: dict[str, BaseModel | None] = {}
     for prefix, model in GROUPS.items():
         if prefix in OPTIONAL_GROUPS:
@@ -213,23 +214,30 @@ def parse_settings(
         tailnet=typing.cast(TailnetSettings | None, models["tailnet"]),
         preflight=typing.cast(PreflightSettings, models["preflight"]),
         daytona=typing.cast(DaytonaSettings, models["daytona"]),
+        daytona_server=typing.cast(DaytonaServerSettings, models["daytonaServer"]),
         modal=typing.cast(ModalSettings, models["modal"]),
         bus=typing.cast(BusSettings, models[BUS]),
     )
-    if clashes := port_clashes(settings):
+    if clashes := port_clashes(settings) + server_without_host(settings):
         raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
     return settings
 
 
-def port_clashes(s: StackSettings) -> list[str]:
-    """Two settings that publish on the same host port: Docker would refuse the second."""
-    first: dict[int, str] = {}
-    found = []
-    for key, port in s.host_ports.items():
-        if port in first:
-            found.append(f"{key}: host port {port} is also {first[port]}; give each its own port")
-        first.setdefault(port, key)
-    return found
+def _by_group(raw: dict[str, Any], stack_file: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each known key's value under its group's field name, and a problem per unknown key."""
+    keys = all_keys()
+    grouped: dict[str, dict[str, Any]] = {p: {} for p in GROUPS}
+    problems = []
+    for key, value in sorted(raw.items()):
+        if key not in keys:
+            close = [k for k in keys if k.lower() == key.lower()] or _close(key, keys)
+            hint = f" (did you mean {PROJECT}:{close[0]}?)" if close else ""
+            problems.append(f"{stack_file}: {PROJECT}:{key}: unknown config key{hint}")
+            continue
+        prefix, field = keys[key]
+        if value != "":
+            grouped[prefix][field] = _decode(value)
+    return grouped, problems
 
 
 def _group_problems(prefix: str, exc: ValidationError) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from components.contract import (
+    BUS_DATA_PATH,
     BUS_PASSWORD,
     BUS_PORT,
     SUPERVISOR_BUS_PASSWORD,
@@ -146,7 +147,7 @@ def test_headquarters_runs_the_bus_locked_down(run_spec: RunSpec) -> None:
     assert "healthcheck" in bus.replace_on_changes and i["wait"] is True
     volume = run.by_name("fleet-bus-data")
     assert volume.inputs["name"] == "bus-data" and volume.protect and volume.retain_on_delete
-    assert i["mounts"] == [{"type": "volume", "source": "bus-data", "target": "/data"}]
+    assert i["mounts"] == [{"type": "volume", "source": "bus-data", "target": BUS_DATA_PATH}]
     assert "sandbox-fleet/bus:latest" in images(run)
     assert_every_container_is_locked_down(run, "headquarters")
     assert_every_container_has_a_pids_limit(run, "headquarters")

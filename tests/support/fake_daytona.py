@@ -9,11 +9,19 @@ regions, quotas, and of the toolbox API anything but `POST /process/execute` (re
 
 State machine as the real server reports it: create -> "creating" (for `start_polls` reads) ->
 "started"; stop -> "stopped"; archive (stopped only) -> "archived"; delete -> gone (404).
+Health as the real API answers it: `GET /health` for anyone, `GET /health/ready` with the
+health-check key.
+
+Run as a program (`python3 fake_daytona.py`), it stands in for the API container of the fleet's
+own Daytona server (tests/support/daytona_server/): it reads the environment the fleet gives
+Daytona's API image (PORT, ADMIN_API_KEY, HEALTH_CHECK_API_KEY, PROXY_PROTOCOL, PROXY_DOMAIN)
+and serves under `/api`, as the real API does. Its toolbox URL is the proxy's, as the real one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import uuid
@@ -39,6 +47,10 @@ class Refused(Exception):
 @dataclass
 class FakeDaytona:
     url: str = ""
+    token: str = TOKEN  # the API key it accepts
+    health_key: str = ""  # the key /health/ready asks for (empty: that route is refused)
+    prefix: str = ""  # where its routes start ("/api" as a server)
+    toolbox_url: str = ""  # what sandboxes report as their toolbox proxy (default: its own)
     start_polls: int = 2  # reads that still say "creating" after a create
     fail_start: str | None = None  # error_reason: the next sandbox ends in state "error"
     sandboxes: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> record
@@ -74,7 +86,7 @@ class FakeDaytona:
             "disk": request.disk or 3,
             "state": "creating",
             "autoStopInterval": request.auto_stop_interval or 15,
-            "toolboxProxyUrl": f"{self.url}/toolbox",
+            "toolboxProxyUrl": self.toolbox_url or f"{self.url}/toolbox",
             "_polls": self.start_polls,
             "_fail": self.fail_start,
         }
@@ -138,6 +150,11 @@ class FakeDaytona:
         self.executed.append((r["id"], request))
         return ExecuteResponse(exit_code=0, result="").to_dict()
 
+    def executed_commands(self) -> list[dict[str, Any]]:
+        """Fake-only (no such route on a real server): what the toolbox was asked to run, for
+        a test that runs this fake in a container."""
+        return [{"sandboxId": sid, **request.to_dict()} for sid, request in self.executed]
+
     # --- helpers -----------------------------------------------------------------------
     def find(self, key: str) -> dict[str, Any]:
         for r in self.sandboxes.values():
@@ -169,6 +186,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/sandbox/([^/]+)/resize$"), "resize"),
     ("POST", re.compile(r"^/sandbox/([^/]+)/autostop/(\d+)$"), "autostop"),
     ("POST", re.compile(r"^/toolbox/([^/]+)/process/execute$"), "execute"),
+    ("GET", re.compile(r"^/_fake/executed$"), "executed_commands"),
 ]
 
 
@@ -181,7 +199,20 @@ def _handler(fake: FakeDaytona) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             fake.calls.append((self.command, path))
             try:
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                if not path.startswith(fake.prefix):
+                    raise Refused(404, f"no route {self.command} {path}")
+                path = path[len(fake.prefix) :]
+                if (self.command, path) == ("GET", "/health"):  # public, as the real one
+                    self._send(200, {"status": "ok"})
+                    return
+                if (self.command, path) == ("GET", "/health/ready"):
+                    if not fake.health_key or self.headers.get("Authorization") != (
+                        f"Bearer {fake.health_key}"
+                    ):
+                        raise Refused(401, "Unauthorized")
+                    self._send(200, {"status": "ok"})
+                    return
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
                     raise Refused(401, "Unauthorized")
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
@@ -226,3 +257,23 @@ def fake_daytona(**options: Any) -> Iterator[FakeDaytona]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_from_environment() -> None:
+    """The API container's stand-in: the environment the fleet gives Daytona's API image."""
+    env = os.environ
+    toolbox = f"{env.get('PROXY_PROTOCOL', 'http')}://{env['PROXY_DOMAIN']}/toolbox"
+    fake = FakeDaytona(
+        token=env["ADMIN_API_KEY"],
+        health_key=env["HEALTH_CHECK_API_KEY"],
+        prefix="/api",
+        toolbox_url=toolbox,
+        start_polls=1,
+    )
+    server = ThreadingHTTPServer(("0.0.0.0", int(env.get("PORT", "3000"))), _handler(fake))
+    fake.url = env.get("DASHBOARD_BASE_API_URL", "") + "/api"
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve_from_environment()

@@ -28,6 +28,7 @@ from ...contract import GIT_ENV_PREFIX, GIT_REPO
 from ...host.containers import LABEL_PREFIX
 from ..cloud import env_with_secrets
 from ..workspace_sync import background_sync_command
+from .health import wait_healthy
 
 GIB = 1024**3
 # Changing one of these needs a new sandbox; everything else is changed in place.
@@ -113,6 +114,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
         from daytona_api_client import CreateSandbox
 
         api = _api(props)
+        wait_healthy(str(props["api_url"]), time.monotonic() + float(props["timeout_seconds"]))
         request = CreateSandbox(
             # Pulumi-style auto-naming: a replacement gets a fresh name, so the archived
             # predecessor (holding the old workspace) stays beside it, and a changed secret
@@ -241,7 +243,7 @@ class DaytonaSandboxProvider(dynamic.ResourceProvider):
 
 @dataclass(frozen=True, kw_only=True)
 class DaytonaSandboxArgs:
-    api_url: str
+    api_url: pulumi.Input[str]
     api_key: pulumi.Input[str]
     prefix: str
     entry: str  # the spec entry's name

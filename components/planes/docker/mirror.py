@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -93,7 +94,9 @@ def _mirror(
     if token is not None:
         env[SANDBOX_GIT_TOKEN_VAR] = token
         secret_env[token] = args.secrets[token]
-    wait = {"wait": True, "wait_timeout": args.ready_timeout_s} if args.ready_timeout_s else {}
+    wait: dict[str, Any] = (
+        {"wait": True, "wait_timeout": args.ready_timeout_s} if args.ready_timeout_s else {}
+    )
     keeper = fleet_container(
         f"{name}-mirror-{slug}-keeper",
         place,

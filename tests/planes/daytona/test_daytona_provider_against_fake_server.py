@@ -59,7 +59,8 @@ def test_create_sends_the_entry_and_waits_until_started(fake: FakeDaytona) -> No
     assert record["labels"] == {"sandbox-fleet.sandbox": "etl"}
     assert (record["cpu"], record["memory"]) == (2, 4), "rounded up to whole CPUs and GB"
     assert record["public"] is False and record["autoStopInterval"] == 30
-    polls = [c for c in fake.calls if c[0] == "GET"]
+    assert fake.calls[0] == ("GET", "/health"), "asked whether the server is up first"
+    polls = [c for c in fake.calls if c[0] == "GET" and c[1].startswith("/sandbox/")]
     assert len(polls) == fake.start_polls + 1, "polled until the server said started"
 
 
