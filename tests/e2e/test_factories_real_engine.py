@@ -132,8 +132,9 @@ def stood_up(
     work = tmp_path_factory.mktemp("factories")
     directory = copy_project(work / "checkout")
     stacks = {host: Project(directory, engine_bin, work / "state", host) for host in PREFIXES}
-    first = port_block(5, gateway)  # both hosts publish on the one gateway address
-    hq_ssh, desk_ssh, bus, *api = range(first, first + 5)
+    # Both hosts publish on the one gateway address; a sandbox holds two (SSH, noVNC).
+    first = port_block(7, gateway)
+    hq_ssh, _, desk_ssh, _, bus, *api = range(first, first + 7)
     spec = SPEC.format(hq_ssh=hq_ssh, desk_ssh=desk_ssh)
     both = {"bindAddress": gateway, "busPort": str(bus),
             "supervisorRuntime": "cli", "supervisorCliCommand": CLI_COMMAND}  # fmt: skip
