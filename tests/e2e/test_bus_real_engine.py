@@ -21,21 +21,13 @@ from components.services.bus import derive_password
 from tests.support.git_daemon import service_port
 from tests.support.pulumi_cli import Project
 
-from .conftest import BUS_SECRET, init_host_stack, remove_named
+from .conftest import BUS_SECRET, TWO_HOSTS, init_host_stack, remove_named
 
 pytestmark = pytest.mark.docker
 
 PREFIX = "sfhosts-"
 BUS = f"{PREFIX}bus"
-SPEC = """version: 1
-hosts:
-  hq:
-    headquarters: true
-    capabilities: [headless]
-  desk:
-    capabilities: [headless, visual]
-sandboxes: {}
-"""
+SPEC = TWO_HOSTS + "sandboxes: {}\n"
 PASSWORD = derive_password(BUS_SECRET)
 
 

@@ -31,21 +31,21 @@ from tests.integration.fleet import http_json
 from tests.support.git_daemon import port_block, wait_for
 from tests.support.pulumi_cli import CALL_TIMEOUT_S, Project, copy_project
 
-from .conftest import BUS_KEY, BUS_SECRET, TASK_API_TOKEN, init_host_stack, remove_named
+from .conftest import (
+    BUS_KEY,
+    BUS_SECRET,
+    TASK_API_TOKEN,
+    TWO_HOSTS,
+    init_host_stack,
+    remove_named,
+)
 
 pytestmark = pytest.mark.docker
 
 PREFIXES = {"hq": "sfhq2-", "desk": "sfdk2-"}
 UPLINK = "sfh2-uplink"
 CAPABILITIES = {"hq": ["headless"], "desk": ["headless", "visual"]}
-SPEC = """version: 1
-hosts:
-  hq:
-    headquarters: true
-    capabilities: [headless]
-  desk:
-    capabilities: [headless, visual]
-sandboxes:
+SANDBOXES = """sandboxes:
   hq-box: {{task: refactor, host: hq, ssh_port: {hq_ssh}}}
   desk-box: {{task: refactor, host: desk, ssh_port: {desk_ssh}}}
 """
@@ -135,7 +135,7 @@ def stood_up(
     # Both hosts publish on the one gateway address; a sandbox holds two (SSH, noVNC).
     first = port_block(7, gateway)
     hq_ssh, _, desk_ssh, _, bus, *api = range(first, first + 7)
-    spec = SPEC.format(hq_ssh=hq_ssh, desk_ssh=desk_ssh)
+    spec = TWO_HOSTS + SANDBOXES.format(hq_ssh=hq_ssh, desk_ssh=desk_ssh)
     both = {"bindAddress": gateway, "busPort": str(bus),
             "supervisorRuntime": "cli", "supervisorCliCommand": CLI_COMMAND}  # fmt: skip
     member = {"desk": {"busAddress": gateway}, "hq": {}}
