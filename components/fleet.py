@@ -34,7 +34,7 @@ from .settings import (
     StackSettings,
 )
 from .sizes import GIB, parse_size
-from .spec import FleetSpec, Mode, Runtime, SandboxSpec
+from .spec import FleetSpec, Mode, Role, Runtime, SandboxSpec
 from .tailnet.access import TailnetAccess, TailnetAccessArgs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +53,13 @@ def host_ports(entries: list[SandboxSpec], s: StackSettings) -> list[int]:
     return sorted(
         [host for e in entries for _, host in published_ports(e)] + [*s.host_ports.values()]
     )
+
+
+def peer_ports(f: factory.Factory, s: StackSettings) -> list[int]:
+    """What the hosts of a fleet on several hosts reach on one another over the tailnet:
+    headquarters' bus. Every stack of such a fleet knows it (`busPort` is the same number on
+    all), so the grant is in the policy whichever of them keeps it (`tailnetManageAcl`)."""
+    return [] if f.role is Role.SINGLE else [s.bus.port]
 
 
 def requested(entries: list[SandboxSpec], s: StackSettings) -> tuple[int, float]:
@@ -114,7 +121,9 @@ class Fleet(pulumi.ComponentResource):
         own: dict[Runtime, object] = {Runtime.MODAL: s.modal}
         own[Runtime.DAYTONA] = DaytonaTarget(settings=s.daytona, url=s.daytona.url)
         if s.host.variant is not HostVariant.NONE:
-            own[Runtime.DOCKER] = host = self._host(name, s, args.stack, taken[Runtime.DOCKER])
+            own[Runtime.DOCKER] = host = self._host(
+                name, s, args.stack, taken[Runtime.DOCKER], peer_ports(this_host, s)
+            )
             if s.runs_daytona_server:
                 own[Runtime.DAYTONA] = _own_daytona(host, s, args.secret, self.outputs)
         keys = None
@@ -140,7 +149,9 @@ class Fleet(pulumi.ComponentResource):
             self.outputs["sshConfig"] = ssh_config(self.outputs["sandboxes"])
         self.register_outputs(self.outputs)
 
-    def _host(self, name: str, s: StackSettings, stack: str, here: list[SandboxSpec]) -> DockerHost:
+    def _host(
+        self, name: str, s: StackSettings, stack: str, here: list[SandboxSpec], peers: list[int]
+    ) -> DockerHost:
         """The container host with its tailnet access and shared services: what the Docker
         plane builds on."""
         child = pulumi.ResourceOptions(parent=self)
@@ -149,6 +160,7 @@ class Fleet(pulumi.ComponentResource):
             TailnetAccessArgs(
                 settings=s.tailnet,
                 published_ports=host_ports(here, s),
+                peer_ports=peers,
                 hosts=[s.host.name],
                 sandbox_identities=[e.name for e in here if e.tailnet],
                 ssh=SshTarget.of(s.host),

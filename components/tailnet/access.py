@@ -47,6 +47,8 @@ class TailnetAccessArgs:
     """Validated `sandbox-fleet:tailnet`; None: no tailnet, bind to 127.0.0.1."""
     published_ports: Sequence[int] = ()
     """Every host port the fleet publishes (SSH, noVNC, model server, supervisor API)."""
+    peer_ports: Sequence[int] = ()
+    """Ports the fleet's hosts reach on one another (headquarters' bus, several hosts only)."""
     hosts: Sequence[str] = ()
     """Hosts the fleet provisions, each gets a single-use tagged auth key."""
     sandbox_identities: Sequence[str] = ()
@@ -150,6 +152,7 @@ class TailnetAccess(pulumi.ComponentResource):
             sandbox_tag=settings.sandbox_tag if identities else None,
             sandbox_ports=settings.sandbox_ports,
             extra_tag_owners=settings.extra_tag_owners,
+            peer_ports=tuple(args.peer_ports),
         )
         policy = build_policy(base_text, access, source=settings.base_policy_file)
         self.policy_json = pulumi.Output.from_input(policy)

@@ -4,7 +4,8 @@ Pure functions, no pulumi import, so the policy can be unit-tested and diffed of
 
 The tailnet policy file is the whole tailnet's access control, so the fleet never writes it from
 scratch: it merges a small generated part (tag owners and least-privilege grants from the owner to
-exactly the fleet's published ports) into a base policy kept in the repo. The rendered text is
+exactly the fleet's published ports, and, in a fleet on several hosts, from its hosts to the
+port of headquarters' bus) into a base policy kept in the repo. The rendered text is
 JSON with trailing commas and HuJSON comment lines that fence the generated entries, so a rendered
 policy pasted back in as the base merges to the same text again (fenced lines are dropped first).
 """
@@ -77,6 +78,9 @@ class FleetAccess:
     sandbox_tag: str | None = None  # set only when some sandbox joins the tailnet itself
     sandbox_ports: tuple[int, ...] = ()
     extra_tag_owners: tuple[str, ...] = ()  # e.g. an OAuth client's tag that mints the keys
+    # What the fleet's hosts reach on one another: headquarters' bus, which a member's
+    # supervisor pulls its tasks from (several hosts only). Every host carries host_tag.
+    peer_ports: tuple[int, ...] = ()
 
 
 def _ports(ports: Iterable[int]) -> list[str]:
@@ -87,8 +91,8 @@ def _ports(ports: Iterable[int]) -> list[str]:
     return [f"tcp:{port}" for port in unique]
 
 
-def _grant(owner: str, tag: str, ports: Iterable[int]) -> dict[str, Any]:
-    return {"src": [owner], "dst": [tag], "ip": _ports(ports)}
+def _grant(src: str, tag: str, ports: Iterable[int]) -> dict[str, Any]:
+    return {"src": [src], "dst": [tag], "ip": _ports(ports)}
 
 
 def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
@@ -106,6 +110,8 @@ def generate_rules(access: FleetAccess) -> tuple[dict[str, list[str]], list[dict
         tag_owners[check_tag(access.sandbox_tag)] = list(owners)
         if access.sandbox_ports:
             grants.append(_grant(access.owner, access.sandbox_tag, access.sandbox_ports))
+    if access.peer_ports:
+        grants.append(_grant(access.host_tag, access.host_tag, access.peer_ports))
     return tag_owners, grants
 
 

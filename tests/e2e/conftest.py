@@ -69,6 +69,15 @@ SSH_KEY = "sshSecret"
 SSH_SECRET = "e2e-ssh-secret"
 BUS_KEY = "busSecret"  # used only by a fleet on several hosts (docs/factories.md)
 BUS_SECRET = "e2e-bus-secret"
+# The hosts of a fleet on two hosts (docs/factories.md): a spec's head; its sandboxes follow.
+TWO_HOSTS = """version: 1
+hosts:
+  hq:
+    headquarters: true
+    capabilities: [headless]
+  desk:
+    capabilities: [headless, visual]
+"""
 
 
 def init_host_stack(project: Project, prefix: str, spec: str, **config: str | list[str]) -> None:

@@ -21,21 +21,13 @@ from components.services.bus import derive_password
 from tests.support.git_daemon import service_port
 from tests.support.pulumi_cli import Project
 
-from .conftest import BUS_SECRET, init_host_stack, remove_named
+from .conftest import BUS_SECRET, TWO_HOSTS, init_host_stack, remove_named
 
 pytestmark = pytest.mark.docker
 
 PREFIX = "sfhosts-"
 BUS = f"{PREFIX}bus"
-SPEC = """version: 1
-hosts:
-  hq:
-    headquarters: true
-    capabilities: [headless]
-  desk:
-    capabilities: [headless, visual]
-sandboxes: {}
-"""
+SPEC = TWO_HOSTS + "sandboxes: {}\n"
 PASSWORD = derive_password(BUS_SECRET)
 
 
@@ -102,6 +94,9 @@ def test_headquarters_brings_up_the_bus_healthy_and_it_takes_only_its_password(
     assert cli("ping", password=PASSWORD) == "PONG"
     assert "NOAUTH" in cli("ping")
     assert "NOAUTH" in cli("ping", password="not-the-password")  # its AUTH failed first
+    # A write is on disk before the bus answers it (headquarters' 201 means "kept").
+    assert cli("config", "get", "appendfsync", password=PASSWORD).split() == [
+        "appendfsync", "always"]  # fmt: skip
     # On the bind address, as a member's supervisor.
     assert over_the_bind_address(port, "PING")[0].startswith("-NOAUTH")
     assert over_the_bind_address(port, "AUTH not-the-password")[0].startswith("-WRONGPASS")

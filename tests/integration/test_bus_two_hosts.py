@@ -1,9 +1,10 @@
 """Two hosts on one Docker engine: the supervisor image (images/supervisor) as headquarters `hq`
-and as member `desk`, each on its own network, and a Redis container (Debian's redis-server,
-password, AOF on a volume) on both, as headquarters' bus reached over the tailnet. A task posted
-to headquarters runs where its sandbox lives and shows at headquarters; a member that was
-stopped takes its backlog; `docker restart` of Redis loses nothing; a wrong password is a clear
-error in the member's health. Everything is named `sfbus-*` and removed at the end."""
+and as member `desk`, each on its own network, and the fleet's bus (images/bus: Debian's
+redis-server, run as components/services/bus.py runs it: uid 1000, no capabilities, the derived
+hex password, AOF on a volume) on both, as headquarters' bus reached over the tailnet. A task
+posted to headquarters runs where its sandbox lives and shows at headquarters; a member that was
+stopped takes its backlog; `docker restart` of the bus loses nothing; a wrong password is a
+clear error in the member's health. Everything is named `sfbus-*` and removed at the end."""
 
 from __future__ import annotations
 
@@ -17,22 +18,16 @@ from typing import Any
 import docker
 import pytest
 
-from tests.support import ensure_base_image, ensure_project_image
+from components.contract import BUS, BUS_DATA_PATH, BUS_MAXMEMORY, BUS_PASSWORD, BUS_PORT
+from components.services.bus import derive_password
+from tests.support import ensure_project_image
 
 pytestmark = pytest.mark.docker
 
 PREFIX = "sfbus-"
 SUPERVISOR_IMAGE = f"{PREFIX}supervisor:latest"  # this branch's image, not the shared tag
-REDIS_IMAGE = f"{PREFIX}redis:latest"
-# A stand-in for images/bus: the same package, the settings the bus runs with.
-REDIS_DOCKERFILE = """FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends redis-server \\
- && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown redis:redis /data
-USER redis
-ENTRYPOINT ["redis-server", "--dir", "/data", "--appendonly", "yes", "--appendfsync", "always", \\
-            "--save", "", "--bind", "0.0.0.0", "--port", "6379"]
-"""
-PASSWORD = "bus-password-for-the-test"
+BUS_IMAGE = f"{PREFIX}bus:latest"
+PASSWORD = derive_password("bus-secret-for-the-test")  # hex, as the fleet gives it
 TOKEN = "api-token-for-the-test"
 FLEET = {"hq-box": "hq", "desk-box": "desk"}
 CAPABILITIES = {"hq": "headless,model", "desk": "headless,visual"}
@@ -53,24 +48,25 @@ def _remove_ours(client: docker.DockerClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def images(engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> None:
+def images(engine: docker.DockerClient) -> None:
     ensure_project_image(engine, "supervisor", SUPERVISOR_IMAGE)
-    context = tmp_path_factory.mktemp("redis-image")
-    (context / "Dockerfile").write_text(REDIS_DOCKERFILE)
-    ensure_base_image(engine)
-    engine.images.build(path=str(context), tag=REDIS_IMAGE, rm=True, forcerm=True)
+    ensure_project_image(engine, BUS, BUS_IMAGE)
 
 
 class TwoHosts:
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
         self.nets = {h: client.networks.create(f"{PREFIX}{h}-net") for h in ("hq", "desk")}
-        self.redis = client.containers.run(
-            REDIS_IMAGE, ["--requirepass", PASSWORD], name=f"{PREFIX}redis", detach=True,
-            network=self.nets["hq"].name, volumes={f"{PREFIX}redis-data": {"bind": "/data"}},
-            **LIMITS,
+        # As components/services/bus.py runs it: the image's user, no capabilities, the
+        # password in its environment, writes refused at three quarters of its memory.
+        self.bus = client.containers.run(
+            BUS_IMAGE, name=f"{PREFIX}{BUS}", hostname=BUS, detach=True,
+            environment={BUS_PASSWORD: PASSWORD, BUS_MAXMEMORY: str(192 * 2**20)},  # of 256m
+            user="1000:1000", cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
+            network=self.nets["hq"].name,
+            volumes={f"{PREFIX}{BUS}-data": {"bind": BUS_DATA_PATH}}, **LIMITS,
         )  # fmt: skip
-        self.nets["desk"].connect(self.redis, aliases=["bus"])
+        self.nets["desk"].connect(self.bus)
         self.apis: dict[str, str] = {}
 
     def supervisor(self, host: str, password: str = PASSWORD) -> str:
@@ -80,7 +76,7 @@ class TwoHosts:
             "SUPERVISOR_ROLE": ROLES[host], "SUPERVISOR_HOST_NAME": host,
             "SUPERVISOR_HOST_CAPABILITIES": CAPABILITIES[host],
             "SUPERVISOR_FLEET_SANDBOXES": json.dumps(FLEET),
-            "SUPERVISOR_BUS_URL": f"redis://{PREFIX}redis:6379/0",
+            "SUPERVISOR_BUS_URL": f"redis://{PREFIX}{BUS}:{BUS_PORT}/0",
             "SUPERVISOR_BUS_PASSWORD": password,
         }  # fmt: skip
         container = self.client.containers.run(
@@ -207,16 +203,22 @@ def test_a_host_stopped_while_tasks_were_posted_runs_them_when_started(hosts: Tw
     assert len(call(f"{desk}/tasks")[1]["tasks"]) == 3
 
 
-def test_docker_restart_of_redis_loses_no_task(hosts: TwoHosts) -> None:
+def test_docker_restart_of_the_bus_loses_no_task(hosts: TwoHosts) -> None:
     hq = hosts.member_stopped()
     before = [post(hq, "desk-box", f"before {n}") for n in range(2)]
-    hosts.redis.restart(timeout=10)
+    # Each of them was on disk when headquarters answered 201, not only in Redis' memory.
+    code, said = hosts.bus.exec_run(
+        ["redis-cli", "--no-auth-warning", "-p", str(BUS_PORT), "config", "get", "appendfsync"],
+        environment={"REDISCLI_AUTH": PASSWORD},
+    )
+    assert (code, said.split()) == (0, [b"appendfsync", b"always"]), said
+    hosts.bus.restart(timeout=10)
     hosts.container("desk").start()
     hosts.url("desk")
     assert [done(hq, i)["prompt"] for i in before] == ["before 0", "before 1"]
-    hosts.redis.restart(timeout=10)  # both running: they reconnect
+    hosts.bus.restart(timeout=10)  # both running: they reconnect
 
-    def accepted() -> int | None:  # 503 (not accepted: the bus is away) until Redis is back
+    def accepted() -> int | None:  # 503 (not accepted: the bus is away) until it is back
         status, task = call(f"{hq}/tasks", "POST", {"sender": "t", "sandbox": "desk-box",
                                                     "prompt": "after"})  # fmt: skip
         assert status in (201, 503), task
@@ -226,7 +228,7 @@ def test_docker_restart_of_redis_loses_no_task(hosts: TwoHosts) -> None:
     assert done(hq, after)["host"] == "desk"
 
 
-def test_a_wrong_redis_password_is_refused_with_a_clear_error_in_health(hosts: TwoHosts) -> None:
+def test_a_wrong_bus_password_is_refused_with_a_clear_error_in_health(hosts: TwoHosts) -> None:
     desk = hosts.supervisor("desk", password="not-the-password")
 
     def refused() -> tuple[int, Any] | None:

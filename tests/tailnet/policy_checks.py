@@ -53,6 +53,15 @@ FLEETS: dict[str, tuple[str, FleetAccess]] = {
             extra_tag_owners=("tag:fleet-automation", "group:fleet-admins"),
         ),
     ),
+    "headquarters-of-two-hosts": (
+        "team.hujson",
+        FleetAccess(
+            owner="group:fleet-admins",
+            host_tag="tag:sandbox-host",
+            published_ports=(2201, 8080, 16379),
+            peer_ports=(16379,),
+        ),
+    ),
     "team-no-ports": (
         "team.hujson",
         FleetAccess(owner="group:fleet-admins", host_tag="tag:sandbox-host", published_ports=()),
@@ -121,6 +130,9 @@ def policy_problems(policy: dict[str, Any], access: FleetAccess) -> list[str]:
             extra = set(grant.get("ip", [])) - allowed_ports.get(tag, set())
             if extra and grant.get("src") == [access.owner]:
                 problems.append(f"grants[{i}] gives {tag} unpublished ports {sorted(extra)}")
+            peers = set(grant.get("ip", [])) - {f"tcp:{p}" for p in access.peer_ports}
+            if peers and grant.get("src") == [access.host_tag]:
+                problems.append(f"grants[{i}] gives the hosts more than the bus: {sorted(peers)}")
     return problems
 
 

@@ -114,6 +114,16 @@ def test_generated_rules_are_exactly_the_published_ports_from_the_owner() -> Non
     ]
 
 
+def test_on_several_hosts_the_hosts_reach_headquarters_bus_and_nothing_more() -> None:
+    _, alone = generate_rules(FLEET)
+    _, grants = generate_rules(FleetAccess(**{**FLEET.__dict__, "peer_ports": (16379,)}))
+    assert grants == [
+        *alone,
+        {"src": ["tag:sandbox-host"], "dst": ["tag:sandbox-host"], "ip": ["tcp:16379"]},
+    ]
+    assert not [g for g in alone if g["src"] != ["group:fleet-admins"]]
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
@@ -124,6 +134,7 @@ def test_generated_rules_are_exactly_the_published_ports_from_the_owner() -> Non
         ({"sandbox_tag": "tag:sandbox-host"}, "must differ from the host tag"),
         ({"published_ports": (0,)}, "not a TCP port"),
         ({"published_ports": (70000,)}, "not a TCP port"),
+        ({"peer_ports": (0,)}, "not a TCP port"),
     ],
 )
 def test_generation_refuses_anything_wider_or_malformed(change: dict[str, Any], words: str) -> None:
@@ -238,7 +249,8 @@ def test_rendered_policy_structure(fleet: str) -> None:
     owners = {k: v for block in blocks if isinstance(block, dict) for k, v in block.items()}
     assert grants == generate_rules(access)[1]
     assert owners == generate_rules(access)[0]
-    assert all(grant["src"] == [access.owner] for grant in grants)
+    sources = [access.owner, *([access.host_tag] if access.peer_ports else [])]
+    assert {grant["src"][0] for grant in grants} <= set(sources)
 
 
 # --- determinism ------------------------------------------------------------------------------
