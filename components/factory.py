@@ -52,6 +52,8 @@ def implied(s: StackSettings) -> tuple[Capability, ...]:
             found.add(Capability.MODEL)
         if s.model_server.gpuLayers > 0:
             found.add(Capability.GPU)
+    # Not for a server the stack runs itself: turning it on would then replace the supervisor
+    # (its capabilities are env), and adding the server moves nothing else (#16).
     if s.daytona.url:
         found.add(Capability.DAYTONA)
     return tuple(sorted(found))
@@ -59,13 +61,16 @@ def implied(s: StackSettings) -> tuple[Capability, ...]:
 
 def pruned(s: StackSettings, f: Factory) -> StackSettings:
     """The settings as this host builds them: the bus on headquarters, no model server on a
-    host without `model`. (No desktop image without `visual` follows from the spec, which
+    host without `model`, Daytona's own server on a host with `daytona` whose stack names no
+    other server (daytonaUrl). (No desktop image without `visual` follows from the spec, which
     refuses visual entries there.)"""
     model = s.model_server.enabled and Capability.MODEL in f.capabilities
+    own_daytona = Capability.DAYTONA in f.capabilities and not s.daytona.url
     return dataclasses.replace(
         s,
         runs_bus=f.runs_bus,
         model_server=s.model_server.model_copy(update={"enabled": model}),
+        daytona=s.daytona.model_copy(update={"server": s.daytona.server or own_daytona}),
     )
 
 
@@ -120,10 +125,11 @@ def _engine_problems(
                 f"{', '.join(needs)}, which need a container engine; set the host's variant, "
                 "or take them out of its capabilities"
             )
-    if Capability.DAYTONA in here.capabilities and not s.daytona.url:
+    if Capability.DAYTONA in here.capabilities and not (s.daytona.url or s.runs_daytona_server):
         found.append(
-            f"{stack_file}: {PROJECT}:daytonaUrl: not set, and {where} with daytona; set the "
-            "URL of its Daytona server, or take daytona out of its capabilities"
+            f"{stack_file}: {PROJECT}:daytonaUrl: not set, and {where} with daytona, whose own "
+            "Daytona server needs a container engine (hostVariant: none); set the URL of a "
+            "Daytona server, or take daytona out of its capabilities"
         )
     return found
 

@@ -256,10 +256,19 @@ def test_a_stack_that_does_not_match_the_hosts_stops_naming_both_files(
 HOSTS_DAYTONA = "hosts:\n  local: {capabilities: [headless, daytona]}\n"
 
 
-def test_a_host_with_daytona_needs_the_stacks_daytona_server(run_spec: RunSpec) -> None:
-    message = problems_of(run_spec(NO_HOSTS.replace("sandboxes", HOSTS_DAYTONA + "sandboxes")))
-    assert "Pulumi.dev.yaml: sandbox-fleet:daytonaUrl: not set, and " in message
-    assert "spec-0.yaml declares host local with daytona" in message
+def test_a_host_with_daytona_runs_daytonas_own_server_unless_it_names_one(
+    run_spec: RunSpec,
+) -> None:
+    spec = NO_HOSTS.replace("sandboxes", HOSTS_DAYTONA + "sandboxes")
+    own = run_spec(spec, daytonaServerSecret="hosts-test-daytona-secret")
+    assert own.error is None, own.error
+    assert own.by_name("fleet-daytona-server").type == "sandbox-fleet:index:DaytonaServer"
+    elsewhere = run_spec(spec, daytonaUrl="https://daytona.example.test/api")
+    assert elsewhere.error is None, elsewhere.error
+    assert not [r for r in elsewhere.resources if "DaytonaServer" in r.type]
+    cloud = problems_of(run_spec(spec, hostVariant="none"))
+    assert "Pulumi.dev.yaml: sandbox-fleet:daytonaUrl: not set, and " in cloud
+    assert "declares host local with daytona, whose own Daytona server needs" in cloud
 
 
 def test_an_entry_its_host_cannot_build_is_an_error_not_a_skip(run_spec: RunSpec) -> None:
