@@ -1,0 +1,179 @@
+"""SandboxReadiness: `up` returns once a new or replaced Docker sandbox is ready, and otherwise
+fails naming it, with why.
+
+pulumi-docker's own `wait` fails with a fixed "container failed to be in healthy state" and
+nothing about why. This resource comes after the container and watches it through the host
+engine's own CLI (`EngineCli.argv`: the host's SSH path on a remote host) until Docker reports
+it `healthy`. When it stops first or the time runs out, the error names the sandbox and its
+container, says what its health check says now and shows the last lines of its log.
+
+Its input is the container's id, so a replaced container is waited for again and a running one
+never is. Rules for dynamic providers (see ../daytona/provider.py): the pickled provider holds
+nothing; `diff` is written out; `read` returns what it has, so refresh finds no drift here (the
+container's own drift is the container's); `delete` has nothing to remove.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dynamic
+import pulumi_docker as docker
+
+from ...host.engine_cli import EngineCli, engine_command
+
+SETTING = "sandbox-fleet:readyTimeoutSeconds"
+POLL_S = 0.25
+LOG_LINES = 20
+CALL_TIMEOUT_S = 30  # one CLI call; a wedged SSH connection must not hold `up` forever
+
+Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
+
+
+class SandboxNotReady(Exception):
+    """A sandbox was not ready in time or stopped; the message is all the user needs."""
+
+
+def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run one engine CLI call; a missing CLI or a call that hangs is an answer, not a crash."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=CALL_TIMEOUT_S)
+    except FileNotFoundError:
+        return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]}: not found on PATH")
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"no answer in {CALL_TIMEOUT_S} s")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch:
+    """One sandbox's container, watched through the engine's CLI."""
+
+    cli: Sequence[str]  # EngineCli.argv()
+    sandbox: str  # the entry's name
+    container: str  # the container's name
+    probe: Sequence[str]  # the health check, once, without waiting: it prints why not
+    run: Runner = run_cli
+
+    def call(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(engine_command(list(self.cli), *args))
+
+    def state(self) -> dict[str, Any]:
+        done = self.call("inspect", "--format", "{{json .State}}", self.container)
+        if done.returncode != 0:
+            raise SandboxNotReady(
+                f"sandbox {self.sandbox}: cannot read the state of its container "
+                f"{self.container}: {(done.stderr or done.stdout).strip()}"
+            )
+        found: dict[str, Any] = json.loads(done.stdout)
+        return found
+
+    def reason(self, state: dict[str, Any]) -> str:
+        """What the health check says now; a stopped container: what its last probe said."""
+        if state.get("Running"):
+            done = self.call("exec", self.container, *self.probe)
+            if done.returncode != 0 and done.stdout.strip():
+                return done.stdout.strip()
+        probes = (state.get("Health") or {}).get("Log") or []
+        return str(probes[-1].get("Output", "")).strip() if probes else ""
+
+    def failure(self, what: str, state: dict[str, Any]) -> SandboxNotReady:
+        reason = self.reason(state)
+        logs = self.call("logs", "--tail", str(LOG_LINES), self.container)
+        lines = (logs.stdout + logs.stderr).strip().splitlines() or ["(nothing logged)"]
+        return SandboxNotReady(
+            "\n".join(
+                [
+                    f"sandbox {self.sandbox} (container {self.container}) {what}.",
+                    *([f"Its health check says: {reason}"] if reason else []),
+                    f"Its last log lines (docker logs --tail {LOG_LINES} {self.container}):",
+                    *(f"  {line}" for line in lines[-LOG_LINES:]),
+                ]
+            )
+        )
+
+    def until_ready(
+        self,
+        timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Return once Docker reports the container healthy; raise SandboxNotReady when it
+        stops first or `timeout_s` passes."""
+        deadline = clock() + timeout_s
+        while (state := self.state()).get("Health", {}).get("Status") != "healthy":
+            if not state.get("Running"):
+                code = state.get("ExitCode")
+                raise self.failure(f"stopped before it was ready (exit code {code})", state)
+            if clock() >= deadline:
+                raise self.failure(
+                    f"is not ready after {timeout_s:g} s; if it is only slow, raise "
+                    f"{SETTING} (0: `up` does not wait)",
+                    state,
+                )
+            sleep(POLL_S)
+
+
+def watch_of(props: dict[str, Any], run: Runner = run_cli) -> Watch:
+    return Watch(
+        cli=props["cli"],
+        sandbox=props["sandbox"],
+        container=props["container"],
+        probe=props["probe"],
+        run=run,
+    )
+
+
+class SandboxReadinessProvider(dynamic.ResourceProvider):
+    """Creating it is waiting for the sandbox; nothing else about it does anything."""
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        watch_of(props).until_ready(float(props["timeout_seconds"]))
+        return dynamic.CreateResult(id_=props["container_id"], outs=dict(props))
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        # A new container is waited for; a changed timeout or CLI path waits for nothing.
+        replaced = olds.get("container_id") != news.get("container_id")
+        return dynamic.DiffResult(
+            changes=replaced, replaces=["container_id"] if replaced else []
+        )
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        return dynamic.UpdateResult(outs=dict(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
+        return dynamic.ReadResult(id_=id_, outs=props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxReadinessArgs:
+    sandbox: str  # the entry's name
+    container: docker.Container
+    timeout_s: int  # readyTimeoutSeconds
+    cli: EngineCli
+    probe: Sequence[str]
+
+
+class SandboxReadiness(dynamic.Resource):
+    """The wait for one Docker sandbox to be ready (created once per container)."""
+
+    def __init__(
+        self, name: str, args: SandboxReadinessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {
+            "container_id": args.container.id,
+            "container": args.container.name,
+            "sandbox": args.sandbox,
+            "timeout_seconds": args.timeout_s,
+            "cli": args.cli.argv(),
+            "probe": list(args.probe),
+        }
+        super().__init__(SandboxReadinessProvider(), name, props, opts)
