@@ -177,9 +177,13 @@ def test_a_sandbox_that_never_gets_ready_fails_the_up_naming_it(
         HEADER + "  stuck-d: {task: audit, repo: 'git://127.0.0.1:9/none.git'}\n"
     )
     failed = project.run("up", "--yes", check=False)
-    assert failed.returncode != 0
-    assert "fleet-stuck-d-container" in failed.stdout + failed.stderr, failed.stdout
-    assert "healthy" in failed.stdout + failed.stderr, failed.stdout
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0, said
+    assert f"sandbox stuck-d (container {PREFIX}stuck-d) is not ready after 20 s" in said, said
+    assert "sandbox-fleet:readyTimeoutSeconds" in said, "it says what to change if only slow"
+    assert "health check says: workspace: waiting: cannot reach git://127.0.0.1:9/" in said, said
+    assert "sandbox-sync: attempt 1 failed" in said, "its last log lines are shown"
+    assert "Traceback" not in said, said
 
 
 def test_adding_a_key_restarts_no_sandbox_and_the_new_key_logs_in(

@@ -1,7 +1,7 @@
 """`up` waits for each new or replaced Docker sandbox to be ready, as long as the stack says: one
-SandboxReadiness per sandbox, made after its container and taking its id (so a replaced
-container is waited for again). The container itself does not wait (pulumi-docker's `wait`
-fails without saying why)."""
+Readiness per sandbox, made after its container and taking its id (so a replaced container is
+waited for again). The container itself does not wait (pulumi-docker's `wait` fails without
+saying why)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.support.pulumi_harness import Registered, Run
 from .conftest import RunSpec, fleet_spec
 
 CONTAINER = "docker:index/container:Container"
-DYNAMIC = "pulumi-python:dynamic:Resource"
+READINESS = "pulumi-python:dynamic/fleet:Readiness"
 
 
 def sandbox_containers(run: Run) -> list[Registered]:
@@ -19,8 +19,9 @@ def sandbox_containers(run: Run) -> list[Registered]:
 
 
 def readiness(run: Run) -> dict[str, Registered]:
-    """Each SandboxReadiness by the sandbox it waits for."""
-    return {r.inputs["sandbox"]: r for r in run.of_type(DYNAMIC) if r.name.endswith("-ready")}
+    """Each sandbox's Readiness by the sandbox it waits for."""
+    subjects = {r.inputs.get("subject", ""): r for r in run.of_type(READINESS)}
+    return {s.removeprefix("sandbox "): r for s, r in subjects.items() if s.startswith("sandbox ")}
 
 
 def test_every_sandbox_is_waited_for_with_the_stacks_timeout(run_spec: RunSpec) -> None:
@@ -61,6 +62,5 @@ def test_zero_means_up_does_not_wait(run_spec: RunSpec) -> None:
 def test_the_default_waits_five_minutes(run_spec: RunSpec) -> None:
     run = run_spec(fleet_spec(1))
     assert {r.inputs["timeout_seconds"] for r in readiness(run).values()} == {300}
-    # The fleet's other long-running containers (a repository's mirror) still wait in place.
-    waits = {c.inputs["waitTimeout"] for c in run.of_type(CONTAINER) if c.inputs.get("wait")}
-    assert waits == {300}
+    mirror = [r for r in run.of_type(READINESS) if r.inputs["subject"].startswith("the mirror of")]
+    assert [r.inputs["timeout_seconds"] for r in mirror] == [300], "its repository's mirror's"

@@ -33,13 +33,15 @@ from ...host.containers import (
 )
 from ...spec import SandboxSpec
 from .memory import repo_slug
+from .readiness import Readiness, ReadinessArgs
 
+MIRROR = "/usr/local/bin/sandbox-mirror"  # images/headless: clones, fetches, says if done
 KEEPER_LIMITS = Limits(memory_bytes="256Mi", cpus=0.5, pids=128)
 
 
 @dataclass(frozen=True)
 class MirrorMount:
-    keeper: docker.Container  # the sandbox starts after its first clone
+    ready: pulumi.Resource  # its first clone done: the keeper's Readiness (or the keeper)
     source: str
 
     def mount(self) -> docker.ContainerMountArgs:
@@ -93,7 +95,6 @@ def _mirror(
     if token is not None:
         env[SANDBOX_GIT_TOKEN_VAR] = token
         secret_env[token] = args.secrets[token]
-    wait = {"wait": True, "wait_timeout": args.ready_timeout_s} if args.ready_timeout_s else {}
     keeper = fleet_container(
         f"{name}-mirror-{slug}-keeper",
         place,
@@ -104,17 +105,29 @@ def _mirror(
         # A dot: no sandbox name has one, so no sandbox can take this container's name.
         name=f"{place.prefix}mirror.{slug}",
         image=args.image_id,
-        entrypoints=["/usr/bin/tini", "-g", "--", "/usr/local/bin/sandbox-mirror"],
+        entrypoints=["/usr/bin/tini", "-g", "--", MIRROR],
         envs=env_list(env, secret_env),
         mounts=[docker.ContainerMountArgs(type="volume", source=volume_name, target=MIRROR_PATH)],
         networks_advanced=place.network(f"mirror.{slug}"),
         healthcheck=healthcheck(  # a long poll, as the sandboxes' (sandbox-mirror --health)
-            ["/usr/local/bin/sandbox-mirror", "--health", "50"],
+            [MIRROR, "--health", "50"],
             interval="1s",
             timeout="1m0s",
             start_period="10m0s",
         ),
         labels=container_labels(place.labels),
-        **wait,
     )
-    return MirrorMount(keeper, volume_name)
+    if not args.ready_timeout_s:
+        return MirrorMount(keeper, volume_name)
+    ready = Readiness(
+        f"{name}-mirror-{slug}-ready",
+        ReadinessArgs(
+            subject=f"the mirror of {repo}",
+            container=keeper,
+            timeout_s=args.ready_timeout_s,
+            cli=place.cli,
+            probe=[MIRROR, "--health", "0"],
+        ),
+        pulumi.ResourceOptions(parent=opts.parent),
+    )
+    return MirrorMount(ready, volume_name)

@@ -1,10 +1,10 @@
-"""SandboxReadiness: `up` returns once a new or replaced Docker sandbox is ready, and otherwise
-fails naming it, with why.
+"""Readiness: `up` returns once a new or replaced Docker sandbox (or a repository's mirror, which
+its sandboxes wait for) is ready, and otherwise fails naming it, with why.
 
 pulumi-docker's own `wait` fails with a fixed "container failed to be in healthy state" and
 nothing about why. This resource comes after the container and watches it through the host
 engine's own CLI (`EngineCli.argv`: the host's SSH path on a remote host) until Docker reports
-it `healthy`. When it stops first or the time runs out, the error names the sandbox and its
+it `healthy`. When it stops first or the time runs out, the error names what it is and its
 container, says what its health check says now and shows the last lines of its log.
 
 Its input is the container's id, so a replaced container is waited for again and a running one
@@ -37,7 +37,7 @@ Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
 
 class SandboxNotReady(Exception):
-    """A sandbox was not ready in time or stopped; the message is all the user needs."""
+    """A container was not ready in time or stopped; the message is all the user needs."""
 
 
 def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -52,10 +52,10 @@ def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class Watch:
-    """One sandbox's container, watched through the engine's CLI."""
+    """One container, watched through the engine's CLI."""
 
     cli: Sequence[str]  # EngineCli.argv()
-    sandbox: str  # the entry's name
+    subject: str  # what it is, for people: "sandbox NAME", "the mirror of URL"
     container: str  # the container's name
     probe: Sequence[str]  # the health check, once, without waiting: it prints why not
     run: Runner = run_cli
@@ -67,7 +67,7 @@ class Watch:
         done = self.call("inspect", "--format", "{{json .State}}", self.container)
         if done.returncode != 0:
             raise SandboxNotReady(
-                f"sandbox {self.sandbox}: cannot read the state of its container "
+                f"{self.subject}: cannot read the state of its container "
                 f"{self.container}: {(done.stderr or done.stdout).strip()}"
             )
         found: dict[str, Any] = json.loads(done.stdout)
@@ -89,7 +89,7 @@ class Watch:
         return SandboxNotReady(
             "\n".join(
                 [
-                    f"sandbox {self.sandbox} (container {self.container}) {what}.",
+                    f"{self.subject} (container {self.container}) {what}.",
                     *([f"Its health check says: {reason}"] if reason else []),
                     f"Its last log lines (docker logs --tail {LOG_LINES} {self.container}):",
                     *(f"  {line}" for line in lines[-LOG_LINES:]),
@@ -122,15 +122,15 @@ class Watch:
 def watch_of(props: dict[str, Any], run: Runner = run_cli) -> Watch:
     return Watch(
         cli=props["cli"],
-        sandbox=props["sandbox"],
+        subject=props["subject"],
         container=props["container"],
         probe=props["probe"],
         run=run,
     )
 
 
-class SandboxReadinessProvider(dynamic.ResourceProvider):
-    """Creating it is waiting for the sandbox; nothing else about it does anything."""
+class ReadinessProvider(dynamic.ResourceProvider):
+    """Creating it is waiting for the container; nothing else about it does anything."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         watch_of(props).until_ready(float(props["timeout_seconds"]))
@@ -154,26 +154,27 @@ class SandboxReadinessProvider(dynamic.ResourceProvider):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SandboxReadinessArgs:
-    sandbox: str  # the entry's name
+class ReadinessArgs:
+    subject: str  # what it is, for people: "sandbox NAME", "the mirror of URL"
     container: docker.Container
     timeout_s: int  # readyTimeoutSeconds
     cli: EngineCli
     probe: Sequence[str]
 
 
-class SandboxReadiness(dynamic.Resource):
-    """The wait for one Docker sandbox to be ready (created once per container)."""
+class Readiness(dynamic.Resource, module="fleet", name="Readiness"):
+    """The wait for one container to be ready (created once per container); its own type,
+    `pulumi-python:dynamic/fleet:Readiness`, tells it apart from the cloud planes' resources."""
 
     def __init__(
-        self, name: str, args: SandboxReadinessArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: ReadinessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         props = {
             "container_id": args.container.id,
             "container": args.container.name,
-            "sandbox": args.sandbox,
+            "subject": args.subject,
             "timeout_seconds": args.timeout_s,
             "cli": args.cli.argv(),
             "probe": list(args.probe),
         }
-        super().__init__(SandboxReadinessProvider(), name, props, opts)
+        super().__init__(ReadinessProvider(), name, props, opts)

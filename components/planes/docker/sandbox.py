@@ -36,7 +36,7 @@ from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
 from .memory import MemoryMount
 from .mirror import MirrorMount
-from .readiness import SandboxReadiness, SandboxReadinessArgs
+from .readiness import Readiness, ReadinessArgs
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
 HEALTH = "/usr/local/bin/sandbox-health"  # images/headless: prints why a sandbox is not ready
@@ -74,7 +74,7 @@ class SandboxArgs:
         found: list[pulumi.Resource] = [self.keys.volume]
         found += [self.egress.container] if self.egress else []
         found += [self.memory.volume] if self.memory else []
-        return found + ([self.mirror.keeper] if self.mirror else [])
+        return found + ([self.mirror.ready] if self.mirror else [])
 
     def mounts(self, workspace: str) -> list[docker.ContainerMountArgs]:
         """Its workspace, the fleet's keys (read-only), its repository's memory and mirror."""
@@ -161,10 +161,10 @@ class Sandbox(pulumi.ComponentResource):
             labels=_labels(args, env, port_pairs, workspace),
         )
         if args.ready_timeout_s:  # `up` returns once it is ready (checkout done, sshd answering)
-            SandboxReadiness(
+            Readiness(
                 f"{name}-ready",
-                SandboxReadinessArgs(
-                    sandbox=spec.name,
+                ReadinessArgs(
+                    subject=f"sandbox {spec.name}",
                     container=self.container,
                     timeout_s=args.ready_timeout_s,
                     cli=args.place.cli,
