@@ -1,4 +1,5 @@
-"""The dynamic providers (the cloud planes', the Docker plane's readiness wait) survive the trip Pulumi makes them take.
+"""The dynamic providers (the cloud planes', the Docker plane's readiness wait) survive the trip
+Pulumi makes them take.
 
 `pulumi up` serializes the provider object into the state with `serialize_provider` (dill); at
 refresh and destroy the engine starts the `pulumi.dynamic` plugin process in the program's

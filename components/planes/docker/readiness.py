@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,22 @@ Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
 class SandboxNotReady(Exception):
     """A container was not ready in time or stopped; the message is all the user needs."""
+
+
+_SDK_FORMAT_EXC = traceback.format_exc
+
+
+def _format_exc(limit: int | None = None, chain: bool = True) -> str:
+    error = sys.exc_info()[1]
+    return str(error) if isinstance(error, SandboxNotReady) else _SDK_FORMAT_EXC(limit, chain)
+
+
+def show_message_alone() -> None:
+    """The SDK's dynamic provider host answers every error with `traceback.format_exc()`
+    (pulumi/dynamic/__main__.py, `_abort_with_traceback`): a sandbox that is simply not ready
+    would reach the user as a Python traceback. In that host process, for SandboxNotReady only,
+    the answer is its message; any other error keeps its traceback."""
+    traceback.format_exc = _format_exc
 
 
 def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -85,14 +103,14 @@ class Watch:
     def failure(self, what: str, state: dict[str, Any]) -> SandboxNotReady:
         reason = self.reason(state)
         logs = self.call("logs", "--tail", str(LOG_LINES), self.container)
-        lines = (logs.stdout + logs.stderr).strip().splitlines() or ["(nothing logged)"]
+        lines = [line for line in (logs.stdout + logs.stderr).splitlines() if line.strip()]
         return SandboxNotReady(
             "\n".join(
                 [
                     f"{self.subject} (container {self.container}) {what}.",
                     *([f"Its health check says: {reason}"] if reason else []),
                     f"Its last log lines (docker logs --tail {LOG_LINES} {self.container}):",
-                    *(f"  {line}" for line in lines[-LOG_LINES:]),
+                    *(f"  {line}" for line in lines[-LOG_LINES:] or ["(nothing logged)"]),
                 ]
             )
         )
@@ -133,15 +151,14 @@ class ReadinessProvider(dynamic.ResourceProvider):
     """Creating it is waiting for the container; nothing else about it does anything."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        show_message_alone()
         watch_of(props).until_ready(float(props["timeout_seconds"]))
         return dynamic.CreateResult(id_=props["container_id"], outs=dict(props))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
         # A new container is waited for; a changed timeout or CLI path waits for nothing.
         replaced = olds.get("container_id") != news.get("container_id")
-        return dynamic.DiffResult(
-            changes=replaced, replaces=["container_id"] if replaced else []
-        )
+        return dynamic.DiffResult(changes=replaced, replaces=["container_id"] if replaced else [])
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         return dynamic.UpdateResult(outs=dict(news))
