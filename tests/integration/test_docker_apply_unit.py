@@ -69,11 +69,13 @@ def test_sandbox_container_translates_every_recorded_input(recorded: Run) -> Non
     assert set(host["port_bindings"]) == {"2222/tcp", "6080/tcp"}
     assert all(b[0][0] == "127.0.0.1" for b in host["port_bindings"].values())
     check = config["healthcheck"]
-    assert (check["Interval"], check["StartPeriod"], check["Retries"]) == (10**9, 60 * 10**9, 3)
+    interval = go_duration_ns(r.inputs["healthcheck"]["interval"])
+    assert (check["Interval"], check["StartPeriod"], check["Retries"]) == (interval, 60 * 10**9, 3)
     assert [(m["Target"], m["Type"], m["ReadOnly"]) for m in host["mounts"]] == [
         ("/workspace", "volume", False),
         ("/etc/ssh/fleet-keys", "volume", True),
         ("/memory", "volume", False),  # its repository's memory
+        ("/mirror", "volume", True),  # its repository's mirror, git's alternate
     ]
 
 
