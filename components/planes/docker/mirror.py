@@ -117,17 +117,24 @@ def _mirror(
         ),
         labels=container_labels(place.labels),
     )
-    if not args.ready_timeout_s:
-        return MirrorMount(keeper, volume_name)
-    ready = Readiness(
-        f"{name}-mirror-{slug}-ready",
-        ReadinessArgs(
-            subject=f"the mirror of {repo}",
-            container=keeper,
-            timeout_s=args.ready_timeout_s,
-            cli=place.cli,
-            probe=[MIRROR, "--health", "0"],
-        ),
-        pulumi.ResourceOptions(parent=opts.parent),
+    return MirrorMount(
+        _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts), volume_name
     )
-    return MirrorMount(ready, volume_name)
+
+
+def _first_clone(
+    name: str, repo: str, keeper: docker.Container, args: RepoMirrorsArgs,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Resource:  # fmt: skip
+    """What its sandboxes wait for: the keeper's first clone (its Readiness, which fails the `up`
+    saying why), or only the keeper when `up` does not wait."""
+    if not args.ready_timeout_s:
+        return keeper
+    ready = ReadinessArgs(
+        subject=f"the mirror of {repo}",
+        container=keeper,
+        timeout_s=args.ready_timeout_s,
+        cli=args.place.cli,
+        probe=[MIRROR, "--health", "0"],
+    )
+    return Readiness(name, ready, pulumi.ResourceOptions(parent=opts.parent))

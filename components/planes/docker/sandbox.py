@@ -59,6 +59,19 @@ class SandboxArgs:
     memory: MemoryMount | None = None  # its repository's memory (a sandbox with a repo)
     mirror: MirrorMount | None = None  # its repository's mirror, read-only (git's alternate)
 
+    def readiness(self, container: docker.Container) -> ReadinessArgs | None:
+        """`up` returns once the sandbox is ready (checkout done, sshd answering), and fails
+        naming it, with why, when it is not ready in time; 0: `up` does not wait."""
+        if not self.ready_timeout_s:
+            return None
+        return ReadinessArgs(
+            subject=f"sandbox {self.spec.name}",
+            container=container,
+            timeout_s=self.ready_timeout_s,
+            cli=self.place.cli,
+            probe=[HEALTH],
+        )
+
     def secret_env(self) -> dict[str, pulumi.Output[str]]:
         """The entry's `secrets`, and the desktop's VNC password: the env only state's secrets
         hold (hashed by name only for the drift check)."""
@@ -160,18 +173,8 @@ class Sandbox(pulumi.ComponentResource):
             uploads=args.uploads(),
             labels=_labels(args, env, port_pairs, workspace),
         )
-        if args.ready_timeout_s:  # `up` returns once it is ready (checkout done, sshd answering)
-            Readiness(
-                f"{name}-ready",
-                ReadinessArgs(
-                    subject=f"sandbox {spec.name}",
-                    container=self.container,
-                    timeout_s=args.ready_timeout_s,
-                    cli=args.place.cli,
-                    probe=[HEALTH],
-                ),
-                pulumi.ResourceOptions(parent=self),
-            )
+        if (ready := args.readiness(self.container)) is not None:
+            Readiness(f"{name}-ready", ready, pulumi.ResourceOptions(parent=self))
         if args.tailnet is not None:
             join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})
