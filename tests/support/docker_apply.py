@@ -36,7 +36,7 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, LogConfig, Mount
 
-from components.planes.docker.readiness import SandboxNotReady, watch_of
+from components.planes.docker.readiness import NotReady, watch_of
 from tests.support import REPO_ROOT
 from tests.support.pulumi_harness import Registered, Run
 
@@ -405,7 +405,7 @@ class DockerApplier:
             raise UnsupportedInput(f"{r.urn}: cli {r.inputs['cli']} is not this engine's")
         try:
             watch_of(r.inputs).until_ready(float(r.inputs["timeout_seconds"]))
-        except SandboxNotReady as e:  # Pulumi stops here too: dependents are not created
+        except NotReady as e:  # Pulumi stops here too: dependents are not created
             raise RuntimeError(f"{r.urn}: {e}") from e
 
     def _delete(self, r: Registered) -> None:

@@ -117,15 +117,17 @@ def _mirror(
         ),
         labels=container_labels(place.labels),
     )
-    return MirrorMount(
-        _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts), volume_name
-    )
+    ready = _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts.parent)
+    return MirrorMount(ready, volume_name)
 
 
 def _first_clone(
-    name: str, repo: str, keeper: docker.Container, args: RepoMirrorsArgs,
-    opts: pulumi.ResourceOptions,
-) -> pulumi.Resource:  # fmt: skip
+    name: str,
+    repo: str,
+    keeper: docker.Container,
+    args: RepoMirrorsArgs,
+    parent: pulumi.Resource | None,
+) -> pulumi.Resource:
     """What its sandboxes wait for: the keeper's first clone (its Readiness, which fails the `up`
     saying why), or only the keeper when `up` does not wait."""
     if not args.ready_timeout_s:
@@ -137,4 +139,4 @@ def _first_clone(
         cli=args.place.cli,
         probe=[MIRROR, "--health", "0"],
     )
-    return Readiness(name, ready, pulumi.ResourceOptions(parent=opts.parent))
+    return Readiness(name, ready, pulumi.ResourceOptions(parent=parent))

@@ -35,10 +35,10 @@ POLL_S = 0.25
 LOG_LINES = 20
 CALL_TIMEOUT_S = 30  # one CLI call; a wedged SSH connection must not hold `up` forever
 
-Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
+Runner = Callable[[list[str]], subprocess.CompletedProcess[str]]
 
 
-class SandboxNotReady(Exception):
+class NotReady(Exception):
     """A container was not ready in time or stopped; the message is all the user needs."""
 
 
@@ -47,13 +47,13 @@ _SDK_FORMAT_EXC = traceback.format_exc
 
 def _format_exc(limit: int | None = None, chain: bool = True) -> str:
     error = sys.exc_info()[1]
-    return str(error) if isinstance(error, SandboxNotReady) else _SDK_FORMAT_EXC(limit, chain)
+    return str(error) if isinstance(error, NotReady) else _SDK_FORMAT_EXC(limit, chain)
 
 
 def show_message_alone() -> None:
     """The SDK's dynamic provider host answers every error with `traceback.format_exc()`
     (pulumi/dynamic/__main__.py, `_abort_with_traceback`): a sandbox that is simply not ready
-    would reach the user as a Python traceback. In that host process, for SandboxNotReady only,
+    would reach the user as a Python traceback. In that host process, for NotReady only,
     the answer is its message; any other error keeps its traceback."""
     traceback.format_exc = _format_exc
 
@@ -83,13 +83,15 @@ class Watch:
 
     def state(self) -> dict[str, Any]:
         done = self.call("inspect", "--format", "{{json .State}}", self.container)
-        if done.returncode != 0:
-            raise SandboxNotReady(
-                f"{self.subject}: cannot read the state of its container "
-                f"{self.container}: {(done.stderr or done.stdout).strip()}"
-            )
-        found: dict[str, Any] = json.loads(done.stdout)
-        return found
+        try:
+            if done.returncode == 0:
+                return dict(json.loads(done.stdout))
+        except ValueError:
+            pass
+        raise NotReady(
+            f"{self.subject}: cannot read the state of its container {self.container}: "
+            f"{(done.stderr or done.stdout).strip()}"
+        )
 
     def reason(self, state: dict[str, Any]) -> str:
         """What the health check says now; a stopped container: what its last probe said."""
@@ -100,11 +102,11 @@ class Watch:
         probes = (state.get("Health") or {}).get("Log") or []
         return str(probes[-1].get("Output", "")).strip() if probes else ""
 
-    def failure(self, what: str, state: dict[str, Any]) -> SandboxNotReady:
+    def failure(self, what: str, state: dict[str, Any]) -> NotReady:
         reason = self.reason(state)
         logs = self.call("logs", "--tail", str(LOG_LINES), self.container)
         lines = [line for line in (logs.stdout + logs.stderr).splitlines() if line.strip()]
-        return SandboxNotReady(
+        return NotReady(
             "\n".join(
                 [
                     f"{self.subject} (container {self.container}) {what}.",
@@ -121,7 +123,7 @@ class Watch:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """Return once Docker reports the container healthy; raise SandboxNotReady when it
+        """Return once Docker reports the container healthy; raise NotReady when it
         stops first or `timeout_s` passes."""
         deadline = clock() + timeout_s
         while (state := self.state()).get("Health", {}).get("Status") != "healthy":
@@ -137,14 +139,11 @@ class Watch:
             sleep(POLL_S)
 
 
-def watch_of(props: dict[str, Any], run: Runner = run_cli) -> Watch:
+def watch_of(props: dict[str, Any]) -> Watch:
     return Watch(
-        cli=props["cli"],
-        subject=props["subject"],
-        container=props["container"],
+        cli=props["cli"], subject=props["subject"], container=props["container"],
         probe=props["probe"],
-        run=run,
-    )
+    )  # fmt: skip
 
 
 class ReadinessProvider(dynamic.ResourceProvider):

@@ -19,8 +19,8 @@ from components.planes.docker import readiness
 from components.planes.docker.readiness import (
     POLL_S,
     SETTING,
+    NotReady,
     ReadinessProvider,
-    SandboxNotReady,
     Watch,
     run_cli,
 )
@@ -80,7 +80,7 @@ def done(argv: list[str], code: int, out: str, err: str = "") -> subprocess.Comp
 
 
 def not_ready(engine: FakeEngine, timeout_s: float = 20) -> str:
-    with pytest.raises(SandboxNotReady) as raised:
+    with pytest.raises(NotReady) as raised:
         engine.until_ready(timeout_s)
     return str(raised.value)
 
@@ -137,7 +137,7 @@ def test_a_container_the_engine_cannot_find_is_named_with_the_engines_answer() -
         return done(argv, 1, "", "Error: No such object: sf-stuck-d\n")
 
     watch = Watch(cli=LOCAL, subject="sandbox stuck-d", container="sf-stuck-d", probe=[], run=gone)
-    with pytest.raises(SandboxNotReady) as raised:
+    with pytest.raises(NotReady) as raised:
         watch.until_ready(20)
     assert str(raised.value) == (
         "sandbox stuck-d: cannot read the state of its container sf-stuck-d: "
@@ -205,8 +205,8 @@ def test_the_provider_host_shows_a_not_ready_error_as_its_message_alone(
     monkeypatch.setattr(traceback, "format_exc", traceback.format_exc)  # restored afterwards
     readiness.show_message_alone()
     try:
-        raise SandboxNotReady("sandbox stuck-d (container sf-stuck-d) is not ready after 20 s")
-    except SandboxNotReady:
+        raise NotReady("sandbox stuck-d (container sf-stuck-d) is not ready after 20 s")
+    except NotReady:
         shown = traceback.format_exc()
     assert shown == "sandbox stuck-d (container sf-stuck-d) is not ready after 20 s"
     try:
