@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tests.support.pulumi_harness import Registered, Run
 
-from .conftest import RunSpec, fleet_spec
+from .conftest import ROOT, RunSpec, fleet_spec
 
 CONTAINER = "docker:index/container:Container"
 READINESS = "pulumi-python:dynamic/fleet:Readiness"
@@ -64,3 +64,10 @@ def test_the_default_waits_five_minutes(run_spec: RunSpec) -> None:
     assert {r.inputs["timeout_seconds"] for r in readiness(run).values()} == {300}
     mirror = [r for r in run.of_type(READINESS) if r.inputs["subject"].startswith("the mirror of")]
     assert [r.inputs["timeout_seconds"] for r in mirror] == [300], "its repository's mirror's"
+
+
+def test_on_podman_it_asks_podman_at_the_stacks_socket(run_spec: RunSpec) -> None:
+    run = run_spec(fleet_spec(1), ROOT / "stacks" / "podman.yaml")
+    assert run.error is None, run.error
+    [wait] = readiness(run).values()
+    assert wait.inputs["cli"] == ["podman", "--url", "unix:///run/podman/podman.sock"]

@@ -132,16 +132,26 @@ def test_a_container_that_logged_nothing_says_so() -> None:
     assert message.endswith("  (nothing logged)")
 
 
-def test_a_container_the_engine_cannot_find_is_named_with_the_engines_answer() -> None:
-    def gone(argv: list[str]) -> subprocess.CompletedProcess[str]:
-        return done(argv, 1, "", "Error: No such object: sf-stuck-d\n")
+@pytest.mark.parametrize(
+    ("code", "out", "err", "said"),
+    [
+        (1, "", "Error: No such object: sf-stuck-d\n", "Error: No such object: sf-stuck-d"),
+        (0, "Welcome to fleet-host!\n", "", "Welcome to fleet-host!"),  # not the JSON asked for
+    ],
+)
+def test_a_state_the_engine_cannot_give_is_named_with_its_answer(
+    code: int, out: str, err: str, said: str
+) -> None:
+    def answer(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return done(argv, code, out, err)
 
-    watch = Watch(cli=LOCAL, subject="sandbox stuck-d", container="sf-stuck-d", probe=[], run=gone)
+    watch = Watch(
+        cli=LOCAL, subject="sandbox stuck-d", container="sf-stuck-d", probe=[], run=answer
+    )
     with pytest.raises(NotReady) as raised:
         watch.until_ready(20)
     assert str(raised.value) == (
-        "sandbox stuck-d: cannot read the state of its container sf-stuck-d: "
-        "Error: No such object: sf-stuck-d"
+        f"sandbox stuck-d: cannot read the state of its container sf-stuck-d: {said}"
     )
 
 
