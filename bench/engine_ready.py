@@ -55,6 +55,7 @@ from tests.support.docker_apply import (
     CONTAINER,
     FLEET_LABEL,
     PIDS_LIMIT,
+    READINESS,
     VOLUME,
     DockerApplier,
     Step,
@@ -112,6 +113,8 @@ def step_label(step: Step) -> str:
         return "keys writer (one-shot, beside the sandbox)"
     if r.type == CONTAINER and r.name.endswith("-keeper"):
         return "repository mirror keeper"
+    if r.type == READINESS:  # `up` waits here until Docker reports it healthy
+        return f"wait until healthy ({r.inputs['subject']})"
     return {VOLUME: "workspace volume", CONTAINER: "container create + start"}.get(r.type, r.type)
 
 

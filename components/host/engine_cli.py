@@ -1,8 +1,9 @@
 """EngineCli: the host's container engine through its own CLI, for what pulumi-docker has no
-input for (a container's pids limit)."""
+input for (a container's pids limit) or does not say (why a sandbox is not ready)."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 import pulumi
@@ -39,3 +40,18 @@ class EngineCli:
             triggers=[container.id],
             opts=pulumi.ResourceOptions(parent=parent),
         )
+
+    def argv(self) -> pulumi.Output[list[str]]:
+        """The words that run the engine's CLI on this host from the machine running `up`.
+        On a remote host they end in ssh's: the arguments that follow are then shell-quoted
+        (`engine_command`), as ssh hands the host's shell one line."""
+        if self.ssh is not None:
+            return pulumi.Output.from_input([*shlex.split(self.ssh.prefix()), self.engine])
+        flag = "--host" if self.engine == "docker" else "--url"
+        return pulumi.Output.from_input(self.docker_host).apply(lambda h: [self.engine, flag, h])
+
+
+def engine_command(cli: list[str], *args: str) -> list[str]:
+    """`cli` (from `EngineCli.argv`) with `args`, quoted for the host's shell when it is remote."""
+    remote = cli[0] == "ssh"
+    return [*cli, *(shlex.quote(a) for a in args)] if remote else [*cli, *args]

@@ -173,13 +173,30 @@ def test_a_sandbox_that_never_gets_ready_fails_the_up_naming_it(
     project, _key = fleet
     project.run("config", "set", "sandbox-fleet:readyTimeoutSeconds", "20")
     # Nothing listens on port 9 of loopback: the checkout never completes, so never ready.
+    repo = "git://127.0.0.1:9/none.git"
     (project.directory / "sandboxes.yaml").write_text(
-        HEADER + "  stuck-d: {task: audit, repo: 'git://127.0.0.1:9/none.git'}\n"
+        HEADER + f"  stuck-d: {{task: audit, repo: '{repo}'}}\n"
     )
-    failed = project.run("up", "--yes", check=False)
-    assert failed.returncode != 0
-    assert "fleet-stuck-d-container" in failed.stdout + failed.stderr, failed.stdout
-    assert "healthy" in failed.stdout + failed.stderr, failed.stdout
+    # Its repository's mirror, which the sandbox waits for, fails first: named, with why.
+    said = failed_up(project)
+    assert f"the mirror of {repo} (container {PREFIX}mirror." in said, said
+    assert "is not ready after 20 s" in said and "sandbox-fleet:readyTimeoutSeconds" in said
+    assert "health check says: mirror: first clone not done" in said, said
+    assert f"sandbox-mirror: fetching {repo} failed" in said, "its last log lines are shown"
+    # Without mirrors, the sandbox itself.
+    project.run("config", "set", "sandbox-fleet:mirrorEnabled", "false")
+    said = failed_up(project)
+    assert f"sandbox stuck-d (container {PREFIX}stuck-d) is not ready after 20 s" in said, said
+    assert f"health check says: workspace: waiting: cannot reach {repo}" in said, said
+    assert "sandbox-sync: attempt 1 failed" in said, "its last log lines are shown"
+
+
+def failed_up(project: Project) -> str:
+    done = project.run("up", "--yes", check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0, said
+    assert "Traceback" not in said, f"a Python traceback reached the user:\n{said}"
+    return said
 
 
 def test_adding_a_key_restarts_no_sandbox_and_the_new_key_logs_in(

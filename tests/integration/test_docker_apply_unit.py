@@ -11,6 +11,7 @@ import pytest
 from tests.integration.fleet import stack, write_spec
 from tests.support.docker_apply import (
     CONTAINER,
+    READINESS,
     DockerApplier,
     UnsupportedInput,
     container_config,
@@ -68,11 +69,13 @@ def test_sandbox_container_translates_every_recorded_input(recorded: Run) -> Non
     assert set(host["port_bindings"]) == {"2222/tcp", "6080/tcp"}
     assert all(b[0][0] == "127.0.0.1" for b in host["port_bindings"].values())
     check = config["healthcheck"]
-    assert (check["Interval"], check["StartPeriod"], check["Retries"]) == (5 * 10**9, 60 * 10**9, 3)
+    interval = go_duration_ns(r.inputs["healthcheck"]["interval"])
+    assert (check["Interval"], check["StartPeriod"], check["Retries"]) == (interval, 60 * 10**9, 3)
     assert [(m["Target"], m["Type"], m["ReadOnly"]) for m in host["mounts"]] == [
         ("/workspace", "volume", False),
         ("/etc/ssh/fleet-keys", "volume", True),
         ("/memory", "volume", False),  # its repository's memory
+        ("/mirror", "volume", True),  # its repository's mirror, git's alternate
     ]
 
 
@@ -125,3 +128,14 @@ def test_program_error_applies_nothing() -> None:
     applier = DockerApplier(NoEngine())
     with pytest.raises(RuntimeError, match="nothing applied"):
         applier.apply(Run(error=ValueError("bad spec")))
+
+
+def test_a_wait_for_another_engine_or_with_unknown_inputs_raises(recorded: Run) -> None:
+    applier = DockerApplier(NoEngine())
+    wait = next(r for r in recorded.resources if r.type == READINESS)
+    assert wait.inputs["cli"] == ["docker", "--host", applier.docker_host], "this engine's"
+    elsewhere = with_inputs(wait, cli=["ssh", "--", "fleet-host", "docker"])
+    with pytest.raises(UnsupportedInput, match="is not this engine's"):
+        applier._readiness(elsewhere)
+    with pytest.raises(UnsupportedInput, match="cannot apply \\['retries'\\]"):
+        applier._readiness(with_inputs(wait, retries=3))

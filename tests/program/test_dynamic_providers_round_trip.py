@@ -1,4 +1,5 @@
-"""The cloud planes' dynamic providers survive the trip Pulumi makes them take.
+"""The dynamic providers (the cloud planes', the Docker plane's readiness wait) survive the trip
+Pulumi makes them take.
 
 `pulumi up` serializes the provider object into the state with `serialize_provider` (dill); at
 refresh and destroy the engine starts the `pulumi.dynamic` plugin process in the program's
@@ -19,6 +20,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components.planes.daytona.provider import DaytonaSandboxProvider
+from components.planes.docker.readiness import ReadinessProvider
 from components.planes.modal.provider import ModalSandboxProvider, ModalVolumeProvider
 
 from .conftest import ROOT
@@ -38,6 +40,7 @@ print(type(provider).__module__, type(provider).__name__, diff.changes)
         (DaytonaSandboxProvider, "labels"),
         (ModalSandboxProvider, "tags"),
         (ModalVolumeProvider, "keep"),
+        (ReadinessProvider, "container_id"),
     ],
 )
 def test_a_fresh_plugin_process_in_the_project_loads_and_runs_the_provider(

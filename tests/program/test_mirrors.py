@@ -42,7 +42,12 @@ def test_one_mirror_per_repository_mounted_read_only_in_its_sandboxes(run_spec: 
     keeper = run.by_name(f"fleet-mirror-{app}-keeper")
     assert keeper.inputs["name"] == f"mirror.{app}"
     web = run.by_name("fleet-web-container")
-    assert keeper.urn in web.dependencies, "a sandbox clones only once the mirror has"
+    ready = run.by_name(f"fleet-mirror-{app}-ready")  # `up` waits for the first clone
+    assert keeper.urn in ready.dependencies and ready.inputs["container"] == f"mirror.{app}"
+    assert ready.inputs["subject"] == f"the mirror of {APP}"
+    assert ready.inputs["probe"] == ["/usr/local/bin/sandbox-mirror", "--health", "0"]
+    assert "wait" not in keeper.inputs, "the Readiness waits, saying why when it fails"
+    assert ready.urn in web.dependencies, "a sandbox clones only once the mirror has"
     assert keeper.inputs["mounts"] == [
         {"type": "volume", "source": f"mirror-{app}", "target": MIRROR_PATH}
     ]

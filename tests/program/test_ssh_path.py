@@ -1,6 +1,7 @@
-"""One SSH path to a remote host (#12 C): the Docker provider (`ssh_opts`), the host preflight and
-every container's pids-limit command reach the ssh variant's host with the same ssh options, the
-same key (`-i KEYFILE` in hostSshOpts) and the same pinned host key (hostSshHostKey)."""
+"""One SSH path to a remote host (#12 C): the Docker provider (`ssh_opts`), the host preflight,
+every container's pids-limit command and every wait for a container to be ready reach the ssh
+variant's host with the same ssh options, the same key (`-i KEYFILE` in hostSshOpts) and the
+same pinned host key (hostSshHostKey)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,12 @@ def test_provider_preflight_and_pids_limits_take_the_same_ssh_options(run_spec: 
         assert used == options, f"{command.urn}: {used} != the provider's {options}"
         # As docker's ssh helper dials it: -l USER [-p PORT] -- HOST COMMAND
         assert target[:4] == ["-l", "fleet", "--", "fleet-host"], command.urn
+    waits = run.of_type("pulumi-python:dynamic/fleet:Readiness")
+    assert len(waits) == 2 + 1, "2 sandboxes, their repository's mirror"
+    for wait in waits:
+        used, target = options_and_target(wait.inputs["cli"])
+        assert used == options, f"{wait.urn}: {used} != the provider's {options}"
+        assert target == ["-l", "fleet", "--", "fleet-host", "docker"], wait.urn
     assert not run.of_type("command:remote:Command"), "a second SSH client (pulumi-command's)"
 
 

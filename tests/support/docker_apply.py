@@ -1,10 +1,11 @@
 """Create a recorded Pulumi program's Docker resources on a real engine, input for input.
 
 Mocks accept anything; the engine does not. This applier takes what `run_program` recorded
-(network, volumes, images, containers, the pids-limit command) and creates it through the Docker
-SDK with exactly those inputs, the way pulumi-docker would. Every input key it does not know
-raises `UnsupportedInput`: a silently dropped input would let a test pass on something the real
-provider would reject or do differently.
+(network, volumes, images, containers, the pids-limit command, the waits for readiness) and
+creates it through the Docker SDK with exactly those inputs, the way pulumi-docker would (a wait
+runs the program's own check, components/planes/docker/readiness.py, against this engine). Every
+input key it does not know raises `UnsupportedInput`: a silently dropped input would let a test
+pass on something the real provider would reject or do differently.
 
 Deletion follows Pulumi: a resource that left the program is deleted unless it is
 `retain_on_delete`; deleting a `protect`ed one is an error. A changed container is replaced
@@ -35,6 +36,7 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, LogConfig, Mount
 
+from components.planes.docker.readiness import NotReady, watch_of
 from tests.support import REPO_ROOT
 from tests.support.pulumi_harness import Registered, Run
 
@@ -46,6 +48,7 @@ VOLUME = "docker:index/volume:Volume"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"
 COMMAND = "command:local:Command"
+READINESS = "pulumi-python:dynamic/fleet:Readiness"
 PIDS_LIMIT = re.compile(r'^docker update --pids-limit (\d+) "\$CONTAINER" >/dev/null$')
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_NS = {"h": 3_600_000_000_000, "m": 60_000_000_000, "s": 1_000_000_000, "ms": 1_000_000}
@@ -292,6 +295,8 @@ class DockerApplier:
                 continue
             elif r.type == COMMAND and r.urn in todo:
                 self._command(r, containers)
+            elif r.type == READINESS and r.urn in todo:
+                self._readiness(r)
             else:
                 continue
             self.steps.append(Step(r, start, time.monotonic()))
@@ -301,7 +306,7 @@ class DockerApplier:
             take(r, r.inputs, {"host"})
             if r.inputs.get("host") != self.docker_host:
                 raise UnsupportedInput(f"{r.urn}: host {r.inputs.get('host')!r} is not this engine")
-        elif r.type not in (NETWORK, VOLUME, IMAGE, CONTAINER, COMMAND):
+        elif r.type not in (NETWORK, VOLUME, IMAGE, CONTAINER, COMMAND, READINESS):
             raise UnsupportedInput(f"{r.urn}: resource type {r.type} is not supported")
 
     def _storage(self, r: Registered) -> None:
@@ -391,6 +396,17 @@ class DockerApplier:
         )  # fmt: skip
         if done.returncode != 0:  # Pulumi stops here too: dependents are not created
             raise RuntimeError(f"{r.urn}: exit {done.returncode}:\n{done.stdout}{done.stderr}")
+
+    def _readiness(self, r: Registered) -> None:
+        """Wait as the provider does: the same check, through the docker CLI of this engine."""
+        take(r, r.inputs, {"__provider", "container_id", "container", "subject",
+                           "timeout_seconds", "cli", "probe"})  # fmt: skip
+        if r.inputs["cli"] != ["docker", "--host", self.docker_host]:
+            raise UnsupportedInput(f"{r.urn}: cli {r.inputs['cli']} is not this engine's")
+        try:
+            watch_of(r.inputs).until_ready(float(r.inputs["timeout_seconds"]))
+        except NotReady as e:  # Pulumi stops here too: dependents are not created
+            raise RuntimeError(f"{r.urn}: {e}") from e
 
     def _delete(self, r: Registered) -> None:
         if r.protect:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 ENV_VAR = "SANDBOX_FLEET_SCHEMAS"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what an unknown output looks like on the wire
-COMPONENT_PACKAGES = frozenset({"sandbox-fleet"})  # our own component resources: no schema
+# No published schema: our own component resources, and our dynamic providers' resources (their
+# inputs are what our provider code reads; its own tests check them).
+OWN_PACKAGES = frozenset({"sandbox-fleet", "pulumi-python"})
 PROVIDER_PREFIX = "pulumi:providers:"
 
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -70,7 +72,7 @@ class ProviderSchemas:
         """Every way `inputs` (camelCase, as on the wire) break the schema of `token`."""
         is_provider = token.startswith(PROVIDER_PREFIX)
         pkg_name = token.removeprefix(PROVIDER_PREFIX) if is_provider else token.split(":")[0]
-        if pkg_name in COMPONENT_PACKAGES:
+        if pkg_name in OWN_PACKAGES:
             return []
         pkg = self.package(pkg_name)
         if pkg is None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -34,13 +33,15 @@ from ...host.containers import (
 )
 from ...spec import SandboxSpec
 from .memory import repo_slug
+from .readiness import Readiness, ReadinessArgs
 
+MIRROR = "/usr/local/bin/sandbox-mirror"  # images/headless: clones, fetches, says if done
 KEEPER_LIMITS = Limits(memory_bytes="256Mi", cpus=0.5, pids=128)
 
 
 @dataclass(frozen=True)
 class MirrorMount:
-    keeper: docker.Container  # the sandbox starts after its first clone
+    ready: pulumi.Resource  # its first clone done: the keeper's Readiness (or the keeper)
     source: str
 
     def mount(self) -> docker.ContainerMountArgs:
@@ -94,9 +95,6 @@ def _mirror(
     if token is not None:
         env[SANDBOX_GIT_TOKEN_VAR] = token
         secret_env[token] = args.secrets[token]
-    wait: dict[str, Any] = (
-        {"wait": True, "wait_timeout": args.ready_timeout_s} if args.ready_timeout_s else {}
-    )
     keeper = fleet_container(
         f"{name}-mirror-{slug}-keeper",
         place,
@@ -107,17 +105,38 @@ def _mirror(
         # A dot: no sandbox name has one, so no sandbox can take this container's name.
         name=f"{place.prefix}mirror.{slug}",
         image=args.image_id,
-        entrypoints=["/usr/bin/tini", "-g", "--", "/usr/local/bin/sandbox-mirror"],
+        entrypoints=["/usr/bin/tini", "-g", "--", MIRROR],
         envs=env_list(env, secret_env),
         mounts=[docker.ContainerMountArgs(type="volume", source=volume_name, target=MIRROR_PATH)],
         networks_advanced=place.network(f"mirror.{slug}"),
         healthcheck=healthcheck(  # a long poll, as the sandboxes' (sandbox-mirror --health)
-            ["/usr/local/bin/sandbox-mirror", "--health", "50"],
+            [MIRROR, "--health", "50"],
             interval="250ms",
             timeout="1m0s",
             start_period="10m0s",
         ),
         labels=container_labels(place.labels),
-        **wait,
     )
-    return MirrorMount(keeper, volume_name)
+    ready = _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts.parent)
+    return MirrorMount(ready, volume_name)
+
+
+def _first_clone(
+    name: str,
+    repo: str,
+    keeper: docker.Container,
+    args: RepoMirrorsArgs,
+    parent: pulumi.Resource | None,
+) -> pulumi.Resource:
+    """What its sandboxes wait for: the keeper's first clone (its Readiness, which fails the `up`
+    saying why), or only the keeper when `up` does not wait."""
+    if not args.ready_timeout_s:
+        return keeper
+    ready = ReadinessArgs(
+        subject=f"the mirror of {repo}",
+        container=keeper,
+        timeout_s=args.ready_timeout_s,
+        cli=args.place.cli,
+        probe=[MIRROR, "--health", "0"],
+    )
+    return Readiness(name, ready, pulumi.ResourceOptions(parent=parent))

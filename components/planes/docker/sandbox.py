@@ -36,8 +36,10 @@ from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
 from .memory import MemoryMount
 from .mirror import MirrorMount
+from .readiness import Readiness, ReadinessArgs
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
+HEALTH = "/usr/local/bin/sandbox-health"  # images/headless: prints why a sandbox is not ready
 HEALTH_WATCH_S = 50  # how long one health probe watches a ready sandbox (under its timeout)
 DESKTOP_SHM_MB = 1024  # Chromium renders into /dev/shm; Docker's 64 MB default crashes tabs
 
@@ -51,18 +53,24 @@ class SandboxArgs:
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
-    ready_timeout_s: int = 0  # `up` waits this long for the container to be healthy (0: no)
+    ready_timeout_s: int = 0  # `up` waits this long for it to be ready (0: does not wait)
     egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
     host_key: pulumi.Output[str] | None = None  # its SSH host key, which the supervisor pins
     memory: MemoryMount | None = None  # its repository's memory (a sandbox with a repo)
     mirror: MirrorMount | None = None  # its repository's mirror, read-only (git's alternate)
 
-    def readiness(self) -> dict[str, Any]:
-        """`up` returns once the sandbox is ready (its health check: checkout done, sshd
-        answering), and fails naming it when it is not ready in time."""
+    def readiness(self, container: docker.Container) -> ReadinessArgs | None:
+        """`up` returns once the sandbox is ready (checkout done, sshd answering), and fails
+        naming it, with why, when it is not ready in time; 0: `up` does not wait."""
         if not self.ready_timeout_s:
-            return {}
-        return {"wait": True, "wait_timeout": self.ready_timeout_s}
+            return None
+        return ReadinessArgs(
+            subject=f"sandbox {self.spec.name}",
+            container=container,
+            timeout_s=self.ready_timeout_s,
+            cli=self.place.cli,
+            probe=[HEALTH],
+        )
 
     def secret_env(self) -> dict[str, pulumi.Output[str]]:
         """The entry's `secrets`, its SSH host key and the desktop's VNC password: the env only
@@ -81,7 +89,7 @@ class SandboxArgs:
         found: list[pulumi.Resource] = [self.keys.volume]
         found += [self.egress.container] if self.egress else []
         found += [self.memory.volume] if self.memory else []
-        return found + ([self.mirror.keeper] if self.mirror else [])
+        return found + ([self.mirror.ready] if self.mirror else [])
 
     def mounts(self, workspace: str) -> list[docker.ContainerMountArgs]:
         """Its workspace, the fleet's keys (read-only), its repository's memory and mirror."""
@@ -150,14 +158,15 @@ class Sandbox(pulumi.ComponentResource):
             # after the start (Docker 20.10 has no start_interval), healthy within 0.1 s of
             # ready after that, one probe a minute once running.
             healthcheck=healthcheck(
-                ["/usr/local/bin/sandbox-health", "--watch", str(HEALTH_WATCH_S)],
+                [HEALTH, "--watch", str(HEALTH_WATCH_S)],
                 interval="250ms",
                 timeout="1m0s",
                 start_period="1m0s",
             ),
             labels=_labels(args, env, port_pairs, workspace),
-            **args.readiness(),
         )
+        if (ready := args.readiness(self.container)) is not None:
+            Readiness(f"{name}-ready", ready, pulumi.ResourceOptions(parent=self))
         if args.tailnet is not None:
             join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})

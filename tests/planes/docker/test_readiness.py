@@ -1,0 +1,226 @@
+"""The wait for a container to be ready (components/planes/docker/readiness.py), against a fake
+engine CLI: a runner that answers `inspect`, `exec` and `logs` as docker does, and a clock that
+moves only when the wait sleeps (no wall-clock time in these tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.planes.docker import readiness
+from components.planes.docker.readiness import (
+    POLL_S,
+    SETTING,
+    NotReady,
+    ReadinessProvider,
+    Watch,
+    run_cli,
+)
+
+LOCAL = ["docker", "--host", "unix:///var/run/docker.sock"]
+REMOTE = ["ssh", "-o", "BatchMode=yes", "-l", "fleet", "--", "fleet-host", "docker"]
+STARTING = {"Running": True, "Health": {"Status": "starting", "Log": []}}
+HEALTHY = {"Running": True, "Health": {"Status": "healthy"}}
+REASON = "workspace: waiting: cannot reach git://127.0.0.1:9/none.git (attempt 3)"
+
+
+@dataclass
+class FakeEngine:
+    """What `docker inspect/exec/logs` print, from a script of states (the last one stays)."""
+
+    cli: list[str]
+    states: list[dict[str, Any]]
+    probe_says: str = REASON
+    log: list[str] = field(default_factory=list)
+    calls: list[list[str]] = field(default_factory=list)
+    now: float = 1000.0
+
+    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        assert argv[: len(self.cli)] == self.cli, argv
+        args = argv[len(self.cli) :]
+        if self.cli[0] == "ssh":  # what the host's shell makes of the one line ssh hands it
+            args = shlex.split(" ".join(args))
+        self.calls.append(args)
+        if args[:3] == ["inspect", "--format", "{{json .State}}"]:
+            state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+            return done(argv, 0, json.dumps(state))
+        if args[0] == "exec":
+            return done(argv, 1, self.probe_says + "\n")
+        if args[:2] == ["logs", "--tail"]:
+            lines = self.log[-int(args[2]) :]
+            return done(argv, 0, "".join(f"{line}\n" for line in lines))
+        raise AssertionError(f"unexpected call {args}")
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def watch(self) -> Watch:
+        return Watch(
+            cli=self.cli,
+            subject="sandbox stuck-d",
+            container="sf-stuck-d",
+            probe=["/usr/local/bin/sandbox-health"],
+            run=self.run,
+        )
+
+    def until_ready(self, timeout_s: float) -> None:
+        self.watch().until_ready(timeout_s, clock=lambda: self.now, sleep=self.sleep)
+
+
+def done(argv: list[str], code: int, out: str, err: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess(argv, code, out, err)
+
+
+def not_ready(engine: FakeEngine, timeout_s: float = 20) -> str:
+    with pytest.raises(NotReady) as raised:
+        engine.until_ready(timeout_s)
+    return str(raised.value)
+
+
+def test_it_returns_once_docker_says_healthy_polling_every_quarter_second() -> None:
+    engine = FakeEngine(LOCAL, [STARTING, STARTING, STARTING, HEALTHY])
+    engine.until_ready(20)
+    assert [c[0] for c in engine.calls] == ["inspect"] * 4, "no probe, no logs when ready"
+    assert engine.calls[0][-1] == "sf-stuck-d"
+    assert engine.now == 1000.0 + 3 * POLL_S
+
+
+def test_not_ready_in_time_names_it_the_setting_the_reason_and_its_last_log_lines() -> None:
+    log = [f"2026-01-01T00:00:{i:02d}Z sandbox-sync: attempt {i} failed" for i in range(1, 31)]
+    engine = FakeEngine(LOCAL, [STARTING], log=log)
+    message = not_ready(engine)
+    first, *rest = message.splitlines()
+    assert first == (
+        f"sandbox stuck-d (container sf-stuck-d) is not ready after 20 s; if it is only slow, "
+        f"raise {SETTING} (0: `up` does not wait)."
+    )
+    assert rest[0] == f"Its health check says: {REASON}"
+    assert rest[1] == "Its last log lines (docker logs --tail 20 sf-stuck-d):"
+    assert rest[2:] == [f"  {line}" for line in log[-20:]]
+    assert ["exec", "sf-stuck-d", "/usr/local/bin/sandbox-health"] in engine.calls
+    assert engine.now >= 1000.0 + 20, "it waited the whole timeout"
+
+
+def test_a_container_that_stops_fails_at_once_with_its_exit_code_and_last_probe() -> None:
+    stopped = {
+        "Running": False,
+        "ExitCode": 1,
+        "Health": {"Status": "unhealthy", "Log": [{"Output": "sshd: not running\n"}]},
+    }
+    engine = FakeEngine(LOCAL, [STARTING, stopped], log=["sshd: fatal: no host key"])
+    message = not_ready(engine, timeout_s=300)
+    assert message.startswith(
+        "sandbox stuck-d (container sf-stuck-d) stopped before it was ready (exit code 1)."
+    )
+    assert "Its health check says: sshd: not running" in message, "its last probe's output"
+    assert "  sshd: fatal: no host key" in message
+    assert not any(c[0] == "exec" for c in engine.calls), "no exec into a stopped container"
+    assert engine.now == 1000.0 + POLL_S, "no waiting for the timeout"
+
+
+def test_a_container_that_logged_nothing_says_so() -> None:
+    message = not_ready(FakeEngine(LOCAL, [STARTING], probe_says=""), timeout_s=1)
+    assert "health check says" not in message
+    assert message.endswith("  (nothing logged)")
+
+
+@pytest.mark.parametrize(
+    ("code", "out", "err", "said"),
+    [
+        (1, "", "Error: No such object: sf-stuck-d\n", "Error: No such object: sf-stuck-d"),
+        (0, "Welcome to fleet-host!\n", "", "Welcome to fleet-host!"),  # not the JSON asked for
+    ],
+)
+def test_a_state_the_engine_cannot_give_is_named_with_its_answer(
+    code: int, out: str, err: str, said: str
+) -> None:
+    def answer(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return done(argv, code, out, err)
+
+    watch = Watch(
+        cli=LOCAL, subject="sandbox stuck-d", container="sf-stuck-d", probe=[], run=answer
+    )
+    with pytest.raises(NotReady) as raised:
+        watch.until_ready(20)
+    assert str(raised.value) == (
+        f"sandbox stuck-d: cannot read the state of its container sf-stuck-d: {said}"
+    )
+
+
+def test_on_a_remote_host_every_argument_reaches_the_hosts_shell_intact() -> None:
+    engine = FakeEngine(REMOTE, [STARTING, HEALTHY])
+    engine.until_ready(20)
+    assert engine.calls[0] == ["inspect", "--format", "{{json .State}}", "sf-stuck-d"]
+    message = not_ready(FakeEngine(REMOTE, [STARTING], log=["x"]), timeout_s=1)
+    assert REASON in message
+
+
+def test_a_missing_cli_or_one_that_hangs_is_an_answer_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = run_cli([str(tmp_path / "no-such-docker"), "inspect"])
+    assert missing.returncode == 127 and "not found on PATH" in missing.stderr
+    monkeypatch.setattr(readiness, "CALL_TIMEOUT_S", 0.2)
+    hung = run_cli(["sleep", "30"])
+    assert hung.returncode == 124 and hung.stderr == "no answer in 0.2 s"
+
+
+def test_the_provider_waits_through_the_real_cli_call_and_returns_every_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake `docker` on PATH that says healthy: create runs the real subprocess path."""
+    fake = tmp_path / "docker"
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps(HEALTHY)}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    props = {
+        "container_id": "c0ffee",
+        "container": "sf-stuck-d",
+        "subject": "sandbox stuck-d",
+        "timeout_seconds": 20,
+        "cli": LOCAL,
+        "probe": ["/usr/local/bin/sandbox-health"],
+    }
+    created = ReadinessProvider().create(props)
+    assert created.id == "c0ffee" and created.outs == props
+
+
+def test_only_a_new_container_is_waited_for_again() -> None:
+    provider = ReadinessProvider()
+    old = {"container_id": "a", "timeout_seconds": 300, "cli": LOCAL, "__provider": "old code"}
+    same = provider.diff("a", old, {**old, "timeout_seconds": 60, "__provider": "new code"})
+    assert not same.changes and same.replaces == []
+    replaced = provider.diff("a", old, {**old, "container_id": "b"})
+    assert replaced.changes and replaced.replaces == ["container_id"]
+
+
+def test_refresh_reads_back_what_it_has() -> None:
+    outs = {"container_id": "a", "container": "sf-stuck-d", "timeout_seconds": 300}
+    read = ReadinessProvider().read("a", dict(outs))
+    assert read.id == "a" and read.outs == outs and read.inputs is None
+
+
+def test_the_provider_host_shows_a_not_ready_error_as_its_message_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SDK's host answers an error with traceback.format_exc(): for this error, the text."""
+    monkeypatch.setattr(traceback, "format_exc", traceback.format_exc)  # restored afterwards
+    readiness.show_message_alone()
+    try:
+        raise NotReady("sandbox stuck-d (container sf-stuck-d) is not ready after 20 s")
+    except NotReady:
+        shown = traceback.format_exc()
+    assert shown == "sandbox stuck-d (container sf-stuck-d) is not ready after 20 s"
+    try:
+        int("a bug")
+    except ValueError:
+        shown = traceback.format_exc()
+    assert shown.startswith("Traceback (most recent call last):"), "a bug keeps its traceback"
