@@ -106,7 +106,9 @@ def problems(spec: FleetSpec, s: StackSettings, stack_file: str, has_secret: boo
             f"{spec.file}: where headquarters ({hq.name}) publishes its bus (its tailnet IP, "
             f"{PROJECT}:bindAddress in its stack file)"
         )
-    return found + [f"{stack_file}: {line}" for line in port_clashes(s)]  # with the bus's
+    return found + [
+        f"{stack_file}: {line}" for line in port_clashes(s.host_ports)
+    ]  # with the bus's
 
 
 def _engine_problems(

@@ -3,18 +3,15 @@ on one host port, and a Daytona server asked of a stack without a container host
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from .group import PROJECT
 from .host import HostVariant
 
-if TYPE_CHECKING:
-    from .stack import StackSettings
 
-
-def server_without_host(s: StackSettings) -> list[str]:
+def server_without_host(server: bool, variant: HostVariant) -> list[str]:
     """Daytona's own server runs on the stack's host: a cloud-only stack has none."""
-    if s.daytona.server and s.host.variant is HostVariant.NONE:
+    if server and variant is HostVariant.NONE:
         return [
             f"{PROJECT}:daytonaServer: true needs a container host, but "
             f"{PROJECT}:hostVariant is none; run the server from a stack with a host, or "
@@ -23,11 +20,12 @@ def server_without_host(s: StackSettings) -> list[str]:
     return []
 
 
-def port_clashes(s: StackSettings) -> list[str]:
-    """Two settings that publish on the same host port: Docker would refuse the second."""
+def port_clashes(host_ports: Mapping[str, int]) -> list[str]:
+    """Two settings (config key -> host port) that publish on the same host port: Docker would
+    refuse the second."""
     first: dict[int, str] = {}
     found = []
-    for key, port in s.host_ports.items():
+    for key, port in host_ports.items():
         if port in first:
             found.append(f"{key}: host port {port} is also {first[port]}; give each its own port")
         first.setdefault(port, key)

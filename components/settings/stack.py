@@ -218,7 +218,8 @@ def parse_settings(
         modal=typing.cast(ModalSettings, models["modal"]),
         bus=typing.cast(BusSettings, models[BUS]),
     )
-    if clashes := port_clashes(settings) + server_without_host(settings):
+    clashes = port_clashes(settings.host_ports)
+    if clashes := clashes + server_without_host(settings.daytona.server, settings.host.variant):
         raise SettingsError("\n".join(f"{stack_file}: {line}" for line in clashes))
     return settings
 
