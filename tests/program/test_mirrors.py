@@ -81,3 +81,22 @@ def test_a_stack_can_do_without_mirrors(run_spec: RunSpec) -> None:
     assert run.error is None, run.error
     assert mirror_mounts(run, "web") == []
     assert not [c for c in run.of_type("docker:index/container:Container") if "mirror" in c.name]
+
+
+def test_a_sandbox_behind_an_egress_list_clones_through_its_gateway_not_a_mirror(
+    run_spec: RunSpec,
+) -> None:
+    """The keeper sits on ai-net, outside the list: a confined sandbox neither borrows from a
+    mirror nor makes one; an open sandbox of the same repository still has its mirror."""
+    spec = f"""version: 1
+defaults:
+  repo: {APP}
+sandboxes:
+  locked: {{task: audit, egress: [github.com]}}
+"""
+    run = run_spec(spec)
+    assert run.error is None, run.error
+    assert mirror_mounts(run, "locked") == []
+    assert not [c for c in run.of_type("docker:index/container:Container") if "mirror" in c.name]
+    both = run_spec(spec + "  open: {task: audit}\n")
+    assert mirror_mounts(both, "locked") == [] and len(mirror_mounts(both, "open")) == 1

@@ -139,7 +139,7 @@ class DockerPlane(pulumi.ComponentResource):
                 egress=_gateway(entry, own, shared.egress_image, child),
                 host_key=host_private_key(shared.ssh_secret, entry.name),
                 memory=shared.memory.of(entry.repo),
-                mirror=shared.mirrors.of(entry.repo),
+                mirror=shared.mirrors.of(entry),
             ),
             child,
         )

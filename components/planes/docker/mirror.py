@@ -68,14 +68,21 @@ class RepoMirrors:
     def __init__(self, name: str, args: RepoMirrorsArgs, opts: pulumi.ResourceOptions) -> None:
         self.mirrors: dict[str, MirrorMount] = {}
         # every_s 0: the stack has mirrors off (mirrorEnabled false); sandboxes clone it all.
-        repos = sorted({e.repo for e in args.entries if e.repo}) if args.every_s else []
-        for repo in repos:
-            token = next((e.repo_token for e in args.entries if e.repo == repo and e.repo_token),
+        borrowing = [e for e in args.entries if uses_mirror(e)] if args.every_s else []
+        for repo in sorted({str(e.repo) for e in borrowing}):
+            token = next((e.repo_token for e in borrowing if e.repo == repo and e.repo_token),
                          None)  # fmt: skip
             self.mirrors[repo] = _mirror(name, repo, token, args, opts)
 
-    def of(self, repo: str | None) -> MirrorMount | None:
-        return self.mirrors.get(repo) if repo is not None else None
+    def of(self, entry: SandboxSpec) -> MirrorMount | None:
+        return self.mirrors.get(str(entry.repo)) if uses_mirror(entry) else None
+
+
+def uses_mirror(entry: SandboxSpec) -> bool:
+    """A sandbox with a repository borrows from its mirror, unless an egress list confines it:
+    its clone then goes through its own gateway, which the keeper (on ai-net, outside the list)
+    does not (docs/egress.md)."""
+    return entry.repo is not None and entry.egress is None
 
 
 def _mirror(
