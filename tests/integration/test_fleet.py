@@ -38,6 +38,11 @@ def ssh(fleet: Fleet, sandbox: str, command: str, key: Path | None = None) -> tu
 
 def test_every_container_is_healthy_with_the_recorded_settings(fleet: Fleet) -> None:
     names = {f"{PREFIX}{n}" for n in (*sandboxes(fleet), "model-server", "supervisor")}
+    names |= {  # each repository's mirror keeper
+        r.inputs["name"]
+        for r in fleet.run.of_type("docker:index/container:Container")
+        if r.name.endswith("-keeper")
+    }
     assert set(fleet.containers()) == names
     assert {n: health(fleet.client, n) for n in names} == dict.fromkeys(names, "healthy")
     for r in fleet.run.of_type("docker:index/container:Container"):
@@ -125,7 +130,7 @@ def test_sandbox_sees_no_docker_socket_and_runs_as_non_root(fleet: Fleet) -> Non
     mounts = fleet.client.api.inspect_container(name)["Mounts"]
     seen = sorted((m["Type"], m["Destination"], m["RW"]) for m in mounts)
     assert seen == [("volume", "/etc/ssh/fleet-keys", False), ("volume", "/memory", True),
-                    ("volume", "/workspace", True)]  # fmt: skip
+                    ("volume", "/mirror", False), ("volume", "/workspace", True)]  # fmt: skip
     assert not any(
         "DOCKER_HOST" in e for e in fleet.client.api.inspect_container(name)["Config"]["Env"]
     )
