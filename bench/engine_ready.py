@@ -195,7 +195,8 @@ def measure(client: docker.DockerClient, runs: int, entry: dict[str, Any], work:
         print(f"    {label:40s}   {median([b.steps[label] for b in boxes]):6.3f}")
     print(f"  reference: docker run --rm base true             {median(runs_of_bare):6.3f}")
     healthy = median([b.healthy for b in boxes])
-    print(f"  reference: Docker status 'healthy'               {healthy:6.3f}  (first probe: 1 s)")
+    print(f"  reference: Docker status 'healthy'               {healthy:6.3f}  (from the "
+          "reconcile's start)")  # fmt: skip
 
 
 def main() -> None:

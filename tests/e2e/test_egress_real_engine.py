@@ -21,6 +21,7 @@ import docker
 import pytest
 
 from components.planes.docker.egress import egress_net, network_name
+from tests.support.git_daemon import port_block
 from tests.support.internet import ADDRESS, Internet, stand_in_internet
 from tests.support.pulumi_cli import Project
 
@@ -32,10 +33,14 @@ pytestmark = pytest.mark.docker
 PREFIX = "sfeeg-"
 NAMES = ("allowed.test", "git.allowed.test", "denied.test")
 AI_NET_NAMES = ["rebind.allowed.test", "open.test"]  # the same server, at a private address
-LOCKED = '  locked: {task: audit, repo: "https://git.allowed.test/app.git", egress: [%s]}\n'
+SSH = port_block(4)  # below the ephemeral range, as in test_sandboxes_real_engine
+LOCKED = (
+    '  locked: {task: audit, repo: "https://git.allowed.test/app.git", egress: [%s], '
+    f"ssh_port: {SSH + 2}}}\n"
+)
 SPEC = (
     "version: 1\ndefaults:\n  env: {GIT_SSL_NO_VERIFY: 'true'}\nsandboxes:\n"
-    "  open: {task: audit}\n" + LOCKED % 'allowed.test, "*.allowed.test"'
+    f"  open: {{task: audit, ssh_port: {SSH}}}\n" + LOCKED % 'allowed.test, "*.allowed.test"'
 )
 GATEWAY = f"{PREFIX}locked-egress"
 

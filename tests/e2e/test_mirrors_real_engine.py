@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from components.planes.docker.memory import repo_slug
-from tests.support.git_daemon import GitServer, bridge_gateway, git_daemon
+from tests.support.git_daemon import GitServer, bridge_gateway, git_daemon, port_block
 from tests.support.pulumi_cli import Project
 
 from .conftest import init_host_stack, remove_named
@@ -23,7 +23,11 @@ from .conftest import init_host_stack, remove_named
 pytestmark = pytest.mark.docker
 
 PREFIX = "sfemr-"
-ENTRIES = "  one: {task: refactor, branch: one}\n  two: {task: refactor, branch: two}\n"
+SSH = port_block(4)  # below the ephemeral range, as in test_sandboxes_real_engine
+ENTRIES = (
+    f"  one: {{task: refactor, branch: one, ssh_port: {SSH}}}\n"
+    f"  two: {{task: refactor, branch: two, ssh_port: {SSH + 2}}}\n"
+)
 
 
 @pytest.fixture

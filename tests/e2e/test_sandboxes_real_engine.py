@@ -19,7 +19,7 @@ import pytest
 from components.contract import MODEL_SERVER_PORT
 from tests.integration.fleet import http_json, model_tar
 from tests.support import MODEL_SERVER_IMAGE, ensure_model_server_image
-from tests.support.git_daemon import wait_for
+from tests.support.git_daemon import port_block, wait_for
 from tests.support.pulumi_cli import Project, without_pids_command
 from tests.support.tiny_gguf import write_tiny_llama_gguf
 
@@ -29,9 +29,12 @@ pytestmark = pytest.mark.docker
 
 PREFIX = "sfe2s-"
 HEADER = "version: 1\nsandboxes:\n"
-AUDIT = "  audit-a: {task: audit}\n"
-REFACTOR = "  refactor-b: {task: refactor}\n"
-UI = "  ui-c: {task: frontend-dev}\n"
+# Host ports pinned below the kernel's ephemeral range: a name-derived one can be held by an
+# outgoing connection or the engine's own plugin listener when Docker binds it (port_block).
+SSH = port_block(8)
+AUDIT = f"  audit-a: {{task: audit, ssh_port: {SSH}}}\n"
+REFACTOR = f"  refactor-b: {{task: refactor, ssh_port: {SSH + 2}}}\n"
+UI = f"  ui-c: {{task: frontend-dev, ssh_port: {SSH + 4}}}\n"
 CONTAINERS = [f"{PREFIX}audit-a", f"{PREFIX}refactor-b", f"{PREFIX}ui-c"]  # the fixture's
 
 
@@ -175,7 +178,7 @@ def test_a_sandbox_that_never_gets_ready_fails_the_up_naming_it(
     # Nothing listens on port 9 of loopback: the checkout never completes, so never ready.
     repo = "git://127.0.0.1:9/none.git"
     (project.directory / "sandboxes.yaml").write_text(
-        HEADER + f"  stuck-d: {{task: audit, repo: '{repo}'}}\n"
+        HEADER + f"  stuck-d: {{task: audit, repo: '{repo}', ssh_port: {SSH + 6}}}\n"
     )
     # Its repository's mirror, which the sandbox waits for, fails first: named, with why.
     said = failed_up(project)

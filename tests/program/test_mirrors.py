@@ -47,7 +47,9 @@ def test_one_mirror_per_repository_mounted_read_only_in_its_sandboxes(run_spec: 
     assert ready.inputs["subject"] == f"the mirror of {APP}"
     assert ready.inputs["probe"] == ["/usr/local/bin/sandbox-mirror", "--health", "0"]
     assert "wait" not in keeper.inputs, "the Readiness waits, saying why when it fails"
-    assert ready.urn in web.dependencies, "a sandbox clones only once the mirror has"
+    # The sandbox starts after the keeper, not its Readiness (a dynamic provider's start on
+    # every new sandbox's path): it waits for the first clone itself (sandbox-sync).
+    assert keeper.urn in web.dependencies and ready.urn not in web.dependencies
     assert keeper.inputs["mounts"] == [
         {"type": "volume", "source": f"mirror-{app}", "target": MIRROR_PATH}
     ]

@@ -41,7 +41,10 @@ KEEPER_LIMITS = Limits(memory_bytes="256Mi", cpus=0.5, pids=128)
 
 @dataclass(frozen=True)
 class MirrorMount:
-    ready: pulumi.Resource  # its first clone done: the keeper's Readiness (or the keeper)
+    # What a sandbox starts after: the keeper, not its Readiness. The sandbox waits for the
+    # first clone itself (sandbox-sync), so an existing mirror's Readiness, a dynamic resource,
+    # never puts its provider's start (about a second) on a new sandbox's path.
+    keeper: docker.Container
     source: str
 
     def mount(self) -> docker.ContainerMountArgs:
@@ -124,8 +127,8 @@ def _mirror(
         ),
         labels=container_labels(place.labels),
     )
-    ready = _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts.parent)
-    return MirrorMount(ready, volume_name)
+    _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts.parent)
+    return MirrorMount(keeper, volume_name)
 
 
 def _first_clone(
@@ -134,11 +137,11 @@ def _first_clone(
     keeper: docker.Container,
     args: RepoMirrorsArgs,
     parent: pulumi.Resource | None,
-) -> pulumi.Resource:
-    """What its sandboxes wait for: the keeper's first clone (its Readiness, which fails the `up`
-    saying why), or only the keeper when `up` does not wait."""
+) -> Readiness | None:
+    """`up` waits for the keeper's first clone and fails saying why it is not done (nothing
+    when `up` does not wait)."""
     if not args.ready_timeout_s:
-        return keeper
+        return None
     ready = ReadinessArgs(
         subject=f"the mirror of {repo}",
         container=keeper,

@@ -85,11 +85,12 @@ class SandboxArgs:
     def starts_after(self) -> list[pulumi.Resource]:
         """Its keys volume there (not the writer: sshd reads the keys at each login, and a new
         sandbox, which replaces the writer to add its host key, need not wait for it), its
-        gateway up, its repository's memory there and its mirror cloned."""
+        gateway up, its repository's memory there and its mirror's keeper started (the sandbox
+        waits for the mirror's first clone itself: images/headless/sandbox-sync)."""
         found: list[pulumi.Resource] = [self.keys.volume]
         found += [self.egress.container] if self.egress else []
         found += [self.memory.volume] if self.memory else []
-        return found + ([self.mirror.ready] if self.mirror else [])
+        return found + ([self.mirror.keeper] if self.mirror else [])
 
     def mounts(self, workspace: str) -> list[docker.ContainerMountArgs]:
         """Its workspace, the fleet's keys (read-only), its repository's memory and mirror."""

@@ -6,12 +6,18 @@ up under the sandbox's name): an impostor answering to the name on ai-net cannot
 is no trust on first use. Every command runs in the workspace, in a process group of its own
 whose id is kept in the sandbox, so a timeout or a cancel kills all of it; its output (stdout
 and stderr together) is capped. One master connection per sandbox carries the commands.
+
+A kill can reach the sandbox before the command it is for has started (SSH is still logging
+in): the two meet over a pair of files. The command writes its group id, then looks for a stop
+file; the kill writes the stop file, then waits (bounded) for the group id. Whichever comes
+second sees the other's file, so the command either never starts or is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shlex
 import socket
 import subprocess
@@ -29,6 +35,7 @@ SSH_UNREACHABLE = 255  # ssh's own exit status when it could not connect or log 
 EXIT_MARK = b"\n\x1esupervisor-exit:"
 RUN_GROUP_FILE = "/tmp/.supervisor-run.pgid"  # in the sandbox: the running command's group
 CONNECT_TIMEOUT_S = 10
+KILL_WAIT_TENTHS = 50  # how long (0.1 s steps) a kill waits for its command to say its group
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,10 @@ class SandboxShell:
     def __init__(self, sandbox: str, ssh: SshSettings) -> None:
         self.sandbox = sandbox
         self.ssh = ssh
-        self._running: subprocess.Popen[bytes] | None = None
+        self._running: tuple[subprocess.Popen[bytes], str] | None = None  # and its group file
         self._lock = threading.Lock()
         self._killed = threading.Event()  # the command in flight was stopped on purpose
+        self._cancelled = False  # the task was cancelled: no command starts any more
 
     def argv(self, remote: str) -> list[str]:
         return self._ssh("--", remote)
@@ -96,26 +104,29 @@ class SandboxShell:
         self, script: str, *, timeout: float, cap: int, stdin: bytes | None = None
     ) -> Completed:
         """`script` in bash in the workspace. A timeout kills the command's whole group."""
-        group = shlex.quote(self.group_file)
+        group_file = f"{self.group_file}.{secrets.token_hex(6)}"  # this command's own
+        group, stop = shlex.quote(group_file), shlex.quote(f"{group_file}.stop")
         mark = EXIT_MARK.decode().replace("\x1e", "\\036").replace("\n", "\\n")
         wrapped = (
-            f"echo $$ > {group}; bash -c {shlex.quote(script)}; rc=$?; rm -f {group}; "
-            f"printf '{mark}%s' $rc"
+            f"echo $$ > {group}; if [ -e {stop} ]; then rm -f {group} {stop}; exit 137; fi; "
+            f"bash -c {shlex.quote(script)}; rc=$?; rm -f {group}; printf '{mark}%s' $rc"
         )
         remote = (
             f"cd {shlex.quote(self.ssh.workspace)} && exec setsid --wait bash -c "
             f"{shlex.quote(wrapped)}"
         )
-        self._killed.clear()
-        proc = subprocess.Popen(
-            self.argv(remote),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
         with self._lock:
-            self._running = proc
+            if self._cancelled:
+                return Completed(-1, "not started: the task was cancelled")
+            self._killed.clear()
+            proc = subprocess.Popen(
+                self.argv(remote),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self._running = (proc, group_file)
         try:
             out, _ = proc.communicate(stdin if stdin is not None else b"", timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -175,23 +186,40 @@ class SandboxShell:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
 
+    def cancel(self) -> None:
+        """The task was cancelled: kill the command in flight and start no other."""
+        with self._lock:
+            self._cancelled = True
+        self.kill_running()
+
+    def reopen_for_cleanup(self) -> None:
+        """After a cancel: the fleet's own commands (setting the task's work aside) may run."""
+        with self._lock:
+            self._cancelled = False
+
     def kill_running(self) -> None:
         """Stop the command in flight: its process group in the sandbox, then the ssh client."""
-        self._killed.set()
+        with self._lock:
+            running = self._running
+            self._killed.set()
+        if running is None or running[0].poll() is not None:
+            return
+        proc, group_file = running
+        group, stop = shlex.quote(group_file), shlex.quote(f"{group_file}.stop")
+        kill = (
+            f"touch {stop}; for i in $(seq {KILL_WAIT_TENTHS}); do "
+            f"[ -s {group} ] || [ ! -e {stop} ] && break; sleep 0.1; done; "
+            f"[ -s {group} ] && kill -KILL -- -$(cat {group}) 2>/dev/null; rm -f {group}; true"
+        )
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
-                self.argv(
-                    f"kill -KILL -- -$(cat {shlex.quote(self.group_file)}) 2>/dev/null; true"
-                ),
+                self.argv(kill),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
-                timeout=CONNECT_TIMEOUT_S + 5,
+                timeout=CONNECT_TIMEOUT_S + KILL_WAIT_TENTHS / 10 + 5,
             )
-        with self._lock:
-            proc = self._running
-        if proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, 9)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 9)
 
 
 def _free_port() -> int:

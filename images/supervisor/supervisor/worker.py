@@ -90,7 +90,7 @@ class WorkerPool:
         if running is not None:
             running.cancel.set()
             if running.shell is not None:
-                running.shell.kill_running()
+                running.shell.cancel()
 
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
@@ -194,6 +194,7 @@ class WorkerPool:
             session.check()
         except AgentError as exc:
             why = "cancelled" if isinstance(exc, Cancelled) else "did not finish"
+            shell.reopen_for_cleanup()
             try:
                 aside = workspace.set_aside(why)
             except AgentError as lost:
