@@ -22,7 +22,7 @@ history (bench/engine_common: generate) from a local `git daemon`, with its mirr
 sandbox of it, `anchor`, is in the base fleet: issue #14's target case).
 Also printed: the time of each step, bare `docker run --rm debian:bookworm-slim true`
 (create -> exited), and the time until Docker reports the sandbox `healthy` (its first probe
-runs one healthcheck interval, 1 s, after start; the probe then long-polls: sandbox-health).
+runs one healthcheck interval, 250 ms, after start; the probe then long-polls: sandbox-health).
 Targets: create -> ready at most 2x the bare container (#4), 1.3x with a warm mirror (#14).
 """
 

@@ -109,12 +109,15 @@ runpy.run_path("main_without_pids.py", run_name="__main__")
 
 @pytest.fixture(scope="module")
 def privileged_allowed(engine: docker.DockerClient) -> bool:
+    probe = engine.containers.create("debian:bookworm-slim", ["true"], privileged=True)
     try:
-        engine.containers.run("debian:bookworm-slim", ["true"], privileged=True, remove=True)
+        probe.start()
     except docker.errors.APIError as refused:
         if "unable to apply caps" not in str(refused):
             raise
         return False
+    finally:
+        probe.remove(force=True)  # created even when its start is refused
     return True
 
 

@@ -266,14 +266,26 @@ def test_a_cancel_kills_the_running_command_and_its_children(
     assert api.wait_status(task_id, "cancelled", "failed", "done")["status"] == "cancelled"
     # The kill runs beside the task's end (over its own SSH call): wait for it, bounded, never
     # for the sleeps' own 300 s.
-    wait_until(lambda: not _processes("sleep 30[01]"), "the command's processes to be killed")
+    workspace = sandboxes.workspace("kill")
+    wait_until(lambda: not _sleeping_in(workspace), "the command's processes to be killed")
 
 
-def _processes(pattern: str) -> list[str]:
-    import subprocess
-
-    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
-    return found.stdout.split()
+def _sleeping_in(workspace: Path) -> list[int]:
+    """The live `sleep` processes working in `workspace`: this test's command's, never another
+    `sleep 300` on the machine (a repository mirror's keeper, in its container, runs one)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            alive = "\nState:\tZ" not in (proc / "status").read_text()
+            if (
+                alive
+                and (proc / "comm").read_text().strip() == "sleep"
+                and ((proc / "cwd").resolve() == workspace.resolve())
+            ):
+                found.append(int(proc.name))
+        except (OSError, ValueError):  # not a process, or it ended while being read
+            continue
+    return found
 
 
 def test_a_sandbox_with_a_token_for_its_remote_pushes_the_branch(
