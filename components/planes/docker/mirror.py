@@ -137,11 +137,11 @@ def _first_clone(
     keeper: docker.Container,
     args: RepoMirrorsArgs,
     parent: pulumi.Resource | None,
-) -> Readiness | None:
+) -> None:
     """`up` waits for the keeper's first clone and fails saying why it is not done (nothing
     when `up` does not wait)."""
     if not args.ready_timeout_s:
-        return None
+        return
     ready = ReadinessArgs(
         subject=f"the mirror of {repo}",
         container=keeper,
@@ -149,4 +149,4 @@ def _first_clone(
         cli=args.place.cli,
         probe=[MIRROR, "--health", "0"],
     )
-    return Readiness(name, ready, pulumi.ResourceOptions(parent=parent))
+    Readiness(name, ready, pulumi.ResourceOptions(parent=parent))
