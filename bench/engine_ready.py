@@ -20,6 +20,12 @@ command exits 0 (polled every 20 ms, from the start).
 Two sandbox variants: no repo, and a clone of a generated repository of `--history-mb` MB of
 history (bench/engine_common: generate) from a local `git daemon`, with its mirror warm (another
 sandbox of it, `anchor`, is in the base fleet: issue #14's target case).
+- bare with the sandbox's options: the bare container again (same image, command and readiness
+  command), created with every Docker option the program records for the sandbox: ai-net with
+  an alias, the published SSH port, its four volume mounts, user, capabilities,
+  no-new-privileges, memory, CPU, restart and log settings. What the engine itself charges for
+  those options, so `sandbox / bare with its options` is what the sandbox adds beyond them (its
+  entrypoint, sshd, the checkout, the applier's steps).
 Also printed: the time of each step, bare `docker run --rm debian:bookworm-slim true`
 (create -> exited), and the time until Docker reports the sandbox `healthy` (its first probe
 runs one healthcheck interval, 250 ms, after start; the probe then long-polls: sandbox-health).
@@ -59,6 +65,7 @@ from tests.support.docker_apply import (
     VOLUME,
     DockerApplier,
     Step,
+    container_config,
 )
 from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 from tests.support.pulumi_harness import Run
@@ -82,6 +89,34 @@ def bare_ready(client: docker.DockerClient) -> float:
     until(lambda: exec_ok(client, name, ["true"]), 60, every_s=0.02)
     took = time.monotonic() - start
     client.containers.get(name).remove(force=True)
+    return took
+
+
+def bare_with_options(client: docker.DockerClient, one: Run) -> float:
+    """bare_ready, with the Docker options of the sandbox `box` as `one` records them."""
+    name = f"{PREFIX}bare-options"
+    box = next(r for r in one.of_type(CONTAINER) if r.inputs.get("name") == f"{PREFIX}box")
+    workspace = next(r.inputs["name"] for r in one.of_type(VOLUME) if r.parent == box.parent)
+    config = container_config(box, BASE_IMAGE)
+    host = config.pop("host_config")
+    for mount in host["mounts"]:  # its own workspace volume, made by the create as the box's is
+        if mount["Source"] == workspace:
+            mount["Source"] = name
+    (network,) = box.inputs["networksAdvanced"]
+    endpoint = client.api.create_endpoint_config(aliases=["bare-options"])
+    config |= {"name": name, "command": ["sleep", "infinity"], "entrypoint": None,
+               "environment": None, "healthcheck": None, "labels": LABELS}  # fmt: skip
+    start = time.monotonic()
+    created = client.api.create_container(
+        **config,
+        host_config=client.api.create_host_config(**host),
+        networking_config=client.api.create_networking_config({network["name"]: endpoint}),
+    )
+    client.api.start(created["Id"])
+    until(lambda: exec_ok(client, name, ["true"]), 60, every_s=0.02)
+    took = time.monotonic() - start
+    client.api.remove_container(created["Id"], force=True)
+    client.volumes.get(name).remove()
     return took
 
 
@@ -114,7 +149,7 @@ def step_label(step: Step) -> str:
     if r.type == CONTAINER and r.name.endswith("-keeper"):
         return "repository mirror keeper"
     if r.type == READINESS:  # `up` waits here until Docker reports it healthy
-        return f"wait until healthy ({r.inputs['subject']})"
+        return "wait until healthy (the host's Readiness)"
     return {VOLUME: "workspace volume", CONTAINER: "container create + start"}.get(r.type, r.type)
 
 
@@ -170,14 +205,17 @@ def measure(client: docker.DockerClient, runs: int, entry: dict[str, Any], work:
     base = program(work, anchor, overrides)
     one = program(work, {**anchor, "box": entry}, overrides)
     bares: list[float] = []
+    with_options: list[float] = []
     boxes: list[SandboxTimes] = []
     runs_of_bare: list[float] = []
     with bench_fleet(client) as applier:
         applier.apply(base)  # network, shared volumes, supervisor: not part of the timing
         sandbox_ready(client, applier, base, one)  # warm-up, not counted
         bare_ready(client)
+        bare_with_options(client, one)
         for _ in range(runs):
             bares.append(bare_ready(client))
+            with_options.append(bare_with_options(client, one))
             boxes.append(sandbox_ready(client, applier, base, one))
             runs_of_bare.append(bare_run(client))
     bare = median(bares)
@@ -189,6 +227,11 @@ def measure(client: docker.DockerClient, runs: int, entry: dict[str, Any], work:
     print(f"  ratio sandbox/bare                               {ready / bare:6.2f}x  (<= 2x)")
     ratios = ", ".join(f"{b.ready / a:.2f}" for a, b in zip(bares, boxes, strict=True))
     print(f"    per-run ratios: {ratios}")
+    options = median(with_options)
+    print(f"  bare with the sandbox's Docker options           {options:6.3f}  "
+          f"= {options / bare:.2f}x")  # fmt: skip
+    print(f"  ratio sandbox/bare with its options              {ready / options:6.2f}x  (what the "
+          "sandbox adds beyond them)")  # fmt: skip
     print(f"  whole step -> ready (preflight re-check incl.)   {whole:6.3f}  = {whole / bare:.2f}x")
     print("  steps of the apply, in order:")
     for label in boxes[0].steps:

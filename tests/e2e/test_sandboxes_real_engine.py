@@ -150,6 +150,8 @@ def test_add_plans_only_that_sandbox_and_remove_keeps_its_workspace(
     # The keys writer rewrites known_hosts with the new sandbox's host key: a one-shot
     # container, replaced; no sandbox restarts.
     assert plan.pop("fleet-ssh-keys-writer") == ["replace"], plan
+    # The host's Readiness: now waits for the new container too (not for the others).
+    assert plan.pop("fleet-ready") == ["update"], plan
     assert plan and all(name.startswith("fleet-refactor-b") for name in plan), plan
     assert all(ops == ["create"] for ops in plan.values()), plan
     project.run("up", "--yes")

@@ -136,6 +136,6 @@ def test_a_wait_for_another_engine_or_with_unknown_inputs_raises(recorded: Run) 
     assert wait.inputs["cli"] == ["docker", "--host", applier.docker_host], "this engine's"
     elsewhere = with_inputs(wait, cli=["ssh", "--", "fleet-host", "docker"])
     with pytest.raises(UnsupportedInput, match="is not this engine's"):
-        applier._readiness(elsewhere)
+        applier._readiness(elsewhere, set())
     with pytest.raises(UnsupportedInput, match="cannot apply \\['retries'\\]"):
-        applier._readiness(with_inputs(wait, retries=3))
+        applier._readiness(with_inputs(wait, retries=3), set())

@@ -40,7 +40,7 @@ print(type(provider).__module__, type(provider).__name__, diff.changes)
         (DaytonaSandboxProvider, "labels"),
         (ModalSandboxProvider, "tags"),
         (ModalVolumeProvider, "keep"),
-        (ReadinessProvider, "container_id"),
+        (ReadinessProvider, "watched"),
     ],
 )
 def test_a_fresh_plugin_process_in_the_project_loads_and_runs_the_provider(

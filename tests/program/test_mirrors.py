@@ -42,12 +42,12 @@ def test_one_mirror_per_repository_mounted_read_only_in_its_sandboxes(run_spec: 
     keeper = run.by_name(f"fleet-mirror-{app}-keeper")
     assert keeper.inputs["name"] == f"mirror.{app}"
     web = run.by_name("fleet-web-container")
-    ready = run.by_name(f"fleet-mirror-{app}-ready")  # `up` waits for the first clone
-    assert keeper.urn in ready.dependencies and ready.inputs["container"] == f"mirror.{app}"
-    assert ready.inputs["subject"] == f"the mirror of {APP}"
-    assert ready.inputs["probe"] == ["/usr/local/bin/sandbox-mirror", "--health", "0"]
+    ready = run.by_name("fleet-ready")  # `up` waits for the first clone too
+    [first_clone] = [w for w in ready.inputs["watched"] if w["subject"] == f"the mirror of {APP}"]
+    assert keeper.urn in ready.dependencies and first_clone["container"] == f"mirror.{app}"
+    assert first_clone["probe"] == ["/usr/local/bin/sandbox-mirror", "--health", "0"]
     assert "wait" not in keeper.inputs, "the Readiness waits, saying why when it fails"
-    # The sandbox starts after the keeper, not its Readiness (a dynamic provider's start on
+    # The sandbox starts after the keeper, not the Readiness (a dynamic provider's start on
     # every new sandbox's path): it waits for the first clone itself (sandbox-sync).
     assert keeper.urn in web.dependencies and ready.urn not in web.dependencies
     assert keeper.inputs["mounts"] == [

@@ -63,12 +63,11 @@ def test_provider_preflight_and_pids_limits_take_the_same_ssh_options(run_spec: 
         assert used == options, f"{command.urn}: {used} != the provider's {options}"
         # As docker's ssh helper dials it: -l USER [-p PORT] -- HOST COMMAND
         assert target[:4] == ["-l", "fleet", "--", "fleet-host"], command.urn
-    waits = run.of_type("pulumi-python:dynamic/fleet:Readiness")
-    assert len(waits) == 2 + 1, "2 sandboxes, their repository's mirror"
-    for wait in waits:
-        used, target = options_and_target(wait.inputs["cli"])
-        assert used == options, f"{wait.urn}: {used} != the provider's {options}"
-        assert target == ["-l", "fleet", "--", "fleet-host", "docker"], wait.urn
+    [wait] = run.of_type("pulumi-python:dynamic/fleet:Readiness")
+    assert len(wait.inputs["watched"]) == 2 + 1, "2 sandboxes, their repository's mirror"
+    used, target = options_and_target(wait.inputs["cli"])
+    assert used == options, f"{wait.urn}: {used} != the provider's {options}"
+    assert target == ["-l", "fleet", "--", "fleet-host", "docker"], wait.urn
     assert not run.of_type("command:remote:Command"), "a second SSH client (pulumi-command's)"
 
 

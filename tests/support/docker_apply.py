@@ -36,7 +36,7 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, LogConfig, Mount
 
-from components.planes.docker.readiness import NotReady, watch_of
+from components.planes.docker.readiness import NotReady, until_ready, watches_of
 from tests.support import REPO_ROOT
 from tests.support.pulumi_harness import Registered, Run
 
@@ -279,6 +279,7 @@ class DockerApplier:
         todo = {u for u in after if u not in before or u in changed}
         images = self._images([r for r in after.values() if r.type == IMAGE])
         containers: dict[str, str] = {}  # mock id -> real id
+        created: set[str] = set()  # mock ids of the containers made in this pass
         hook = self.after_storage
         self.steps = []
         for r in after.values():  # dependencies first, as Pulumi walks the graph
@@ -290,13 +291,14 @@ class DockerApplier:
                     hook(self.client)  # once, before the first container of this pass
                     hook = None
                 containers[f"{r.name}-id"] = self._container(r, images)
+                created.add(f"{r.name}-id")
             elif r.type == CONTAINER:
                 containers[f"{r.name}-id"] = self.client.containers.get(r.inputs["name"]).id
                 continue
             elif r.type == COMMAND and r.urn in todo:
                 self._command(r, containers)
             elif r.type == READINESS and r.urn in todo:
-                self._readiness(r)
+                self._readiness(r, created)
             else:
                 continue
             self.steps.append(Step(r, start, time.monotonic()))
@@ -397,14 +399,18 @@ class DockerApplier:
         if done.returncode != 0:  # Pulumi stops here too: dependents are not created
             raise RuntimeError(f"{r.urn}: exit {done.returncode}:\n{done.stdout}{done.stderr}")
 
-    def _readiness(self, r: Registered) -> None:
-        """Wait as the provider does: the same check, through the docker CLI of this engine."""
-        take(r, r.inputs, {"__provider", "container_id", "container", "subject",
-                           "timeout_seconds", "cli", "probe"})  # fmt: skip
+    def _readiness(self, r: Registered, created: set[str]) -> None:
+        """Wait as the provider does, through the docker CLI of this engine, for the containers
+        made in this pass (the provider: for the ids it has not seen; the mock ids here stay the
+        same when a container is replaced)."""
+        take(r, r.inputs, {"__provider", "watched", "timeout_seconds", "cli"})
+        for watched in r.inputs["watched"]:
+            take(r, watched, {"container_id", "container", "subject", "probe"}, "watched")
         if r.inputs["cli"] != ["docker", "--host", self.docker_host]:
             raise UnsupportedInput(f"{r.urn}: cli {r.inputs['cli']} is not this engine's")
+        fresh = watches_of(r.inputs, only=lambda container_id: container_id in created)
         try:
-            watch_of(r.inputs).until_ready(float(r.inputs["timeout_seconds"]))
+            until_ready(fresh, float(r.inputs["timeout_seconds"]))
         except NotReady as e:  # Pulumi stops here too: dependents are not created
             raise RuntimeError(f"{r.urn}: {e}") from e
 

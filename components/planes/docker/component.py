@@ -24,6 +24,7 @@ from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
 from .memory import RepoMemory
 from .mirror import RepoMirrors, RepoMirrorsArgs
+from .readiness import Readiness, ReadinessArgs
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
@@ -104,13 +105,18 @@ class DockerPlane(pulumi.ComponentResource):
                     place=on.place("mirror"),
                     secrets=args.secrets,
                     every_s=own.mirror_every_s,
-                    ready_timeout_s=own.ready_timeout_s,
                 ),
                 child,
             ),
             desktop_seed=args.secret(DESKTOP_SECRET_KEY),  # problems() stop a desktop without
         )
-        self.outputs = {e.name: self._sandbox(e, shared, args, child) for e in args.entries}
+        built = {e.name: self._sandbox(e, shared, args, child) for e in args.entries}
+        self.outputs = {name: outputs for name, (_, outputs) in built.items()}
+        watched = [*(m.ready for m in shared.mirrors.mirrors.values()),
+                   *(sandbox.ready for sandbox, _ in built.values())]  # fmt: skip
+        if own.ready_timeout_s and watched:  # one wait for them all: readiness.py says why
+            ready = ReadinessArgs(watched=watched, timeout_s=own.ready_timeout_s, cli=on.host.cli)
+            Readiness(f"{on.name}-ready", ready, child)
         self.register_outputs({"sandboxes": self.outputs})
 
     def _sandbox(
@@ -119,13 +125,13 @@ class DockerPlane(pulumi.ComponentResource):
         shared: _Shared,
         args: PlaneArgs[DockerHost],
         child: pulumi.ResourceOptions,
-    ) -> SandboxOutputs | pulumi.Output[SandboxOutputs]:
+    ) -> tuple[Sandbox, SandboxOutputs | pulumi.Output[SandboxOutputs]]:
         """One entry's sandbox (and its sidecar or gateway), and how to reach it."""
         own, on = args.own, args.own.on
         password = None
         if entry.mode is Mode.VISUAL and shared.desktop_seed is not None:
             password = desktop_password(shared.desktop_seed, entry.name)
-        Sandbox(
+        sandbox = Sandbox(
             f"{on.name}-{entry.name}",
             SandboxArgs(
                 spec=entry,
@@ -135,7 +141,6 @@ class DockerPlane(pulumi.ComponentResource):
                 secrets={k: args.secrets[k] for k in entry.secrets},
                 tailnet=_sidecar(entry, own, shared.sidecar_image, shared.images.headless),
                 desktop_password=password,
-                ready_timeout_s=own.ready_timeout_s,
                 egress=_gateway(entry, own, shared.egress_image, child),
                 host_key=host_private_key(shared.ssh_secret, entry.name),
                 memory=shared.memory.of(entry.repo),
@@ -145,7 +150,7 @@ class DockerPlane(pulumi.ComponentResource):
         )
         magic_dns = own.tailnet.magic_dns_names.get(entry.name)
         found = connections(entry, on.bind, on.identity, args.authorized_keys, magic_dns)
-        return found if password is None else with_desktop_login(found, password)
+        return sandbox, found if password is None else with_desktop_login(found, password)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,7 +33,7 @@ from ...host.containers import (
 )
 from ...spec import SandboxSpec
 from .memory import repo_slug
-from .readiness import Readiness, ReadinessArgs
+from .readiness import Watched
 
 MIRROR = "/usr/local/bin/sandbox-mirror"  # images/headless: clones, fetches, says if done
 KEEPER_LIMITS = Limits(memory_bytes="256Mi", cpus=0.5, pids=128)
@@ -46,6 +46,7 @@ class MirrorMount:
     # never puts its provider's start (about a second) on a new sandbox's path.
     keeper: docker.Container
     source: str
+    ready: Watched  # `up` waits for the first clone (the plane's Readiness)
 
     def mount(self) -> docker.ContainerMountArgs:
         return docker.ContainerMountArgs(
@@ -64,7 +65,6 @@ class RepoMirrorsArgs:
     place: Placement
     secrets: Mapping[str, pulumi.Output[str]]  # the entries' secrets (a repo_token among them)
     every_s: int
-    ready_timeout_s: int
 
 
 class RepoMirrors:
@@ -127,26 +127,6 @@ def _mirror(
         ),
         labels=container_labels(place.labels),
     )
-    _first_clone(f"{name}-mirror-{slug}-ready", repo, keeper, args, opts.parent)
-    return MirrorMount(keeper, volume_name)
-
-
-def _first_clone(
-    name: str,
-    repo: str,
-    keeper: docker.Container,
-    args: RepoMirrorsArgs,
-    parent: pulumi.Resource | None,
-) -> None:
-    """`up` waits for the keeper's first clone and fails saying why it is not done (nothing
-    when `up` does not wait)."""
-    if not args.ready_timeout_s:
-        return
-    ready = ReadinessArgs(
-        subject=f"the mirror of {repo}",
-        container=keeper,
-        timeout_s=args.ready_timeout_s,
-        cli=args.place.cli,
-        probe=[MIRROR, "--health", "0"],
-    )
-    Readiness(name, ready, pulumi.ResourceOptions(parent=parent))
+    ready = Watched(subject=f"the mirror of {repo}", container=keeper,
+                    probe=[MIRROR, "--health", "0"])  # fmt: skip
+    return MirrorMount(keeper, volume_name, ready)

@@ -1,16 +1,23 @@
-"""Readiness: `up` returns once a new or replaced Docker sandbox (or a repository's mirror, which
-its sandboxes wait for) is ready, and otherwise fails naming it, with why.
+"""Readiness: `up` returns once every new or replaced Docker sandbox of a host (and each repository
+mirror, which its sandboxes wait for) is ready, and otherwise fails naming each that is not, with
+why.
 
 pulumi-docker's own `wait` fails with a fixed "container failed to be in healthy state" and
-nothing about why. This resource comes after the container and watches it through the host
+nothing about why. This resource comes after the containers and watches them through the host
 engine's own CLI (`EngineCli.argv`: the host's SSH path on a remote host) until Docker reports
-it `healthy`. When it stops first or the time runs out, the error names what it is and its
+them `healthy`. When one stops first or the time runs out, the error names what it is and its
 container, says what its health check says now and shows the last lines of its log.
 
-Its input is the container's id, so a replaced container is waited for again and a running one
-never is. Rules for dynamic providers (see ../daytona/provider.py): the pickled provider holds
-nothing; `diff` is written out; `read` returns what it has, so refresh finds no drift here (the
-container's own drift is the container's); `delete` has nothing to remove.
+One resource per host, not one per container: Pulumi runs `cores x 4` operations at once and
+the SDK's dynamic provider host answers 4 calls at a time, so one wait per sandbox held those
+slots and 50 new sandboxes came up about four at a time (docs/benchmarks.md). One wait polls
+them all with one `docker inspect` a quarter second.
+
+Its input is the containers' ids, so a replaced container is waited for again and a running one
+never is: an update waits only for ids it has not seen. Rules for dynamic providers (see
+../daytona/provider.py): the pickled provider holds nothing; `diff` is written out; `read`
+returns what it has, so refresh finds no drift here (the containers' own drift is theirs);
+`delete` has nothing to remove.
 """
 
 from __future__ import annotations
@@ -81,18 +88,6 @@ class Watch:
     def call(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self.run(engine_command(list(self.cli), *args))
 
-    def state(self) -> dict[str, Any]:
-        done = self.call("inspect", "--format", "{{json .State}}", self.container)
-        try:
-            if done.returncode == 0:
-                return dict(json.loads(done.stdout))
-        except ValueError:
-            pass
-        raise NotReady(
-            f"{self.subject}: cannot read the state of its container {self.container}: "
-            f"{(done.stderr or done.stdout).strip()}"
-        )
-
     def reason(self, state: dict[str, Any]) -> str:
         """What the health check says now; a stopped container: what its last probe said."""
         if state.get("Running"):
@@ -102,64 +97,106 @@ class Watch:
         probes = (state.get("Health") or {}).get("Log") or []
         return str(probes[-1].get("Output", "")).strip() if probes else ""
 
-    def failure(self, what: str, state: dict[str, Any]) -> NotReady:
+    def failure(self, what: str, state: dict[str, Any]) -> str:
         reason = self.reason(state)
         logs = self.call("logs", "--tail", str(LOG_LINES), self.container)
         lines = [line for line in (logs.stdout + logs.stderr).splitlines() if line.strip()]
-        return NotReady(
-            "\n".join(
-                [
-                    f"{self.subject} (container {self.container}) {what}.",
-                    *([f"Its health check says: {reason}"] if reason else []),
-                    f"Its last log lines (docker logs --tail {LOG_LINES} {self.container}):",
-                    *(f"  {line}" for line in lines[-LOG_LINES:] or ["(nothing logged)"]),
-                ]
-            )
+        return "\n".join(
+            [
+                f"{self.subject} (container {self.container}) {what}.",
+                *([f"Its health check says: {reason}"] if reason else []),
+                f"Its last log lines (docker logs --tail {LOG_LINES} {self.container}):",
+                *(f"  {line}" for line in lines[-LOG_LINES:] or ["(nothing logged)"]),
+            ]
         )
 
-    def until_ready(
-        self,
-        timeout_s: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        """Return once Docker reports the container healthy; raise NotReady when it
-        stops first or `timeout_s` passes."""
-        deadline = clock() + timeout_s
-        while (state := self.state()).get("Health", {}).get("Status") != "healthy":
-            if not state.get("Running"):
-                code = state.get("ExitCode")
-                raise self.failure(f"stopped before it was ready (exit code {code})", state)
-            if clock() >= deadline:
-                raise self.failure(
-                    f"is not ready after {timeout_s:g} s; if it is only slow, raise "
-                    f"{SETTING} (0: `up` does not wait)",
-                    state,
-                )
+
+def states(watches: Sequence[Watch]) -> dict[str, dict[str, Any]]:
+    """Each container's state by its name, from one `inspect` of them all (one CLI call)."""
+    done = watches[0].call("inspect", "--format", "{{.Name}} {{json .State}}",
+                           *(w.container for w in watches))  # fmt: skip
+    found: dict[str, dict[str, Any]] = {}
+    for line in done.stdout.splitlines():
+        name, _, state = line.partition(" ")
+        try:
+            found[name.removeprefix("/")] = dict(json.loads(state))
+        except ValueError:
+            continue
+    said = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+    unread = [
+        f"{w.subject}: cannot read the state of its container {w.container}: "
+        + next((line for line in said if w.container in line), " ".join(said)).strip()
+        for w in watches
+        if w.container not in found
+    ]
+    if unread:
+        raise NotReady("\n".join(unread))
+    return found
+
+
+def healthy(state: dict[str, Any]) -> bool:
+    return (state.get("Health") or {}).get("Status") == "healthy"
+
+
+def until_ready(
+    watches: Sequence[Watch],
+    timeout_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return once Docker reports every container healthy; raise NotReady naming each that
+    stopped first, or each still not ready after `timeout_s`."""
+    deadline = clock() + timeout_s
+    pending = list(watches)
+    while pending:
+        found = states(pending)
+        pending = [w for w in pending if not healthy(found[w.container])]
+        stopped = [w for w in pending if not found[w.container].get("Running")]
+        if stopped:
+            raise NotReady("\n\n".join(
+                w.failure("stopped before it was ready (exit code "
+                          f"{found[w.container].get('ExitCode')})", found[w.container])
+                for w in stopped
+            ))  # fmt: skip
+        if pending and clock() >= deadline:
+            what = (f"is not ready after {timeout_s:g} s; if it is only slow, raise {SETTING} "
+                    "(0: `up` does not wait)")  # fmt: skip
+            raise NotReady("\n\n".join(w.failure(what, found[w.container]) for w in pending))
+        if pending:
             sleep(POLL_S)
 
 
-def watch_of(props: dict[str, Any]) -> Watch:
-    return Watch(
-        cli=props["cli"], subject=props["subject"], container=props["container"],
-        probe=props["probe"],
-    )  # fmt: skip
+def watches_of(props: dict[str, Any], only: Callable[[str], bool] = lambda _: True) -> list[Watch]:
+    """The watches in a resource's props, of the containers whose id `only` lets through."""
+    return [
+        Watch(cli=props["cli"], subject=w["subject"], container=w["container"], probe=w["probe"])
+        for w in props["watched"]
+        if only(w["container_id"])
+    ]
+
+
+def container_ids(props: dict[str, Any]) -> list[str]:
+    return [w["container_id"] for w in props["watched"]]
 
 
 class ReadinessProvider(dynamic.ResourceProvider):
-    """Creating it is waiting for the container; nothing else about it does anything."""
+    """Creating it is waiting for every container; updating it, for the ones it had not seen."""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         show_message_alone()
-        watch_of(props).until_ready(float(props["timeout_seconds"]))
-        return dynamic.CreateResult(id_=props["container_id"], outs=dict(props))
+        until_ready(watches_of(props), float(props["timeout_seconds"]))
+        return dynamic.CreateResult(id_="ready", outs=dict(props))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        # A new container is waited for; a changed timeout or CLI path waits for nothing.
-        replaced = olds.get("container_id") != news.get("container_id")
-        return dynamic.DiffResult(changes=replaced, replaces=["container_id"] if replaced else [])
+        # A new or replaced container is waited for; a removed one, a changed timeout or CLI
+        # path wait for nothing (the update records them).
+        return dynamic.DiffResult(changes=olds.get("watched") != news.get("watched"))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        show_message_alone()
+        seen = set(container_ids(olds))
+        if fresh := watches_of(news, only=lambda container_id: container_id not in seen):
+            until_ready(fresh, float(news["timeout_seconds"]))
         return dynamic.UpdateResult(outs=dict(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> dynamic.ReadResult:
@@ -170,27 +207,32 @@ class ReadinessProvider(dynamic.ResourceProvider):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReadinessArgs:
+class Watched:
+    """One container `up` waits for."""
+
     subject: str  # what it is, for people: "sandbox NAME", "the mirror of URL"
     container: docker.Container
+    probe: Sequence[str]  # its health check, once, without waiting: it prints why not
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadinessArgs:
+    watched: Sequence[Watched]
     timeout_s: int  # readyTimeoutSeconds
     cli: EngineCli
-    probe: Sequence[str]
 
 
 class Readiness(dynamic.Resource, module="fleet", name="Readiness"):
-    """The wait for one container to be ready (created once per container); its own type,
+    """The wait for a host's containers to be ready; its own type,
     `pulumi-python:dynamic/fleet:Readiness`, tells it apart from the cloud planes' resources."""
 
     def __init__(
         self, name: str, args: ReadinessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props = {
-            "container_id": args.container.id,
-            "container": args.container.name,
-            "subject": args.subject,
-            "timeout_seconds": args.timeout_s,
-            "cli": args.cli.argv(),
-            "probe": list(args.probe),
-        }
+        watched = [
+            {"container_id": w.container.id, "container": w.container.name,
+             "subject": w.subject, "probe": list(w.probe)}
+            for w in args.watched
+        ]  # fmt: skip
+        props = {"watched": watched, "timeout_seconds": args.timeout_s, "cli": args.cli.argv()}
         super().__init__(ReadinessProvider(), name, props, opts)

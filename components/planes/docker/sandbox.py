@@ -36,7 +36,7 @@ from .egress import EgressGateway, proxy_env
 from .fleet_keys import FleetKeys
 from .memory import MemoryMount
 from .mirror import MirrorMount
-from .readiness import Readiness, ReadinessArgs
+from .readiness import Watched
 from .tailnet_sidecar import TailnetSidecar, join_tailnet
 
 HEALTH = "/usr/local/bin/sandbox-health"  # images/headless: prints why a sandbox is not ready
@@ -53,24 +53,10 @@ class SandboxArgs:
     secrets: Mapping[str, pulumi.Output[str]]  # secret name -> value, for this entry's `secrets`
     tailnet: TailnetSidecar | None = None  # its own tailnet identity, when the entry asks
     desktop_password: pulumi.Output[str] | None = None  # VNC's, for a visual sandbox (secret)
-    ready_timeout_s: int = 0  # `up` waits this long for it to be ready (0: does not wait)
     egress: EgressGateway | None = None  # its only way out, for an entry with an egress list
     host_key: pulumi.Output[str] | None = None  # its SSH host key, which the supervisor pins
     memory: MemoryMount | None = None  # its repository's memory (a sandbox with a repo)
     mirror: MirrorMount | None = None  # its repository's mirror, read-only (git's alternate)
-
-    def readiness(self, container: docker.Container) -> ReadinessArgs | None:
-        """`up` returns once the sandbox is ready (checkout done, sshd answering), and fails
-        naming it, with why, when it is not ready in time; 0: `up` does not wait."""
-        if not self.ready_timeout_s:
-            return None
-        return ReadinessArgs(
-            subject=f"sandbox {self.spec.name}",
-            container=container,
-            timeout_s=self.ready_timeout_s,
-            cli=self.place.cli,
-            probe=[HEALTH],
-        )
 
     def secret_env(self) -> dict[str, pulumi.Output[str]]:
         """The entry's `secrets`, its SSH host key and the desktop's VNC password: the env only
@@ -166,8 +152,9 @@ class Sandbox(pulumi.ComponentResource):
             ),
             labels=_labels(args, env, port_pairs, workspace),
         )
-        if (ready := args.readiness(self.container)) is not None:
-            Readiness(f"{name}-ready", ready, pulumi.ResourceOptions(parent=self))
+        # What `up` waits for (the plane's Readiness): checkout done, sshd answering.
+        self.ready = Watched(subject=f"sandbox {spec.name}", container=self.container,
+                             probe=[HEALTH])  # fmt: skip
         if args.tailnet is not None:
             join_tailnet(name, self.container, spec.name, args.place, args.tailnet, keep, on_host)
         self.register_outputs({"containerId": self.container.id, "workspace": workspace})

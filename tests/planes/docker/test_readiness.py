@@ -1,4 +1,4 @@
-"""The wait for a container to be ready (components/planes/docker/readiness.py), against a fake
+"""The wait for containers to be ready (components/planes/docker/readiness.py), against a fake
 engine CLI: a runner that answers `inspect`, `exec` and `logs` as docker does, and a clock that
 moves only when the wait sleeps (no wall-clock time in these tests)."""
 
@@ -23,6 +23,7 @@ from components.planes.docker.readiness import (
     ReadinessProvider,
     Watch,
     run_cli,
+    until_ready,
 )
 
 LOCAL = ["docker", "--host", "unix:///var/run/docker.sock"]
@@ -30,11 +31,13 @@ REMOTE = ["ssh", "-o", "BatchMode=yes", "-l", "fleet", "--", "fleet-host", "dock
 STARTING = {"Running": True, "Health": {"Status": "starting", "Log": []}}
 HEALTHY = {"Running": True, "Health": {"Status": "healthy"}}
 REASON = "workspace: waiting: cannot reach git://127.0.0.1:9/none.git (attempt 3)"
+FORMAT = "{{.Name}} {{json .State}}"
 
 
 @dataclass
 class FakeEngine:
-    """What `docker inspect/exec/logs` print, from a script of states (the last one stays)."""
+    """What `docker inspect/exec/logs` print, from a script of states per container (the last
+    one stays); `sf-stuck-d` is the container a test watches unless it names others."""
 
     cli: list[str]
     states: list[dict[str, Any]]
@@ -42,6 +45,7 @@ class FakeEngine:
     log: list[str] = field(default_factory=list)
     calls: list[list[str]] = field(default_factory=list)
     now: float = 1000.0
+    others: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         assert argv[: len(self.cli)] == self.cli, argv
@@ -49,9 +53,14 @@ class FakeEngine:
         if self.cli[0] == "ssh":  # what the host's shell makes of the one line ssh hands it
             args = shlex.split(" ".join(args))
         self.calls.append(args)
-        if args[:3] == ["inspect", "--format", "{{json .State}}"]:
-            state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
-            return done(argv, 0, json.dumps(state))
+        if args[:3] == ["inspect", "--format", FORMAT]:
+            scripts = {"sf-stuck-d": self.states, **self.others}
+            lines = []
+            for name in args[3:]:
+                script = scripts[name]
+                state = script.pop(0) if len(script) > 1 else script[0]
+                lines.append(f"/{name} {json.dumps(state)}\n")
+            return done(argv, 0, "".join(lines))
         if args[0] == "exec":
             return done(argv, 1, self.probe_says + "\n")
         if args[:2] == ["logs", "--tail"]:
@@ -62,17 +71,18 @@ class FakeEngine:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
-    def watch(self) -> Watch:
+    def watch(self, container: str = "sf-stuck-d") -> Watch:
         return Watch(
             cli=self.cli,
-            subject="sandbox stuck-d",
-            container="sf-stuck-d",
+            subject=f"sandbox {container.removeprefix('sf-')}",
+            container=container,
             probe=["/usr/local/bin/sandbox-health"],
             run=self.run,
         )
 
-    def until_ready(self, timeout_s: float) -> None:
-        self.watch().until_ready(timeout_s, clock=lambda: self.now, sleep=self.sleep)
+    def until_ready(self, timeout_s: float, containers: tuple[str, ...] = ("sf-stuck-d",)) -> None:
+        watches = [self.watch(c) for c in containers]
+        until_ready(watches, timeout_s, clock=lambda: self.now, sleep=self.sleep)
 
 
 def done(argv: list[str], code: int, out: str, err: str = "") -> subprocess.CompletedProcess[str]:
@@ -149,7 +159,7 @@ def test_a_state_the_engine_cannot_give_is_named_with_its_answer(
         cli=LOCAL, subject="sandbox stuck-d", container="sf-stuck-d", probe=[], run=answer
     )
     with pytest.raises(NotReady) as raised:
-        watch.until_ready(20)
+        until_ready([watch], 20)
     assert str(raised.value) == (
         f"sandbox stuck-d: cannot read the state of its container sf-stuck-d: {said}"
     )
@@ -158,7 +168,7 @@ def test_a_state_the_engine_cannot_give_is_named_with_its_answer(
 def test_on_a_remote_host_every_argument_reaches_the_hosts_shell_intact() -> None:
     engine = FakeEngine(REMOTE, [STARTING, HEALTHY])
     engine.until_ready(20)
-    assert engine.calls[0] == ["inspect", "--format", "{{json .State}}", "sf-stuck-d"]
+    assert engine.calls[0] == ["inspect", "--format", FORMAT, "sf-stuck-d"]
     message = not_ready(FakeEngine(REMOTE, [STARTING], log=["x"]), timeout_s=1)
     assert REASON in message
 
@@ -173,39 +183,69 @@ def test_a_missing_cli_or_one_that_hangs_is_an_answer_not_a_crash(
     assert hung.returncode == 124 and hung.stderr == "no answer in 0.2 s"
 
 
+def props(*ids: str, timeout_seconds: int = 20) -> dict[str, Any]:
+    """A Readiness's props watching one container per id (named after it)."""
+    watched = [{"container_id": i, "container": f"sf-{i}", "subject": f"sandbox {i}",
+                "probe": ["/usr/local/bin/sandbox-health"]} for i in ids]  # fmt: skip
+    return {"watched": watched, "timeout_seconds": timeout_seconds, "cli": LOCAL}
+
+
 def test_the_provider_waits_through_the_real_cli_call_and_returns_every_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A fake `docker` on PATH that says healthy: create runs the real subprocess path."""
+    """A fake `docker` on PATH that says every container it is asked about is healthy: create
+    runs the real subprocess path."""
     fake = tmp_path / "docker"
-    fake.write_text(f"#!/bin/sh\necho '{json.dumps(HEALTHY)}'\n")
+    answer = json.dumps(HEALTHY)
+    fake.write_text(f"#!/bin/sh\nshift 4\nfor name; do echo \"/$name\" '{answer}'; done\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    props = {
-        "container_id": "c0ffee",
-        "container": "sf-stuck-d",
-        "subject": "sandbox stuck-d",
-        "timeout_seconds": 20,
-        "cli": LOCAL,
-        "probe": ["/usr/local/bin/sandbox-health"],
-    }
-    created = ReadinessProvider().create(props)
-    assert created.id == "c0ffee" and created.outs == props
+    asked = props("c0ffee", "d00d")
+    created = ReadinessProvider().create(asked)
+    assert created.id == "ready" and created.outs == asked
 
 
-def test_only_a_new_container_is_waited_for_again() -> None:
+def test_many_containers_are_polled_with_one_call_and_each_failure_is_named() -> None:
+    engine = FakeEngine(LOCAL, [STARTING], others={
+        "sf-fine": [STARTING, HEALTHY], "sf-slow": [STARTING, STARTING, HEALTHY],
+    })  # fmt: skip
+    with pytest.raises(NotReady) as raised:
+        engine.until_ready(1, ("sf-fine", "sf-stuck-d", "sf-slow"))
+    message = str(raised.value)
+    inspects = [c for c in engine.calls if c[0] == "inspect"]
+    assert inspects[0][3:] == ["sf-fine", "sf-stuck-d", "sf-slow"], "one call for them all"
+    assert inspects[-1][3:] == ["sf-stuck-d"], "a healthy one is not asked about again"
+    assert message.startswith("sandbox stuck-d (container sf-stuck-d) is not ready after 1 s")
+    assert "sf-fine" not in message and "sf-slow" not in message
+
+
+def test_an_update_waits_only_for_containers_it_has_not_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waited: list[list[str]] = []
+    monkeypatch.setattr(readiness, "until_ready",
+                        lambda watches, _: waited.append([w.container for w in watches]))  # fmt: skip
     provider = ReadinessProvider()
-    old = {"container_id": "a", "timeout_seconds": 300, "cli": LOCAL, "__provider": "old code"}
-    same = provider.diff("a", old, {**old, "timeout_seconds": 60, "__provider": "new code"})
-    assert not same.changes and same.replaces == []
-    replaced = provider.diff("a", old, {**old, "container_id": "b"})
-    assert replaced.changes and replaced.replaces == ["container_id"]
+    provider.update("ready", props("a", "b"), props("a", "c", "d"))
+    assert waited == [["sf-c", "sf-d"]], "a replaced or new container; not a running one"
+    provider.update("ready", props("a", "b"), props("a"))
+    assert waited == [["sf-c", "sf-d"]], "a removed one waits for nothing"
+
+
+def test_only_a_new_or_removed_container_changes_it() -> None:
+    provider = ReadinessProvider()
+    old = {**props("a"), "__provider": "old code"}
+    same = provider.diff("ready", old, {**old, "__provider": "new code"})
+    assert not same.changes and not same.replaces
+    assert not provider.diff("ready", old, {**old, "timeout_seconds": 60}).changes
+    replaced = provider.diff("ready", old, props("b"))
+    assert replaced.changes and not replaced.replaces, "updated in place, never replaced"
 
 
 def test_refresh_reads_back_what_it_has() -> None:
-    outs = {"container_id": "a", "container": "sf-stuck-d", "timeout_seconds": 300}
-    read = ReadinessProvider().read("a", dict(outs))
-    assert read.id == "a" and read.outs == outs and read.inputs is None
+    outs = props("a")
+    read = ReadinessProvider().read("ready", dict(outs))
+    assert read.id == "ready" and read.outs == outs and read.inputs is None
 
 
 def test_the_provider_host_shows_a_not_ready_error_as_its_message_alone(
