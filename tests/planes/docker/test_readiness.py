@@ -223,8 +223,11 @@ def test_an_update_waits_only_for_containers_it_has_not_seen(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     waited: list[list[str]] = []
-    monkeypatch.setattr(readiness, "until_ready",
-                        lambda watches, _: waited.append([w.container for w in watches]))  # fmt: skip
+
+    def until_ready(watches: list[Watch], _timeout_s: float) -> None:
+        waited.append([w.container for w in watches])
+
+    monkeypatch.setattr(readiness, "until_ready", until_ready)
     provider = ReadinessProvider()
     provider.update("ready", props("a", "b"), props("a", "c", "d"))
     assert waited == [["sf-c", "sf-d"]], "a replaced or new container; not a running one"
