@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 import yaml
 
 from tests.support import REPO_ROOT, ensure_base_image
@@ -109,6 +110,15 @@ def until(check: Callable[[], bool], timeout_s: float, every_s: float = 0.05) ->
             raise TimeoutError(f"not reached in {timeout_s}s")
         time.sleep(every_s)
     return time.monotonic() - start
+
+
+def exec_ok(client: docker.DockerClient, name: str, cmd: list[str]) -> bool:
+    try:
+        run = client.api.exec_create(name, cmd)
+        client.api.exec_start(run["Id"])
+        return bool(client.api.exec_inspect(run["Id"])["ExitCode"] == 0)
+    except docker.errors.APIError:  # not running yet
+        return False
 
 
 def health(client: docker.DockerClient, name: str) -> str:

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import docker
 
-from bench.engine_common import MIB, engine, engine_project, generate, median, until
-from bench.engine_ready import bare_ready, exec_ok
+from bench.engine_common import MIB, engine, engine_project, exec_ok, generate, median, until
+from bench.engine_ready import bare_ready
 from components.planes.docker.memory import repo_slug
 from tests.support.docker_apply import destroy_all
 from tests.support.git_daemon import bridge_gateway, git_daemon

@@ -27,8 +27,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from bench.engine_common import PREFIX, bench_fleet, engine, health, program, until
-from bench.engine_ready import exec_ok
+from bench.engine_common import PREFIX, bench_fleet, engine, exec_ok, health, program, until
 from tests.support.docker_apply import CONTAINER
 from tests.support.git_daemon import port_block, service_port
 from tests.support.pulumi_harness import Run

@@ -22,10 +22,11 @@ history (bench/engine_common: generate) from a local `git daemon`, with its mirr
 sandbox of it, `anchor`, is in the base fleet: issue #14's target case).
 - bare with the sandbox's options: the bare container again (same image, command and readiness
   command), created with every Docker option the program records for the sandbox: ai-net with
-  an alias, the published SSH port, its four volume mounts, user, capabilities,
-  no-new-privileges, memory, CPU, restart and log settings. What the engine itself charges for
-  those options, so `sandbox / bare with its options` is what the sandbox adds beyond them (its
-  entrypoint, sshd, the checkout, the applier's steps).
+  an alias, the published SSH port, its volume mounts, user, capabilities, no-new-privileges,
+  memory, CPU, restart and log settings (bench/engine_options, which also times each group
+  alone). What the engine itself charges for those options, so `sandbox / bare with its
+  options` is what the sandbox adds beyond them (its entrypoint, sshd, the checkout, the
+  applier's steps).
 Also printed: the time of each step, bare `docker run --rm debian:bookworm-slim true`
 (create -> exited), and the time until Docker reports the sandbox `healthy` (its first probe
 runs one healthcheck interval, 250 ms, after start; the probe then long-polls: sandbox-health).
@@ -43,19 +44,20 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import docker.errors
 
 from bench.engine_common import (
     BASE_IMAGE,
     PREFIX,
     bench_fleet,
     engine,
+    exec_ok,
     generate,
     health,
     median,
     program,
     until,
 )
+from bench.engine_options import GROUPS, ready_with, recorded_box
 from tests.support.docker_apply import (
     COMMAND,
     CONTAINER,
@@ -65,21 +67,11 @@ from tests.support.docker_apply import (
     VOLUME,
     DockerApplier,
     Step,
-    container_config,
 )
 from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 from tests.support.pulumi_harness import Run
 
 LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}
-
-
-def exec_ok(client: docker.DockerClient, name: str, cmd: list[str]) -> bool:
-    try:
-        run = client.api.exec_create(name, cmd)
-        client.api.exec_start(run["Id"])
-        return bool(client.api.exec_inspect(run["Id"])["ExitCode"] == 0)
-    except docker.errors.APIError:  # not running yet
-        return False
 
 
 def bare_ready(client: docker.DockerClient) -> float:
@@ -89,34 +81,6 @@ def bare_ready(client: docker.DockerClient) -> float:
     until(lambda: exec_ok(client, name, ["true"]), 60, every_s=0.02)
     took = time.monotonic() - start
     client.containers.get(name).remove(force=True)
-    return took
-
-
-def bare_with_options(client: docker.DockerClient, one: Run) -> float:
-    """bare_ready, with the Docker options of the sandbox `box` as `one` records them."""
-    name = f"{PREFIX}bare-options"
-    box = next(r for r in one.of_type(CONTAINER) if r.inputs.get("name") == f"{PREFIX}box")
-    workspace = next(r.inputs["name"] for r in one.of_type(VOLUME) if r.parent == box.parent)
-    config = container_config(box, BASE_IMAGE)
-    host = config.pop("host_config")
-    for mount in host["mounts"]:  # its own workspace volume, made by the create as the box's is
-        if mount["Source"] == workspace:
-            mount["Source"] = name
-    (network,) = box.inputs["networksAdvanced"]
-    endpoint = client.api.create_endpoint_config(aliases=["bare-options"])
-    config |= {"name": name, "command": ["sleep", "infinity"], "entrypoint": None,
-               "environment": None, "healthcheck": None, "labels": LABELS}  # fmt: skip
-    start = time.monotonic()
-    created = client.api.create_container(
-        **config,
-        host_config=client.api.create_host_config(**host),
-        networking_config=client.api.create_networking_config({network["name"]: endpoint}),
-    )
-    client.api.start(created["Id"])
-    until(lambda: exec_ok(client, name, ["true"]), 60, every_s=0.02)
-    took = time.monotonic() - start
-    client.api.remove_container(created["Id"], force=True)
-    client.volumes.get(name).remove()
     return took
 
 
@@ -212,10 +176,12 @@ def measure(client: docker.DockerClient, runs: int, entry: dict[str, Any], work:
         applier.apply(base)  # network, shared volumes, supervisor: not part of the timing
         sandbox_ready(client, applier, base, one)  # warm-up, not counted
         bare_ready(client)
-        bare_with_options(client, one)
+        box = recorded_box(client, one)
+        every_option = GROUPS["all of the sandbox's options"]
+        ready_with(client, box, every_option)
         for _ in range(runs):
             bares.append(bare_ready(client))
-            with_options.append(bare_with_options(client, one))
+            with_options.append(ready_with(client, box, every_option))
             boxes.append(sandbox_ready(client, applier, base, one))
             runs_of_bare.append(bare_run(client))
     bare = median(bares)
