@@ -1,7 +1,7 @@
 """50 headless sandboxes of one repository at once, on the real `pulumi up`: time until all are
 healthy as Docker reports it, and their total memory.
 
-    python -m bench.engine_fleet50 [--count 50] [--settle 30]
+    python -m bench.engine_fleet50 [--count 50] [--settle 30] [--direct]
 
 A spec of N headless entries (`cpus: 0.25`, `memory: 256Mi`, pinned `ssh_port`s in a free block
 of 127.0.0.1 ports below the kernel's ephemeral range, each cloning one repository from a local
@@ -9,7 +9,10 @@ of 127.0.0.1 ports below the kernel's ephemeral range, each cloning one reposito
 (bench/engine_common: engine_project), which creates them in parallel.
 - "all healthy": from the start of `up` until Docker has reported each of the N `healthy`
   (its `health_status` events);
-- "`up` returned": `up` waits for each sandbox's readiness itself (readyTimeoutSeconds);
+- `--direct`: the same spec recorded by the program (under mocks) and applied through the Docker
+  API by tests/support/docker_apply, one resource after another (the method of the figures
+  before the real engine; the host's Readiness waits once, at the end), instead of `up`;
+- "`up` returned": `up` waits for the sandboxes' readiness itself (readyTimeoutSeconds);
 - memory after `--settle` seconds idle: the sum of `docker stats` MEM USAGE of the N sandboxes
   (the keeper and the long-polling health probes included: each sandbox holds one probe's bash
   most of the time), and the growth of the whole machine's used memory (MemTotal -
@@ -23,13 +26,27 @@ import argparse
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import docker
+import yaml
 
-from bench.engine_common import engine, engine_project, host_used_mib, memory, until
+from bench.engine_common import (
+    bench_fleet,
+    engine,
+    engine_project,
+    host_used_mib,
+    memory,
+    program,
+    until,
+)
 from tests.support.docker_apply import destroy_all
-from tests.support.git_daemon import bridge_gateway, git_daemon, port_block
+from tests.support.git_daemon import bridge_gateway, git_daemon, port_block, service_port
+
+Apply = Callable[[dict[str, Any]], None]
 
 PREFIX = "sfbench-f-"
 
@@ -46,48 +63,71 @@ def healthy_events(client: docker.DockerClient, names: set[str], seen: dict[str,
                 return
 
 
+@contextmanager
+def applying(client: docker.DockerClient, work: Path, direct: bool) -> Iterator[Apply]:
+    """What puts a spec of entries on the engine: `pulumi up`, or (`direct`) the program's
+    recorded resources applied through the Docker API. The shared pieces are up first."""
+    if direct:
+        with bench_fleet(client) as applier:
+            overrides = {"namePrefix": PREFIX, "supervisorPort": service_port()}
+            base = program(work, {}, overrides)
+            applier.apply(base)  # network, shared volumes, supervisor: not part of the timing
+            yield lambda entries: applier.reconcile(base, program(work, entries, overrides))
+        return
+    destroy_all(client, PREFIX)
+    project = engine_project(work, PREFIX)
+
+    def up(entries: dict[str, Any]) -> None:
+        spec = yaml.safe_dump({"version": 1, "sandboxes": entries})
+        (project.directory / "sandboxes.yaml").write_text(spec)
+        project.run("up", "--yes")
+
+    try:
+        yield up
+    finally:
+        project.run("destroy", "--yes", "--exclude-protected", check=False)
+        destroy_all(client, PREFIX)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--settle", type=float, default=30)
+    parser.add_argument("--direct", action="store_true", help="through the Docker API, not `up`")
     args = parser.parse_args()
     client = engine()
-    destroy_all(client, PREFIX)
     first = port_block(2 * args.count)  # each headless block: SSH, then the noVNC slot
     names = {f"{PREFIX}box-{i:02d}" for i in range(args.count)}
     with tempfile.TemporaryDirectory(prefix="sfbench-") as tmp:
         work = Path(tmp)
-        project = engine_project(work, PREFIX)
-        try:
-            with git_daemon(work / "git", bridge_gateway(client)) as git:
-                lines = [
-                    f"  box-{i:02d}: {{task: test, repo: '{git.url}', ssh_port: {first + 2 * i},"
-                    " resources: {cpus: 0.25, memory: 256Mi}}"
-                    for i in range(args.count)
-                ]
-                spec = "version: 1\nsandboxes:\n" + "\n".join(lines) + "\n"
-                (project.directory / "sandboxes.yaml").write_text(spec)
-                seen: dict[str, float] = {}
-                watcher = threading.Thread(
-                    target=healthy_events, args=(client, names, seen), daemon=True
-                )
-                watcher.start()
-                used_before = host_used_mib()
-                start = time.time()
-                project.run("up", "--yes")
-                returned = time.time() - start
-                until(lambda: len(seen) == len(names), 600, 0.5)
-                healthy = max(seen.values()) - start
-                time.sleep(args.settle)
-                total = sum(memory(client, n).shown for n in names)
-                growth = host_used_mib() - used_before
-        finally:
-            project.run("destroy", "--yes", "--exclude-protected", check=False)
-            destroy_all(client, PREFIX)
+        with (
+            applying(client, work, args.direct) as apply,
+            git_daemon(work / "git", bridge_gateway(client)) as git,
+        ):
+            entries = {
+                f"box-{i:02d}": {"task": "test", "repo": git.url, "ssh_port": first + 2 * i,
+                                 "resources": {"cpus": 0.25, "memory": "256Mi"}}
+                for i in range(args.count)
+            }  # fmt: skip
+            seen: dict[str, float] = {}
+            watcher = threading.Thread(
+                target=healthy_events, args=(client, names, seen), daemon=True
+            )
+            watcher.start()
+            used_before = host_used_mib()
+            start = time.time()
+            apply(entries)
+            returned = time.time() - start
+            until(lambda: len(seen) == len(names), 600, 0.5)
+            healthy = max(seen.values()) - start
+            time.sleep(args.settle)
+            total = sum(memory(client, n).shown for n in names)
+            growth = host_used_mib() - used_before
     n = args.count
-    print(f"{n} headless sandboxes of one repository, one `pulumi up` (real engine)")
+    how = "applied through the Docker API" if args.direct else "one `pulumi up` (real engine)"
+    print(f"{n} headless sandboxes of one repository, {how}")
     print(f"  all healthy (Docker's status)            {healthy:7.1f} s")
-    print(f"  `pulumi up` returned                     {returned:7.1f} s")
+    print(f"  applied / `up` returned                  {returned:7.1f} s")
     print(f"  memory after {args.settle:.0f} s idle: docker stats sum {total:7.1f} MiB "
           f"({total / n:.1f} MiB each)")  # fmt: skip
     print(
