@@ -156,6 +156,14 @@ def host_used_mib() -> float:
     return (int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])) / 1024
 
 
+def busy_core_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot, all cores together (/proc/stat:
+    everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def generate(bare: Path, history_mb: int) -> None:
     """A bare repository of `history_mb` commits of 1 MB of random bytes each (git fast-import:
     seconds, not minutes)."""

@@ -13,6 +13,9 @@ of 127.0.0.1 ports below the kernel's ephemeral range, each cloning one reposito
   API by tests/support/docker_apply, one resource after another (the method of the figures
   before the real engine; the host's Readiness waits once, at the end), instead of `up`;
 - "`up` returned": `up` waits for the sandboxes' readiness itself (readyTimeoutSeconds);
+- CPU: the whole machine's busy time (/proc/stat) from the start until both of the above, and
+  its share of all cores over that time (near 100 %: the machine, not the orchestration, is
+  the limit);
 - memory after `--settle` seconds idle: the sum of `docker stats` MEM USAGE of the N sandboxes
   (the keeper and the long-polling health probes included: each sandbox holds one probe's bash
   most of the time), and the growth of the whole machine's used memory (MemTotal -
@@ -23,6 +26,7 @@ of 127.0.0.1 ports below the kernel's ephemeral range, each cloning one reposito
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -36,6 +40,7 @@ import yaml
 
 from bench.engine_common import (
     bench_fleet,
+    busy_core_seconds,
     engine,
     engine_project,
     host_used_mib,
@@ -115,11 +120,13 @@ def main() -> None:
             )
             watcher.start()
             used_before = host_used_mib()
+            busy_before = busy_core_seconds()
             start = time.time()
             apply(entries)
             returned = time.time() - start
             until(lambda: len(seen) == len(names), 600, 0.5)
             healthy = max(seen.values()) - start
+            busy = busy_core_seconds() - busy_before
             time.sleep(args.settle)
             total = sum(memory(client, n).shown for n in names)
             growth = host_used_mib() - used_before
@@ -128,6 +135,9 @@ def main() -> None:
     print(f"{n} headless sandboxes of one repository, {how}")
     print(f"  all healthy (Docker's status)            {healthy:7.1f} s")
     print(f"  applied / `up` returned                  {returned:7.1f} s")
+    cores = os.cpu_count() or 1
+    print(f"  machine CPU busy until then              {busy:7.1f} core-s ({busy / n:.2f} each; "
+          f"{busy / (max(healthy, returned) * cores):.0%} of {cores} cores)")  # fmt: skip
     print(f"  memory after {args.settle:.0f} s idle: docker stats sum {total:7.1f} MiB "
           f"({total / n:.1f} MiB each)")  # fmt: skip
     print(
