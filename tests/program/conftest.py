@@ -47,9 +47,14 @@ def schemas() -> ProviderSchemas:
 
 
 # What an added or removed entry changes besides its own resources, on purpose: the host
-# preflight re-checks the capacity with the new totals, and the keys writer rewrites
-# known_hosts with the sandboxes' host keys. Both are one-shot work; neither restarts anything.
-REWRITTEN_WHEN_ENTRIES_CHANGE = ("::fleet-host-preflight-check", "::fleet-ssh-keys-writer")
+# preflight re-checks the capacity with the new totals, the keys writer rewrites known_hosts
+# with the sandboxes' host keys, and the host's Readiness takes the new list of containers (it
+# waits only for the ones it has not seen). None restarts anything.
+REWRITTEN_WHEN_ENTRIES_CHANGE = (
+    "::fleet-host-preflight-check",
+    "::fleet-ssh-keys-writer",
+    "::fleet-ready",
+)
 
 
 def others_changed(old: dict[str, Registered], new: dict[str, Registered]) -> list[str]:

@@ -8,6 +8,7 @@ import json
 import re
 
 from components.planes.docker.memory import repo_slug
+from tests.support.pulumi_harness import Registered
 
 from .conftest import ROOT, RunSpec, custom, fleet_spec, others_changed
 
@@ -15,8 +16,13 @@ SANDBOX_TYPES = {
     "docker:index/container:Container",
     "docker:index/volume:Volume",
     "command:local:Command",
-    "pulumi-python:dynamic/fleet:Readiness",
 }
+
+
+def waited_for(resources: dict[str, Registered]) -> list[str]:
+    """The containers the host's Readiness watches."""
+    ready = next(r for r in resources.values() if r.name == "fleet-ready")
+    return [w["container"] for w in ready.inputs["watched"]]
 
 
 def _entries(text: str) -> list[str]:
@@ -35,6 +41,7 @@ def test_adding_one_entry_registers_only_that_sandbox(run_spec: RunSpec) -> None
     assert all("newcomer" in urn for urn in added), sorted(added)
     assert set(old) <= set(new), "adding an entry removed something"
     assert others_changed(old, new) == []
+    assert waited_for(new) == [*waited_for(old), "newcomer"], "the wait takes it on, only it"
 
 
 def test_removing_one_entry_drops_only_its_container_and_keeps_its_workspace(
@@ -52,6 +59,7 @@ def test_removing_one_entry_drops_only_its_container_and_keeps_its_workspace(
     volume = next(r for r in removed if r.type == "docker:index/volume:Volume")
     assert volume.retain_on_delete, "the workspace would be deleted with the sandbox"
     assert others_changed(old, new) == []
+    assert waited_for(new) == [c for c in waited_for(old) if c != "box-007"]
 
 
 def test_discard_entry_workspace_is_not_retained(run_spec: RunSpec) -> None:
@@ -89,12 +97,11 @@ def test_names_come_from_sandbox_names_not_positions(run_spec: RunSpec) -> None:
 
 
 def test_resources_per_headless_sandbox(run_spec: RunSpec) -> None:
-    """Budget: at most 4 provider resources per headless sandbox (the component is logical):
-    workspace, container, pids limit, and the wait for it to be ready (which reads nothing at
-    refresh)."""
+    """Budget: at most 3 provider resources per headless sandbox (the component is logical):
+    workspace, container, pids limit. The wait for it to be ready is the host's one, shared."""
     one = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n"))
     two = custom(run_spec("version: 1\nsandboxes:\n  a:\n    task: audit\n  b:\n    task: test\n"))
-    assert len(two) - len(one) == 4
+    assert len(two) - len(one) == 3
 
 
 def test_no_input_carries_the_checkouts_path(run_spec: RunSpec) -> None:
