@@ -41,9 +41,9 @@ KEEPER_LIMITS = Limits(memory_bytes="256Mi", cpus=0.5, pids=128)
 
 @dataclass(frozen=True)
 class MirrorMount:
-    # What a sandbox starts after: the keeper, not its Readiness. The sandbox waits for the
-    # first clone itself (sandbox-sync), so an existing mirror's Readiness, a dynamic resource,
-    # never puts its provider's start (about a second) on a new sandbox's path.
+    # What a sandbox starts after: the keeper. The sandbox waits for the first clone itself
+    # (sandbox-sync); the plane's Readiness, a dynamic resource after every container, never
+    # puts its provider's start (about a second) on a new sandbox's path.
     keeper: docker.Container
     source: str
     ready: Watched  # `up` waits for the first clone (the plane's Readiness)

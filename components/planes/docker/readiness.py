@@ -175,10 +175,6 @@ def watches_of(props: dict[str, Any], only: Callable[[str], bool] = lambda _: Tr
     ]
 
 
-def container_ids(props: dict[str, Any]) -> list[str]:
-    return [w["container_id"] for w in props["watched"]]
-
-
 class ReadinessProvider(dynamic.ResourceProvider):
     """Creating it is waiting for every container; updating it, for the ones it had not seen."""
 
@@ -188,13 +184,13 @@ class ReadinessProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(id_="ready", outs=dict(props))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        # A new or replaced container is waited for; a removed one, a changed timeout or CLI
-        # path wait for nothing (the update records them).
+        # A new or replaced container is waited for, a removed one only recorded (the update);
+        # a changed timeout or CLI path changes nothing here.
         return dynamic.DiffResult(changes=olds.get("watched") != news.get("watched"))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         show_message_alone()
-        seen = set(container_ids(olds))
+        seen = {w["container_id"] for w in olds["watched"]}
         if fresh := watches_of(news, only=lambda container_id: container_id not in seen):
             until_ready(fresh, float(news["timeout_seconds"]))
         return dynamic.UpdateResult(outs=dict(news))
