@@ -9,9 +9,10 @@ them `healthy`. When one stops first or the time runs out, the error names what 
 container, says what its health check says now and shows the last lines of its log.
 
 One resource per host, not one per container: Pulumi runs `cores x 4` operations at once and
-the SDK's dynamic provider host answers 4 calls at a time, so one wait per sandbox held those
-slots and 50 new sandboxes came up about four at a time (docs/benchmarks.md). One wait polls
-them all with one `docker inspect` a quarter second.
+the SDK's dynamic provider host answers 4 calls at a time, so with one wait per sandbox at most
+four waited at once while the others sat in slots the next sandboxes' creates needed (50 new
+sandboxes: `up` took 68 s, now 50: docs/benchmarks.md). One wait polls them all with one
+`docker inspect` a quarter second.
 
 Its input is the containers' ids, so a replaced container is waited for again and a running one
 never is: an update waits only for ids it has not seen. Rules for dynamic providers (see
