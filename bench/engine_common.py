@@ -22,7 +22,7 @@ import docker.errors
 import yaml
 
 from tests.support import REPO_ROOT, ensure_base_image
-from tests.support.docker_apply import DockerApplier, destroy_all
+from tests.support.docker_apply import FLEET_LABEL, DockerApplier, destroy_all
 from tests.support.git_daemon import service_port
 from tests.support.pulumi_cli import Project, copy_project, install_engine, without_pids_command
 from tests.support.pulumi_harness import Run, run_program, stack_config
@@ -30,6 +30,8 @@ from tests.support.pulumi_harness import Run, run_program, stack_config
 PREFIX = "sfbench-"
 MIB = 1024 * 1024
 BASE_IMAGE = "debian:bookworm-slim"
+# On the bench's own containers (not the program's): destroy_all finds them by it.
+LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}
 
 
 def engine() -> docker.DockerClient:

@@ -23,6 +23,7 @@ import docker
 
 from bench.engine_common import (
     BASE_IMAGE,
+    LABELS,
     PREFIX,
     bench_fleet,
     engine,
@@ -31,11 +32,10 @@ from bench.engine_common import (
     program,
     until,
 )
-from tests.support.docker_apply import CONTAINER, FLEET_LABEL, VOLUME, container_config
+from tests.support.docker_apply import CONTAINER, VOLUME, container_config
 from tests.support.git_daemon import service_port
 from tests.support.pulumi_harness import Run
 
-LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}
 NAME = f"{PREFIX}bare-options"
 
 # What each group keeps of the recorded container (a config and its host config): the rest

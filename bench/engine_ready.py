@@ -47,6 +47,7 @@ import docker
 
 from bench.engine_common import (
     BASE_IMAGE,
+    LABELS,
     PREFIX,
     bench_fleet,
     engine,
@@ -61,7 +62,6 @@ from bench.engine_options import GROUPS, ready_with, recorded_box
 from tests.support.docker_apply import (
     COMMAND,
     CONTAINER,
-    FLEET_LABEL,
     PIDS_LIMIT,
     READINESS,
     VOLUME,
@@ -70,8 +70,6 @@ from tests.support.docker_apply import (
 )
 from tests.support.git_daemon import bridge_gateway, git_daemon, service_port
 from tests.support.pulumi_harness import Run
-
-LABELS = {FLEET_LABEL: f"{PREFIX}sandbox-fleet"}
 
 
 def bare_ready(client: docker.DockerClient) -> float:

@@ -165,6 +165,28 @@ def test_a_state_the_engine_cannot_give_is_named_with_its_answer(
     )
 
 
+def test_among_many_a_container_the_engine_cannot_find_is_named_with_its_own_answer() -> None:
+    """docker inspect of several names prints the ones it found and one error line per missing
+    one (exit 1): each missing container gets its own line, the found ones none."""
+
+    def answer(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        found = f"/sf-here {json.dumps(STARTING)}\n"
+        return done(
+            argv, 1, found, "Error: No such object: sf-gone\nError: No such object: sf-lost\n"
+        )
+
+    watches = [Watch(cli=LOCAL, subject=f"sandbox {n}", container=f"sf-{n}", probe=[], run=answer)
+               for n in ("here", "gone", "lost")]  # fmt: skip
+    with pytest.raises(NotReady) as raised:
+        until_ready(watches, 20)
+    assert str(raised.value).splitlines() == [
+        "sandbox gone: cannot read the state of its container sf-gone: "
+        "Error: No such object: sf-gone",
+        "sandbox lost: cannot read the state of its container sf-lost: "
+        "Error: No such object: sf-lost",
+    ]
+
+
 def test_on_a_remote_host_every_argument_reaches_the_hosts_shell_intact() -> None:
     engine = FakeEngine(REMOTE, [STARTING, HEALTHY])
     engine.until_ready(20)
