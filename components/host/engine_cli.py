@@ -44,14 +44,8 @@ class EngineCli:
     def argv(self) -> pulumi.Output[list[str]]:
         """The words that run the engine's CLI on this host from the machine running `up`.
         On a remote host they end in ssh's: the arguments that follow are then shell-quoted
-        (`engine_command`), as ssh hands the host's shell one line."""
+        (readiness_wait.engine_command), as ssh hands the host's shell one line."""
         if self.ssh is not None:
             return pulumi.Output.from_input([*shlex.split(self.ssh.prefix()), self.engine])
         flag = "--host" if self.engine == "docker" else "--url"
         return pulumi.Output.from_input(self.docker_host).apply(lambda h: [self.engine, flag, h])
-
-
-def engine_command(cli: list[str], *args: str) -> list[str]:
-    """`cli` (from `EngineCli.argv`) with `args`, quoted for the host's shell when it is remote."""
-    remote = cli[0] == "ssh"
-    return [*cli, *(shlex.quote(a) for a in args)] if remote else [*cli, *args]

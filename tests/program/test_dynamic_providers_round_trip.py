@@ -19,8 +19,8 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from components.host.readiness_wait import ReadinessProvider
 from components.planes.daytona.provider import DaytonaSandboxProvider
-from components.planes.docker.readiness import ReadinessProvider
 from components.planes.modal.provider import ModalSandboxProvider, ModalVolumeProvider
 
 from .conftest import ROOT
@@ -61,18 +61,44 @@ def test_a_fresh_plugin_process_in_the_project_loads_and_runs_the_provider(
     assert changed == "True", "the loaded provider's own diff ran"
 
 
-# What stacks created before components/planes/ hold: the providers pickled at their old paths.
-OLD_STATE = Path(__file__).with_name("state") / "provider-blobs-8099f75.json"
+# What the SDK's provider host (pulumi/dynamic/__main__.py, which serves as soon as it is
+# imported) has loaded before its first call; then the modules the provider brings in.
+LOADS_WITH = """
+import base64, sys, dill, grpc, pulumi.dynamic, pulumi.runtime
+before = set(sys.modules)
+dill.loads(base64.b64decode(sys.argv[1]))
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_the_provider_host_loads_the_readiness_wait_without_the_docker_plane() -> None:
+    """Its first call comes after the last container of an `up` (and in the preview): what the
+    provider imports there is time between the last sandbox ready and `up` returning."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADS_WITH, serialize_provider(ReadinessProvider())],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    ours = [m for m in loaded if m.partition(".")[0] in {"components", "pulumi_docker"}]
+    assert ours == ["components", "components.host", "components.host.readiness_wait"]
+
+
+# What older stacks hold: the providers pickled at their old paths, before components/planes/
+# (8099f75) and before the readiness wait moved out of the Docker plane's package (f2b6331).
+OLD_STATES = sorted(Path(__file__).with_name("state").glob("provider-blobs-*.json"))
 MOVED = {
     "components.daytona.DaytonaSandboxProvider": DaytonaSandboxProvider,
     "components.modal_sandbox.ModalSandboxProvider": ModalSandboxProvider,
     "components.modal_sandbox.ModalVolumeProvider": ModalVolumeProvider,
+    "components.planes.docker.readiness.ReadinessProvider": ReadinessProvider,
 }
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))
 def test_a_provider_stored_at_its_old_path_still_loads(old: str) -> None:
-    blob = json.loads(OLD_STATE.read_text())[old]
+    blobs = {k: v for state in OLD_STATES for k, v in json.loads(state.read_text()).items()}
+    blob = blobs[old]
     assert base64.b64decode(blob).count(old.rsplit(".", 1)[0].encode()) == 1, "an old-path blob"
     done = subprocess.run(
         [sys.executable, "-c", "import base64, sys, dill; "

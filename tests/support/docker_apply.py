@@ -3,7 +3,7 @@
 Mocks accept anything; the engine does not. This applier takes what `run_program` recorded
 (network, volumes, images, containers, the pids-limit command, the waits for readiness) and
 creates it through the Docker SDK with exactly those inputs, the way pulumi-docker would (a wait
-runs the program's own check, components/planes/docker/readiness.py, against this engine). Every
+runs the program's own check, components/host/readiness_wait.py, against this engine). Every
 input key it does not know raises `UnsupportedInput`: a silently dropped input would let a test
 pass on something the real provider would reject or do differently.
 
@@ -36,7 +36,7 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, LogConfig, Mount
 
-from components.planes.docker.readiness import NotReady, until_ready, watches_of
+from components.host.readiness_wait import NotReady, until_ready, watches_of
 from tests.support import REPO_ROOT
 from tests.support.pulumi_harness import Registered, Run
 

@@ -1,4 +1,4 @@
-"""The wait for containers to be ready (components/planes/docker/readiness.py), against a fake
+"""The wait for containers to be ready (components/host/readiness_wait.py), against a fake
 engine CLI: a runner that answers `inspect`, `exec` and `logs` as docker does, and a clock that
 moves only when the wait sleeps (no wall-clock time in these tests)."""
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from components.planes.docker import readiness
-from components.planes.docker.readiness import (
+from components.host import readiness_wait as readiness
+from components.host.readiness_wait import (
     POLL_S,
     SETTING,
     NotReady,
