@@ -2,6 +2,7 @@
 without it, against a bare container, in one run.
 
     python -m bench.engine_mirror [--runs 7] [--history-mb 200] [--disk-count 20]
+        [--cases no-repo warm cold none]
 
 The repository is generated: `--history-mb` commits, each replacing one 1 MB file of random
 bytes (so the history does not compress) beside a README: its history is that many MB, its
@@ -12,12 +13,14 @@ copy of the project (without the pids-limit command, as every real-engine test: 
 Each run adds one sandbox `box` of that repository with `pulumi up` and removes it again. Its
 times come from the engine itself: the Docker events of its resources (nanosecond stamps), the
 stamps Docker puts on its log lines, and its own `sandbox-health` polled with `docker exec`
-every 20 ms (as the bare side is). Three cases, medians:
+every 20 ms (as the bare side is). Four cases (`--cases`), medians:
 - warm mirror: another sandbox of the repository (`anchor`) exists, so its mirror does; from
   the box's first resource (its workspace volume) to ready;
 - cold mirror: the repository's first sandbox, its mirror volume removed before; from the
   mirror's first resource (its volume) to ready;
-- no mirror (`mirrorEnabled: false`): the sandbox clones the whole history itself.
+- no mirror (`mirrorEnabled: false`): the sandbox clones the whole history itself;
+- no repository: a sandbox without one added beside another (`anchor`), for reference: the
+  engine's own path from its first resource to ready and to `up` returning.
 The bare side: `debian:bookworm-slim` running `sleep infinity`, from the create call until a
 `docker exec true` first succeeds (bench/engine_ready: bare_ready), one before each sandbox.
 Disk: `--disk-count` sandboxes of the repository, the bytes of their workspace volumes (the
@@ -48,11 +51,13 @@ from tests.support.git_daemon import bridge_gateway, git_daemon
 from tests.support.pulumi_cli import Project
 
 PREFIX = "sfbench-m-"
+CASES = ("no-repo", "warm", "cold", "none")
 BOX = f"{PREFIX}box"
 
 
-def write_spec(project: Project, repo: str, names: list[str]) -> None:
-    entry = f'{{task: test, repo: "{repo}", data: discard, resources: {{memory: 512Mi}}}}'
+def write_spec(project: Project, repo: str | None, names: list[str]) -> None:
+    source = f'repo: "{repo}", ' if repo else ""
+    entry = f"{{task: test, {source}data: discard, resources: {{memory: 512Mi}}}}"
     lines = [f"  {n}: {entry}" for n in names]
     body = "\n".join(lines) if lines else "  {}"
     (project.directory / "sandboxes.yaml").write_text(f"version: 1\nsandboxes:\n{body}\n")
@@ -108,7 +113,7 @@ class Added:
     steps: dict[str, float]
 
 
-def add_box(project: Project, client: docker.DockerClient, repo: str, before: list[str],
+def add_box(project: Project, client: docker.DockerClient, repo: str | None, before: list[str],
             first: str) -> Added:  # fmt: skip
     """`up` with the box added to `before`; `first` names the resource the time starts at."""
     write_spec(project, repo, [*before, "box"])
@@ -173,14 +178,16 @@ def measure_disk(project: Project, client: docker.DockerClient, repo: str,
     return found
 
 
-def run_case(project: Project, client: docker.DockerClient, repo: str, case: str,
+def run_case(project: Project, client: docker.DockerClient, repo: str | None, case: str,
              runs: int) -> tuple[list[float], list[Added]]:  # fmt: skip
     """`runs` pairs of (bare container, sandbox added) for one case."""
     bares, added = [], []
-    before = ["anchor"] if case == "warm" else []
+    before = ["anchor"] if case in ("warm", "no-repo") else []
     write_spec(project, repo, before)
     project.run("up", "--yes")
-    first = f"{PREFIX}mirror-{repo_slug(repo)}" if case == "cold" else f"{PREFIX}workspace-box"
+    first = f"{PREFIX}workspace-box"
+    if case == "cold" and repo:
+        first = f"{PREFIX}mirror-{repo_slug(repo)}"
     for _ in range(runs):
         if case == "cold":
             drop_mirrors(client)
@@ -193,7 +200,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--history-mb", type=int, default=200)
-    parser.add_argument("--disk-count", type=int, default=20)
+    parser.add_argument("--disk-count", type=int, default=20, help="0: no disk figures")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     args = parser.parse_args()
     client = engine()
     destroy_all(client, PREFIX)
@@ -206,12 +214,16 @@ def main() -> None:
             with git_daemon(work / "git", bridge_gateway(client)) as git:
                 generate(work / "git" / "big.git", args.history_mb)
                 repo = git.url.replace("proj.git", "big.git")
-                for case in ("warm", "cold"):
-                    figures[case] = run_case(project, client, repo, case, args.runs)
-                disk[True] = measure_disk(project, client, repo, args.disk_count)
+                for case in [c for c in ("no-repo", "warm", "cold") if c in args.cases]:
+                    source = None if case == "no-repo" else repo
+                    figures[case] = run_case(project, client, source, case, args.runs)
+                if args.disk_count:
+                    disk[True] = measure_disk(project, client, repo, args.disk_count)
                 project.run("config", "set", "sandbox-fleet:mirrorEnabled", "false")
-                figures["none"] = run_case(project, client, repo, "none", args.runs)
-                disk[False] = measure_disk(project, client, repo, args.disk_count)
+                if "none" in args.cases:
+                    figures["none"] = run_case(project, client, repo, "none", args.runs)
+                if args.disk_count:
+                    disk[False] = measure_disk(project, client, repo, args.disk_count)
         finally:
             project.run("destroy", "--yes", "--exclude-protected", check=False)
             destroy_all(client, PREFIX)
@@ -222,7 +234,8 @@ def report(args: argparse.Namespace, figures: dict[str, tuple[list[float], list[
            disk: dict[bool, dict[str, int]]) -> None:  # fmt: skip
     print(f"\nheadless sandbox of a repository with {args.history_mb} MB of history, added by "
           f"`pulumi up`; medians of {args.runs} runs (seconds)")  # fmt: skip
-    labels = {"warm": "warm mirror", "cold": "cold mirror (from the mirror's volume)",
+    labels = {"no-repo": "no repository", "warm": "warm mirror",
+              "cold": "cold mirror (from the mirror's volume)",
               "none": "no mirror (whole clone)"}  # fmt: skip
     for case, (bares, added) in figures.items():
         bare, ready = median(bares), median([a.ready for a in added])
