@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from components.host import readiness_wait as readiness
+from components.host import readiness_wait
 from components.host.readiness_wait import (
     POLL_S,
     SETTING,
@@ -200,7 +200,7 @@ def test_a_missing_cli_or_one_that_hangs_is_an_answer_not_a_crash(
 ) -> None:
     missing = run_cli([str(tmp_path / "no-such-docker"), "inspect"])
     assert missing.returncode == 127 and "not found on PATH" in missing.stderr
-    monkeypatch.setattr(readiness, "CALL_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(readiness_wait, "CALL_TIMEOUT_S", 0.2)
     hung = run_cli(["sleep", "30"])
     assert hung.returncode == 124 and hung.stderr == "no answer in 0.2 s"
 
@@ -249,7 +249,7 @@ def test_an_update_waits_only_for_containers_it_has_not_seen(
     def until_ready(watches: list[Watch], _timeout_s: float) -> None:
         waited.append([w.container for w in watches])
 
-    monkeypatch.setattr(readiness, "until_ready", until_ready)
+    monkeypatch.setattr(readiness_wait, "until_ready", until_ready)
     provider = ReadinessProvider()
     provider.update("ready", props("a", "b"), props("a", "c", "d"))
     assert waited == [["sf-c", "sf-d"]], "a replaced or new container; not a running one"
@@ -278,7 +278,7 @@ def test_the_provider_host_shows_a_not_ready_error_as_its_message_alone(
 ) -> None:
     """The SDK's host answers an error with traceback.format_exc(): for this error, the text."""
     monkeypatch.setattr(traceback, "format_exc", traceback.format_exc)  # restored afterwards
-    readiness.show_message_alone()
+    readiness_wait.show_message_alone()
     try:
         raise NotReady("sandbox stuck-d (container sf-stuck-d) is not ready after 20 s")
     except NotReady:
