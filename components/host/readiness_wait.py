@@ -9,8 +9,9 @@ health check says now and shows the last lines of its log (pulumi-docker's own `
 Only the standard library and pulumi.dynamic here: the provider host imports this module (the
 state holds the provider by reference) on its first call, which comes after the last container
 of an `up`, and again in its preview. Importing the Docker plane's package there instead cost
-0.63-0.75 s each time (`python -X importtime`), all of it between the last sandbox being ready
-and `up` returning. tests/program/test_dynamic_providers_round_trip.py keeps it that way.
+0.63-0.75 s each time (`python -X importtime`): when the sandboxes are ready by then, time
+between the last one ready and `up` returning (docs/benchmarks.md). Kept that way by
+tests/program/test_dynamic_providers_round_trip.py.
 
 Rules for dynamic providers (see ../planes/daytona/provider.py): the pickled provider holds
 nothing; `diff` is written out; `read` returns what it has, so refresh finds no drift here (the
