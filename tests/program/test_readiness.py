@@ -13,6 +13,7 @@ from .conftest import ROOT, RunSpec, fleet_spec
 
 CONTAINER = "docker:index/container:Container"
 READINESS = "pulumi-python:dynamic/fleet:Readiness"
+READINESS_HOST = "pulumi:providers:pulumi-python"
 
 
 def sandbox_containers(run: Run) -> list[Registered]:
@@ -59,10 +60,22 @@ def test_its_inputs_hold_no_secret(run_spec: RunSpec) -> None:
     assert not wait.additional_secret_outputs, wait.urn
 
 
+def test_its_provider_host_is_registered_before_any_container(run_spec: RunSpec) -> None:
+    """The engine starts the SDK's dynamic provider host when a provider of it registers: the
+    host's own one comes first, so that start runs beside the creates, not after them."""
+    run = run_spec(fleet_spec(2), readyTimeoutSeconds=90)
+    [host] = run.of_type(READINESS_HOST)
+    assert host.name == "fleet-ready-host" and host.inputs == {}, "it takes no settings"
+    assert the_wait(run).provider.startswith(f"{host.urn}::"), "the Readiness runs in it"
+    order = [r.urn for r in run.resources]
+    first_container = min(order.index(c.urn) for c in sandbox_containers(run))
+    assert order.index(host.urn) < first_container
+
+
 def test_zero_means_up_does_not_wait(run_spec: RunSpec) -> None:
     run = run_spec(fleet_spec(2), readyTimeoutSeconds=0)
     assert run.error is None, run.error
-    assert run.of_type(READINESS) == []
+    assert run.of_type(READINESS) == [] and run.of_type(READINESS_HOST) == []
     assert not [c for c in run.of_type(CONTAINER) if "wait" in c.inputs]
 
 

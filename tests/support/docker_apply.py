@@ -49,6 +49,7 @@ IMAGE = "docker:index/remoteImage:RemoteImage"
 CONTAINER = "docker:index/container:Container"
 COMMAND = "command:local:Command"
 READINESS = "pulumi-python:dynamic/fleet:Readiness"
+READINESS_HOST = "pulumi:providers:pulumi-python"
 PIDS_LIMIT = re.compile(r'^docker update --pids-limit (\d+) "\$CONTAINER" >/dev/null$')
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_NS = {"h": 3_600_000_000_000, "m": 60_000_000_000, "s": 1_000_000_000, "ms": 1_000_000}
@@ -308,6 +309,8 @@ class DockerApplier:
             take(r, r.inputs, {"host"})
             if r.inputs.get("host") != self.docker_host:
                 raise UnsupportedInput(f"{r.urn}: host {r.inputs.get('host')!r} is not this engine")
+        elif r.type == READINESS_HOST:  # the SDK's dynamic provider host: nothing to make
+            take(r, r.inputs, set())
         elif r.type not in (NETWORK, VOLUME, IMAGE, CONTAINER, COMMAND, READINESS):
             raise UnsupportedInput(f"{r.urn}: resource type {r.type} is not supported")
 

@@ -24,7 +24,7 @@ from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
 from .memory import RepoMemory
 from .mirror import RepoMirrors, RepoMirrorsArgs
-from .readiness import Readiness, ReadinessArgs
+from .readiness import Readiness, ReadinessArgs, ReadinessHost
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
@@ -77,6 +77,8 @@ class DockerPlane(pulumi.ComponentResource):
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
+        # Registered first, so the engine starts the wait's plugin beside the creates.
+        waits = ReadinessHost(on.name, child) if own.ready_timeout_s and args.entries else None
         images = sandbox_images(on, args.entries, child)
         sidecar_image, egress_image = _helper_images(on, args.entries, child)
         ssh_secret = args.secret(SSH_SECRET_KEY)
@@ -114,9 +116,10 @@ class DockerPlane(pulumi.ComponentResource):
         self.outputs = {name: outputs for name, (_, outputs) in built.items()}
         watched = [*(m.ready for m in shared.mirrors.mirrors.values()),
                    *(sandbox.ready for sandbox, _ in built.values())]  # fmt: skip
-        if own.ready_timeout_s and watched:  # one wait for them all: readiness.py says why
+        if waits and watched:  # one wait for them all: readiness.py says why
             ready = ReadinessArgs(watched=watched, timeout_s=own.ready_timeout_s, cli=on.host.cli)
-            Readiness(f"{on.name}-ready", ready, child)
+            in_host = child.merge(pulumi.ResourceOptions(provider=waits))
+            Readiness(f"{on.name}-ready", ready, in_host)
         self.register_outputs({"sandboxes": self.outputs})
 
     def _sandbox(

@@ -10,6 +10,11 @@ sandboxes: `up` took 68 s, now 50: docs/benchmarks.md).
 
 Its input is the containers' ids, so a replaced container is waited for again and a running one
 never is: an update waits only for ids it has not seen.
+
+Its provider is the host's own `ReadinessHost`, registered before the containers: the engine
+starts the SDK's dynamic provider host (a Python process, about 0.3 s) when a provider of that
+package registers. With the default provider that was when the Readiness registered, after the
+last container's create.
 """
 
 from __future__ import annotations
@@ -55,3 +60,13 @@ class Readiness(dynamic.Resource, module="fleet", name="Readiness"):
         ]  # fmt: skip
         props = {"watched": watched, "timeout_seconds": args.timeout_s, "cli": args.cli.argv()}
         super().__init__(ReadinessProvider(), name, props, opts)
+
+
+class ReadinessHost(pulumi.ProviderResource):
+    """The provider a host's Readiness runs in: the SDK's dynamic provider host. It takes no
+    settings (the wait reads none), so a stack that had the default one keeps its Readiness:
+    the engine replaces a resource on a provider change only when the new provider's DiffConfig
+    says so, and this one has none."""
+
+    def __init__(self, host: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("pulumi-python", f"{host}-ready-host", {}, opts)
