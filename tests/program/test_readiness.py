@@ -62,7 +62,8 @@ def test_its_inputs_hold_no_secret(run_spec: RunSpec) -> None:
 
 def test_its_provider_host_is_registered_before_any_container(run_spec: RunSpec) -> None:
     """The engine starts the SDK's dynamic provider host when a provider of it registers: the
-    host's own one comes first, so that start runs beside the creates, not after them."""
+    host's own one takes nothing from the containers, so it registers before them and that start
+    runs beside their creates, not after them."""
     run = run_spec(fleet_spec(2), readyTimeoutSeconds=90)
     [host] = run.of_type(READINESS_HOST)
     assert host.name == "fleet-ready-host" and host.inputs == {}, "it takes no settings"

@@ -77,8 +77,6 @@ class DockerPlane(pulumi.ComponentResource):
         # component: the alias keeps their URNs, so an existing stack moves nothing.
         old_parent = [pulumi.Alias(parent=opts.parent)] if opts and opts.parent else []
         child = pulumi.ResourceOptions(parent=self, aliases=old_parent)
-        # Registered first, so the engine starts the wait's plugin beside the creates.
-        waits = ReadinessHost(on.name, child) if own.ready_timeout_s and args.entries else None
         images = sandbox_images(on, args.entries, child)
         sidecar_image, egress_image = _helper_images(on, args.entries, child)
         ssh_secret = args.secret(SSH_SECRET_KEY)
@@ -116,9 +114,9 @@ class DockerPlane(pulumi.ComponentResource):
         self.outputs = {name: outputs for name, (_, outputs) in built.items()}
         watched = [*(m.ready for m in shared.mirrors.mirrors.values()),
                    *(sandbox.ready for sandbox, _ in built.values())]  # fmt: skip
-        if waits and watched:  # one wait for them all: readiness.py says why
+        if own.ready_timeout_s and watched:  # one wait for them all: readiness.py says why
             ready = ReadinessArgs(watched=watched, timeout_s=own.ready_timeout_s, cli=on.host.cli)
-            in_host = child.merge(pulumi.ResourceOptions(provider=waits))
+            in_host = child.merge(pulumi.ResourceOptions(provider=ReadinessHost(on.name, child)))
             Readiness(f"{on.name}-ready", ready, in_host)
         self.register_outputs({"sandboxes": self.outputs})
 

@@ -11,10 +11,10 @@ sandboxes: `up` took 68 s, now 50: docs/benchmarks.md).
 Its input is the containers' ids, so a replaced container is waited for again and a running one
 never is: an update waits only for ids it has not seen.
 
-Its provider is the host's own `ReadinessHost`, registered before the containers: the engine
-starts the SDK's dynamic provider host (a Python process, about 0.3 s) when a provider of that
-package registers. With the default provider that was when the Readiness registered, after the
-last container's create.
+Its provider is the host's own `ReadinessHost`: the engine starts the SDK's dynamic provider host
+(a Python process, about 0.3 s) when a provider of that package registers. The default one
+registered with the Readiness, after the last container's create; this one takes nothing from
+the containers, so it registers at once and the host starts beside the creates.
 """
 
 from __future__ import annotations
