@@ -24,7 +24,7 @@ from .egress import EgressGateway, EgressGatewayArgs, egress_problems
 from .fleet_keys import FleetKeys
 from .memory import RepoMemory
 from .mirror import RepoMirrors, RepoMirrorsArgs
-from .readiness import Readiness, ReadinessArgs, ReadinessHost
+from .readiness import Readiness, ReadinessArgs
 from .routes import ROUTES, docker_entries, port_clashes, tailnet_identity_problems
 from .sandbox import Sandbox, SandboxArgs, published_ports
 from .tailnet_sidecar import TailnetSidecar
@@ -116,8 +116,7 @@ class DockerPlane(pulumi.ComponentResource):
                    *(sandbox.ready for sandbox, _ in built.values())]  # fmt: skip
         if own.ready_timeout_s and watched:  # one wait for them all: readiness.py says why
             ready = ReadinessArgs(watched=watched, timeout_s=own.ready_timeout_s, cli=on.host.cli)
-            in_host = child.merge(pulumi.ResourceOptions(provider=ReadinessHost(on.name, child)))
-            Readiness(f"{on.name}-ready", ready, in_host)
+            Readiness(f"{on.name}-ready", ready, child)
         self.register_outputs({"sandboxes": self.outputs})
 
     def _sandbox(

@@ -59,7 +59,9 @@ class Readiness(dynamic.Resource, module="fleet", name="Readiness"):
             for w in args.watched
         ]  # fmt: skip
         props = {"watched": watched, "timeout_seconds": args.timeout_s, "cli": args.cli.argv()}
-        super().__init__(ReadinessProvider(), name, props, opts)
+        host = ReadinessHost(f"{name}-host", opts)
+        in_host = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=host))
+        super().__init__(ReadinessProvider(), name, props, in_host)
 
 
 class ReadinessHost(pulumi.ProviderResource):
@@ -68,5 +70,5 @@ class ReadinessHost(pulumi.ProviderResource):
     the engine replaces a resource on a provider change only when the new provider's DiffConfig
     says so, and this one has none."""
 
-    def __init__(self, host: str, opts: pulumi.ResourceOptions) -> None:
-        super().__init__("pulumi-python", f"{host}-ready-host", {}, opts)
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__("pulumi-python", name, {}, opts)
